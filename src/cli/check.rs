@@ -1,0 +1,93 @@
+//! `flowgate check`: diagnostics for people (miette) or CI (JSON, GitHub annotations).
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+
+use super::exit;
+use crate::diagnostic::{render_github, render_human, render_json};
+
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    /// Files or directories to check; directories are searched for .flow files.
+    #[arg(default_value = ".")]
+    paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+    /// Exit 1 on warnings too.
+    #[arg(long)]
+    deny_warnings: bool,
+    /// Print an intermediate form of one file instead of diagnostics.
+    #[arg(long, value_enum)]
+    emit: Option<Emit>,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+enum Format {
+    Human,
+    Json,
+    Github,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+enum Emit {
+    /// The syntax tree.
+    Ast,
+}
+
+pub fn run(args: &CheckArgs) -> u8 {
+    let files = match crate::project::collect_flow_files(&args.paths) {
+        Ok(files) => files,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::CANNOT_RUN;
+        }
+    };
+    let outcome = match crate::check_files(&files) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::CANNOT_RUN;
+        }
+    };
+    let diags = &outcome.diagnostics;
+    let mut out = std::io::stdout().lock();
+    if let Some(emit) = args.emit {
+        if diags.has_errors() {
+            let _ = write!(std::io::stderr(), "{}", render_human(diags, std::io::stderr().is_terminal()));
+            return exit::FOUND;
+        }
+        let text = match emit {
+            Emit::Ast => outcome.dump_ast(),
+        };
+        let _ = write!(out, "{text}");
+        return exit::OK;
+    }
+    let text = match args.format {
+        Format::Human => {
+            let mut t = render_human(diags, std::io::stdout().is_terminal());
+            t.push_str(&summary(files.len(), diags.error_count(), diags.warning_count()));
+            t
+        }
+        Format::Json => render_json(diags),
+        Format::Github => render_github(diags),
+    };
+    let _ = write!(out, "{text}");
+    if diags.has_errors() || (args.deny_warnings && diags.warning_count() > 0) {
+        exit::FOUND
+    } else {
+        exit::OK
+    }
+}
+
+fn summary(files: usize, errors: usize, warnings: usize) -> String {
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    format!(
+        "checked {}: {}, {}\n",
+        plural(files, "file"),
+        plural(errors, "error"),
+        plural(warnings, "warning")
+    )
+}

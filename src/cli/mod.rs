@@ -1,0 +1,44 @@
+//! The command line: clap arguments and one module per subcommand.
+
+mod check;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(name = "flowgate", version, about = "Check, test and run .flow integration pipelines")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Check .flow files for errors before deploy (files or directories, recursively).
+    Check(check::CheckArgs),
+}
+
+/// Exit codes shared by every subcommand.
+pub mod exit {
+    /// Nothing wrong.
+    pub const OK: u8 = 0;
+    /// The input has errors (diagnostics, failed tests, held records where that fails).
+    pub const FOUND: u8 = 1;
+    /// The command could not run (a missing path, an unreadable file, bad flags).
+    pub const CANNOT_RUN: u8 = 2;
+}
+
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { exit::CANNOT_RUN } else { exit::OK });
+        }
+    };
+    let code = match cli.command {
+        Command::Check(args) => check::run(&args),
+    };
+    ExitCode::from(code)
+}

@@ -1,0 +1,84 @@
+//! flowgate: a compiler and interpreter for `.flow` integration pipelines.
+//!
+//! A flow travels one way through the crate:
+//!
+//! ```text
+//! text --syntax::parse--> AST --modules--> module graph --check--> typed program --ir::lower--> IR
+//! ```
+//!
+//! `check_files` runs the front end over files on disk; `check_text` over a string.
+//!
+//! ```
+//! let outcome = flowgate::check_text("demo.flow", r#"
+//! import shopify
+//! flow demo {
+//!   source orders: stdin {} : shopify.Order
+//!   filter record.line_items.count() > 0
+//!   sink out: stdout {}
+//! }
+//! "#);
+//! assert!(!outcome.diagnostics.has_errors());
+//! ```
+
+pub mod cli;
+pub mod diagnostic;
+pub mod modules;
+pub mod project;
+pub mod source;
+pub mod syntax;
+
+use std::io;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use diagnostic::Diagnostics;
+use modules::{ModuleGraph, ModuleId};
+use source::{Origin, SourceFile};
+
+/// What the front end made of a set of files.
+#[derive(Debug)]
+pub struct CheckOutcome {
+    pub diagnostics: Diagnostics,
+    pub graph: ModuleGraph,
+    pub roots: Vec<ModuleId>,
+}
+
+impl CheckOutcome {
+    /// The syntax trees of the root files, for `--emit ast`.
+    pub fn dump_ast(&self) -> String {
+        self.roots
+            .iter()
+            .map(|&r| format!("// {}\n{:#?}\n", self.graph.get(r).file.name, self.graph.get(r).ast))
+            .collect()
+    }
+}
+
+/// Checks files on disk (and what they import). Fails only when a file cannot be read.
+pub fn check_files(paths: &[PathBuf]) -> io::Result<CheckOutcome> {
+    let mut files = Vec::new();
+    for p in paths {
+        let text = std::fs::read(p).map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", p.display())))?;
+        let text = String::from_utf8(text)
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, format!("{}: not valid UTF-8", p.display())))?;
+        let canonical = p.canonicalize().unwrap_or_else(|_| p.clone());
+        files.push(SourceFile::new(modules::display_path(p), Origin::File(canonical), text));
+    }
+    Ok(check_sources(files))
+}
+
+/// Checks one text, as if it were a file with no directory (stdlib imports only).
+pub fn check_text(name: &str, text: &str) -> CheckOutcome {
+    check_sources(vec![SourceFile::inline(name, text)])
+}
+
+fn check_sources(files: Vec<Arc<SourceFile>>) -> CheckOutcome {
+    let mut diagnostics = Diagnostics::default();
+    let mut graph = ModuleGraph::default();
+    let roots: Vec<ModuleId> = files.into_iter().map(|f| graph.load_root(f, &mut diagnostics)).collect();
+    diagnostics.sort();
+    CheckOutcome {
+        diagnostics,
+        graph,
+        roots,
+    }
+}
