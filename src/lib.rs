@@ -20,12 +20,15 @@
 //! assert!(!outcome.diagnostics.has_errors());
 //! ```
 
+pub mod builtins;
+pub mod check;
 pub mod cli;
 pub mod diagnostic;
 pub mod modules;
 pub mod project;
 pub mod source;
 pub mod syntax;
+mod yaml;
 
 use std::io;
 use std::path::PathBuf;
@@ -41,6 +44,7 @@ pub struct CheckOutcome {
     pub diagnostics: Diagnostics,
     pub graph: ModuleGraph,
     pub roots: Vec<ModuleId>,
+    pub program: check::typed::Program,
 }
 
 impl CheckOutcome {
@@ -75,10 +79,13 @@ fn check_sources(files: Vec<Arc<SourceFile>>) -> CheckOutcome {
     let mut diagnostics = Diagnostics::default();
     let mut graph = ModuleGraph::default();
     let roots: Vec<ModuleId> = files.into_iter().map(|f| graph.load_root(f, &mut diagnostics)).collect();
+    let (program, check_diags) = check::check(&graph, &roots);
+    diagnostics.extend(check_diags);
     diagnostics.sort();
     CheckOutcome {
         diagnostics,
         graph,
         roots,
+        program,
     }
 }

@@ -5,6 +5,7 @@
 //! start a stage, source or sink), and each piece is parsed on its own.
 
 pub mod ast;
+pub mod dump;
 mod error;
 pub(crate) mod parser;
 

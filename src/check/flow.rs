@@ -1,0 +1,422 @@
+//! Flows: the source, each stage in order with the record type it sees, and the sinks.
+
+use crate::diagnostic::{did_you_mean, Code, Diagnostic};
+use crate::source::Span;
+use crate::syntax::ast::{Expr, ExprKind, FlowDecl, FlowPart, Literal, OptionEntry, SinkDecl, SourceDecl, Stage, StageKind};
+
+use super::error::mismatch;
+use super::narrow::facts;
+use super::options::{batch_stage_options, sink_options, source_options, OptKind, OptSpec, SINK_KINDS, SOURCE_KINDS};
+use super::typed::{TExpr, TExprKind, TFlow, TOption, TRule, TSink, TSource, TStage, TStageKind};
+use super::types::{Mismatch, Type};
+use super::Checker;
+
+impl Checker<'_> {
+    pub(super) fn check_flow(&mut self, f: &FlowDecl) {
+        self.scope.reset_ids();
+        self.scope.push();
+        self.check_order(f);
+        let source = self.flow_source(f);
+        let mut rec = source.as_ref().map_or(Type::Error, |s| s.ty.clone());
+        let mut stages = Vec::new();
+        let mut holds_always: Option<Span> = None;
+        let mut warned = false;
+        let later_spans = f.stages.iter().map(|s| s.span).chain(f.sinks.iter().map(|s| s.span));
+        let mut later = later_spans.collect::<Vec<_>>().into_iter();
+        for stage in &f.stages {
+            let span = later.next().unwrap_or(stage.span);
+            self.warn_unreachable(holds_always, span, &mut warned);
+            self.record = Some(rec.clone());
+            let (t, always) = self.stage(stage, &rec);
+            if always && holds_always.is_none() {
+                holds_always = Some(stage.span);
+            }
+            rec = t.output.clone();
+            stages.push(t);
+        }
+        if f.sinks.is_empty() {
+            let d = Diagnostic::new(Code::MissingSink, &self.file, f.name.span, format!("flow `{}` has no sink", f.name.node), "records go nowhere")
+                .with_help("add a sink, e.g. `sink out: stdout {}`");
+            self.report(d);
+        }
+        let mut sinks = Vec::new();
+        for s in &f.sinks {
+            self.warn_unreachable(holds_always, s.span, &mut warned);
+            if let Some(t) = self.sink(s, &rec) {
+                sinks.push(t);
+            }
+        }
+        self.record = None;
+        let locals = self.scope.local_count();
+        for local in self.scope.pop() {
+            if local.warn_unused && !local.used && !local.name.starts_with('_') {
+                let d = Diagnostic::new(Code::UnusedBinding, &self.file, local.span, format!("`{}` is never used", local.name), "bound here")
+                    .with_help(format!("remove the `let`, or name it `_{}`", local.name));
+                self.report(d);
+            }
+        }
+        self.program.flows.push(TFlow {
+            name: f.name.node.clone(),
+            file: self.file.clone(),
+            source,
+            stages,
+            sinks,
+            locals,
+            span: f.span,
+        });
+    }
+
+    fn warn_unreachable(&mut self, holds_always: Option<Span>, span: Span, warned: &mut bool) {
+        let Some(h) = holds_always else { return };
+        if *warned {
+            return;
+        }
+        *warned = true;
+        let d = Diagnostic::new(Code::UnreachableStage, &self.file, span, "no record ever reaches this point", "unreachable")
+            .with_secondary(&self.file, h, "every record is held here")
+            .with_help("the stage before holds every record; remove it or make its condition depend on the record");
+        self.report(d);
+    }
+
+    /// The source comes first, sinks last.
+    fn check_order(&mut self, f: &FlowDecl) {
+        let mut seen_stage_or_sink = false;
+        let mut seen_sink = false;
+        for (part, span) in &f.order {
+            match part {
+                FlowPart::Source if seen_stage_or_sink => {
+                    self.error(Code::StageOrder, *span, "the source must come first in a flow", "source after stages or sinks")
+                }
+                FlowPart::Stage if seen_sink => self.error(Code::StageOrder, *span, "stages must come before the sinks", "stage after a sink"),
+                FlowPart::Stage => seen_stage_or_sink = true,
+                FlowPart::Sink => {
+                    seen_stage_or_sink = true;
+                    seen_sink = true;
+                }
+                FlowPart::Source => {}
+            }
+        }
+    }
+
+    fn flow_source(&mut self, f: &FlowDecl) -> Option<TSource> {
+        let Some(first) = f.sources.first() else {
+            let d = Diagnostic::new(Code::MissingSource, &self.file, f.name.span, format!("flow `{}` has no source", f.name.node), "no records come in")
+                .with_help("add e.g. `source orders: file { path: \"orders.json\" } : shopify.Order`");
+            self.report(d);
+            return None;
+        };
+        for extra in &f.sources[1..] {
+            let d = Diagnostic::new(Code::MultipleSources, &self.file, extra.span, "a flow has one source", "second source")
+                .with_secondary(&self.file, first.span, "first source")
+                .with_help("write one flow per source; they may share types, lookups and functions");
+            self.report(d);
+        }
+        Some(self.source(first))
+    }
+
+    fn source(&mut self, s: &SourceDecl) -> TSource {
+        let ty = self.resolve_type(&s.ty);
+        let options = match source_options(&s.kind.node) {
+            Some(specs) => {
+                self.scope.push();
+                if s.kind.node == "http.poll" {
+                    self.scope.bind("cursor", Type::String.optional(), s.kind.span, false);
+                }
+                let opts = self.options(&s.options, &specs, &format!("`{}` source", s.kind.node), s.kind.span, Some(&ty));
+                self.scope.pop();
+                opts
+            }
+            None => {
+                self.unknown_connector(&s.kind.node, s.kind.span, SOURCE_KINDS, "source");
+                Vec::new()
+            }
+        };
+        TSource {
+            name: s.name.node.clone(),
+            kind: s.kind.node.clone(),
+            options,
+            ty,
+            span: s.span,
+        }
+    }
+
+    fn sink(&mut self, s: &SinkDecl, rec: &Type) -> Option<TSink> {
+        let Some(specs) = sink_options(&s.kind.node) else {
+            self.unknown_connector(&s.kind.node, s.kind.span, SINK_KINDS, "sink");
+            return None;
+        };
+        let options = self.options(&s.options, &specs, &format!("`{}` sink", s.kind.node), s.kind.span, Some(rec));
+        Some(TSink {
+            name: s.name.node.clone(),
+            kind: s.kind.node.clone(),
+            options,
+            input: rec.clone(),
+            span: s.span,
+        })
+    }
+
+    fn unknown_connector(&mut self, kind: &str, span: Span, known: &[&str], what: &str) {
+        let help = did_you_mean(kind, known.iter().copied()).unwrap_or_else(|| format!("{what} kinds: {}", known.join(", ")));
+        let d = Diagnostic::new(Code::UnknownConnector, &self.file, span, format!("unknown {what} kind `{kind}`"), "not a known kind").with_help(help);
+        self.report(d);
+    }
+
+    /// Checks an options block against the specs; `rec` is `record` for per-record options.
+    fn options(&mut self, entries: &[OptionEntry], specs: &[OptSpec], owner: &str, owner_span: Span, rec: Option<&Type>) -> Vec<TOption> {
+        let mut out: Vec<TOption> = Vec::new();
+        let mut seen: Vec<(&str, Span)> = Vec::new();
+        for entry in entries {
+            let name = entry.name.node.as_str();
+            if let Some((_, first)) = seen.iter().find(|(n, _)| *n == name) {
+                let first = *first;
+                self.duplicate(name, entry.name.span, first);
+                continue;
+            }
+            seen.push((name, entry.name.span));
+            let Some(spec) = specs.iter().find(|s| s.name == name) else {
+                let names: Vec<&str> = specs.iter().map(|s| s.name).collect();
+                let help = did_you_mean(name, names.iter().copied()).unwrap_or_else(|| format!("{owner} options: {}", names.join(", ")));
+                let d = Diagnostic::new(Code::UnknownOption, &self.file, entry.name.span, format!("{owner} has no option `{name}`"), "unknown option")
+                    .with_help(help);
+                self.report(d);
+                continue;
+            };
+            let saved = self.record.take();
+            self.record = if spec.per_record { rec.cloned() } else { None };
+            let value = self.option_value(spec, &entry.value);
+            self.record = saved;
+            out.push(TOption {
+                name: name.to_string(),
+                value,
+            });
+        }
+        for spec in specs.iter().filter(|s| s.required) {
+            if !seen.iter().any(|(n, _)| *n == spec.name) {
+                let d = Diagnostic::new(Code::MissingOption, &self.file, owner_span, format!("{owner} needs the option `{}`", spec.name), "missing option");
+                self.report(d);
+            }
+        }
+        out
+    }
+
+    fn option_value(&mut self, spec: &OptSpec, e: &Expr) -> TExpr {
+        let what = format!("option `{}`", spec.name);
+        match &spec.kind {
+            OptKind::Of(t) => self.expr_against(e, t, &what),
+            OptKind::Headers => self.headers(e),
+            OptKind::Duration => self.positive_duration(e, &what),
+            OptKind::Rate => {
+                let t = self.expr(e, None);
+                match (&t.ty, &t.kind) {
+                    (Type::Rate, TExprKind::Lit(Literal::Rate(0, _))) => self.error(Code::InvalidRate, e.span, format!("{what} must allow at least one request"), "zero rate"),
+                    (Type::Rate | Type::Error, _) => {}
+                    (Type::Int, _) => {
+                        let d = Diagnostic::new(Code::InvalidRate, &self.file, e.span, format!("{what} is a rate: a count per unit of time"), "a bare number")
+                            .with_help("write e.g. `10/s`, `600/m` or `1000/h`");
+                        self.report(d);
+                    }
+                    (other, _) => {
+                        let d = mismatch(&self.file, e.span, other, &Type::Rate, &Mismatch::Types, &what).with_help("write e.g. `10/s`, `600/m` or `1000/h`");
+                        self.report(d);
+                    }
+                }
+                t
+            }
+            OptKind::Count => {
+                let t = self.expr_against(e, &Type::Int, &what);
+                if let TExprKind::Lit(Literal::Int(n)) = t.kind {
+                    if n < 1 {
+                        self.error(Code::TypeMismatch, e.span, format!("{what} must be at least 1"), "too small");
+                    }
+                }
+                t
+            }
+        }
+    }
+
+    /// A duration that is not zero; a bare number gets a hint to add a unit.
+    pub(super) fn positive_duration(&mut self, e: &Expr, what: &str) -> TExpr {
+        let t = self.expr(e, None);
+        match (&t.ty, &t.kind) {
+            (Type::Duration, TExprKind::Lit(Literal::Duration(0))) => {
+                self.error(Code::InvalidDuration, e.span, format!("{what} must be longer than zero"), "zero duration")
+            }
+            (Type::Duration | Type::Error, _) => {}
+            (Type::Int, _) => {
+                let d = Diagnostic::new(Code::InvalidDuration, &self.file, e.span, format!("{what} is a duration, but this number has no unit"), "no unit")
+                    .with_help("write the unit: `500ms`, `30s`, `5m`, `2h`, `7d`");
+                self.report(d);
+            }
+            (other, _) => {
+                let d = mismatch(&self.file, e.span, other, &Type::Duration, &Mismatch::Types, what);
+                self.report(d);
+            }
+        }
+        t
+    }
+
+    /// Headers: each value a String or a Secret (the one place a secret may go).
+    fn headers(&mut self, e: &Expr) -> TExpr {
+        let t = self.expr(e, None);
+        let fields = match &t.ty {
+            Type::Record(r) => r.fields.clone(),
+            Type::Error => return t,
+            other => {
+                let d = Diagnostic::new(Code::TypeMismatch, &self.file, e.span, format!("headers are a record of names to values, found {other}"), "not a record")
+                    .with_help("write e.g. `{ Authorization: \"Bearer \" + secret(\"TOKEN\") }`");
+                self.report(d);
+                return t;
+            }
+        };
+        for (name, ty) in &fields {
+            let ok = matches!(ty, Type::String | Type::Secret | Type::Union(_) | Type::Error | Type::Never);
+            if ok {
+                continue;
+            }
+            let span = field_span(e, name).unwrap_or(e.span);
+            let d = if ty.is_optional() {
+                mismatch(&self.file, span, ty, &Type::String, &Mismatch::Optional, &format!("header `{name}`"))
+            } else {
+                mismatch(&self.file, span, ty, &Type::String, &Mismatch::Types, &format!("header `{name}`"))
+            };
+            self.report(d);
+        }
+        t
+    }
+
+    /// Checks one stage; the bool says whether it holds every record.
+    fn stage(&mut self, stage: &Stage, rec: &Type) -> (TStage, bool) {
+        let mut output = rec.clone();
+        let mut always = false;
+        let kind = match &stage.node {
+            StageKind::Filter(cond) => {
+                let t = self.expr_against(cond, &Type::Bool, "a `filter` condition");
+                self.assume(cond, true);
+                TStageKind::Filter(t)
+            }
+            StageKind::Dedupe { key, within } => {
+                let k = self.expr(key, None);
+                if !(k.ty.is_scalar() || k.ty.is_error()) {
+                    let d = if k.ty.is_optional() {
+                        mismatch(&self.file, key.span, &k.ty, &k.ty.unwrap_optional(), &Mismatch::Optional, "a dedupe key")
+                    } else {
+                        Diagnostic::new(Code::TypeMismatch, &self.file, key.span, format!("a dedupe key must be a string, number or date, found {}", k.ty), "not a key")
+                            .with_help("build a string key: \"${record.id}:${record.updated_at}\"")
+                    };
+                    self.report(d);
+                }
+                let within_ms = within.as_ref().and_then(|w| match self.positive_duration(w, "`within`").kind {
+                    TExprKind::Lit(Literal::Duration(ms)) => Some(ms),
+                    _ => None,
+                });
+                TStageKind::Dedupe { key: k, within_ms }
+            }
+            StageKind::Validate(rules) => {
+                let mut out = Vec::new();
+                for r in rules {
+                    let cond = self.expr_against(&r.cond, &Type::Bool, "a `validate` rule");
+                    always |= matches!(r.cond.node, ExprKind::Lit(Literal::Bool(false)));
+                    let hold = self.hold(&r.hold);
+                    self.assume(&r.cond, true);
+                    out.push(TRule { cond, hold, span: r.span });
+                }
+                TStageKind::Validate(out)
+            }
+            StageKind::Let { name, ty, value } => {
+                let t = match ty {
+                    Some(te) => {
+                        let declared = self.resolve_type(te);
+                        let mut t = self.expr_against(value, &declared, &format!("`{}`", name.node));
+                        if !declared.is_error() {
+                            t.ty = declared;
+                        }
+                        t
+                    }
+                    None => self.expr(value, None),
+                };
+                always = t.ty == Type::Never;
+                let local = self.scope.bind(&name.node, t.ty.clone(), name.span, true);
+                TStageKind::Let {
+                    local,
+                    name: name.node.clone(),
+                    value: t,
+                }
+            }
+            StageKind::Split(e) => {
+                let t = self.expr(e, None);
+                output = match &t.ty {
+                    Type::List(inner) => (**inner).clone(),
+                    Type::Error => Type::Error,
+                    other => {
+                        let d = if other.is_optional() {
+                            mismatch(&self.file, e.span, other, &other.unwrap_optional(), &Mismatch::Optional, "`split`")
+                        } else {
+                            Diagnostic::new(Code::NotAList, &self.file, e.span, format!("`split` needs a list, found {other}"), "not a list")
+                                .with_help("split takes a list and emits one record per element, e.g. `split record.line_items`")
+                        };
+                        self.report(d);
+                        Type::Error
+                    }
+                };
+                self.scope.forget("record");
+                TStageKind::Split(t)
+            }
+            StageKind::Map { target, body } => {
+                let target_ty = target.as_ref().map(|t| self.resolve_type(t));
+                let t = match &body.node {
+                    ExprKind::Record(entries) => self.record(entries, body.span, target_ty.as_ref()),
+                    _ => self.expr(body, target_ty.as_ref()),
+                };
+                output = target_ty.filter(|t| !t.is_error()).unwrap_or_else(|| t.ty.clone());
+                self.scope.forget("record");
+                TStageKind::Map(t)
+            }
+            StageKind::HoldWhen { cond, hold } => {
+                let c = self.expr_against(cond, &Type::Bool, "a `hold when` condition");
+                always = matches!(cond.node, ExprKind::Lit(Literal::Bool(true)));
+                let hold = self.hold(hold);
+                self.assume(cond, false);
+                TStageKind::HoldWhen { cond: c, hold }
+            }
+            StageKind::Batch(opts) => {
+                let t = self.options(opts, &batch_stage_options(), "`batch`", stage.span, None);
+                let lit = |name: &str| {
+                    t.iter().find(|o| o.name == name).and_then(|o| match o.value.kind {
+                        TExprKind::Lit(Literal::Int(n)) => u64::try_from(n).ok(),
+                        TExprKind::Lit(Literal::Duration(ms)) => Some(ms),
+                        _ => None,
+                    })
+                };
+                output = rec.clone().list();
+                TStageKind::Batch {
+                    size: lit("size").unwrap_or(1),
+                    max_wait_ms: lit("max_wait"),
+                }
+            }
+        };
+        let t = TStage {
+            kind,
+            input: rec.clone(),
+            output,
+            span: stage.span,
+        };
+        (t, always)
+    }
+
+    /// After a stage, what its condition proved holds for every later stage.
+    fn assume(&mut self, cond: &Expr, positive: bool) {
+        for p in facts(cond, positive) {
+            self.scope.assume_present(p);
+        }
+    }
+}
+
+fn field_span(e: &Expr, name: &str) -> Option<Span> {
+    match &e.node {
+        ExprKind::Record(entries) => entries.iter().find_map(|en| match en {
+            crate::syntax::ast::RecordEntry::Field(n, v) if n.node == name => Some(v.span),
+            _ => None,
+        }),
+        _ => None,
+    }
+}

@@ -1,0 +1,193 @@
+//! The typed program: what the checker proves, ready for lowering to IR.
+//!
+//! Names are resolved here (locals by id, functions and lookups by index, builtins by
+//! overload), and every expression carries its type and span.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::builtins::Builtin;
+use crate::source::{SourceFile, Span};
+use crate::syntax::ast::{BinOp, Literal, UnOp};
+
+use super::types::Type;
+
+/// A local variable: a `let`, a parameter, a lambda parameter or a match binding.
+pub type LocalId = u32;
+
+#[derive(Clone, Debug)]
+pub struct TExpr {
+    pub kind: TExprKind,
+    pub ty: Type,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub enum TStrPart {
+    Text(String),
+    Interp(TExpr),
+}
+
+#[derive(Clone, Debug)]
+pub enum Callee {
+    Builtin(&'static Builtin),
+    /// A user function by its index in `Program::fns`.
+    Fn(usize),
+}
+
+#[derive(Clone, Debug)]
+pub enum TPattern {
+    Wildcard,
+    Null,
+    Bool(bool),
+    Str(String),
+    Int(i64),
+    Decimal(rust_decimal::Decimal),
+    Bind(LocalId),
+}
+
+#[derive(Clone, Debug)]
+pub struct TArm {
+    pub patterns: Vec<TPattern>,
+    pub body: TExpr,
+}
+
+#[derive(Clone, Debug)]
+pub enum TExprKind {
+    Lit(Literal),
+    Str(Vec<TStrPart>),
+    /// The record flowing through the current stage.
+    CurrentRecord,
+    Local(LocalId, String),
+    /// A named constant (`half_even`, `timeout`) or `cursor`.
+    Constant(String),
+    /// `base.name`; with `optional`, an absent base gives an absent result.
+    Field { base: Box<TExpr>, name: String, optional: bool },
+    /// `list[i]`
+    Index { base: Box<TExpr>, index: Box<TExpr>, optional: bool },
+    /// `table[key]`: the lookup by its index in `Program::lookups`.
+    LookupGet { lookup: usize, key: Box<TExpr> },
+    /// A call; `optional` short-circuits on an absent first argument (`x?.f()`).
+    Call { callee: Callee, args: Vec<TExpr>, optional: bool },
+    Unary(UnOp, Box<TExpr>),
+    Binary(BinOp, Box<TExpr>, Box<TExpr>),
+    Lambda { params: Vec<LocalId>, body: Box<TExpr> },
+    If { cond: Box<TExpr>, then: Box<TExpr>, otherwise: Box<TExpr> },
+    Match { scrutinee: Box<TExpr>, arms: Vec<TArm> },
+    List(Vec<TExpr>),
+    /// Fields in order; a spread copies the fields of a record value first.
+    Record(Vec<TRecordEntry>),
+    Hold(THold),
+    /// An expression already reported as an error.
+    Error,
+}
+
+#[derive(Clone, Debug)]
+pub enum TRecordEntry {
+    Field(String, TExpr),
+    Spread(TExpr),
+}
+
+#[derive(Clone, Debug)]
+pub struct THold {
+    pub code: String,
+    pub message: Option<Box<TExpr>>,
+}
+
+#[derive(Clone, Debug)]
+pub struct TFn {
+    pub name: String,
+    pub module: String,
+    pub params: Vec<(LocalId, String, Type)>,
+    pub ret: Type,
+    pub body: TExpr,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub enum TLookupData {
+    Table(Vec<(TExpr, TExpr)>),
+    File { format: String, path: PathBuf, key: String, value: Option<String> },
+}
+
+#[derive(Clone, Debug)]
+pub struct TLookup {
+    pub name: String,
+    pub module: String,
+    pub key: Type,
+    pub value: Type,
+    pub data: TLookupData,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct TOption {
+    pub name: String,
+    pub value: TExpr,
+}
+
+#[derive(Clone, Debug)]
+pub struct TSource {
+    pub name: String,
+    pub kind: String,
+    pub options: Vec<TOption>,
+    pub ty: Type,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct TSink {
+    pub name: String,
+    pub kind: String,
+    pub options: Vec<TOption>,
+    /// The record type the sink receives.
+    pub input: Type,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct TRule {
+    pub cond: TExpr,
+    pub hold: THold,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub enum TStageKind {
+    Filter(TExpr),
+    Dedupe { key: TExpr, within_ms: Option<u64> },
+    Validate(Vec<TRule>),
+    Let { local: LocalId, name: String, value: TExpr },
+    Split(TExpr),
+    Map(TExpr),
+    HoldWhen { cond: TExpr, hold: THold },
+    Batch { size: u64, max_wait_ms: Option<u64> },
+}
+
+#[derive(Clone, Debug)]
+pub struct TStage {
+    pub kind: TStageKind,
+    pub input: Type,
+    pub output: Type,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct TFlow {
+    pub name: String,
+    pub file: Arc<SourceFile>,
+    pub source: Option<TSource>,
+    pub stages: Vec<TStage>,
+    pub sinks: Vec<TSink>,
+    /// How many local slots the flow's records need.
+    pub locals: u32,
+    pub span: Span,
+}
+
+/// Everything the checker accepted, across all modules.
+#[derive(Clone, Debug, Default)]
+pub struct Program {
+    pub flows: Vec<TFlow>,
+    pub fns: Vec<TFn>,
+    pub lookups: Vec<TLookup>,
+}
