@@ -24,6 +24,7 @@ pub mod builtins;
 pub mod check;
 pub mod cli;
 pub mod diagnostic;
+pub mod ir;
 pub mod modules;
 pub mod project;
 pub mod source;
@@ -45,6 +46,18 @@ pub struct CheckOutcome {
     pub graph: ModuleGraph,
     pub roots: Vec<ModuleId>,
     pub program: check::typed::Program,
+}
+
+impl CheckOutcome {
+    /// The IR of everything checked, or `None` when there were errors.
+    pub fn ir(&self) -> Option<ir::Program> {
+        (!self.diagnostics.has_errors()).then(|| ir::lower(&self.program))
+    }
+
+    /// The readable IR, for `--emit ir`.
+    pub fn dump_ir(&self) -> String {
+        self.ir().map(|p| ir::display(&p)).unwrap_or_default()
+    }
 }
 
 impl CheckOutcome {
@@ -82,10 +95,5 @@ fn check_sources(files: Vec<Arc<SourceFile>>) -> CheckOutcome {
     let (program, check_diags) = check::check(&graph, &roots);
     diagnostics.extend(check_diags);
     diagnostics.sort();
-    CheckOutcome {
-        diagnostics,
-        graph,
-        roots,
-        program,
-    }
+    CheckOutcome { diagnostics, graph, roots, program }
 }

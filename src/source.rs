@@ -16,18 +16,12 @@ pub struct Span {
 
 impl Span {
     pub fn new(start: usize, end: usize) -> Span {
-        Span {
-            start: clamp(start),
-            end: clamp(end.max(start)),
-        }
+        Span { start: clamp(start), end: clamp(end.max(start)) }
     }
 
     /// The smallest span covering both.
     pub fn to(self, other: Span) -> Span {
-        Span {
-            start: self.start.min(other.start),
-            end: self.end.max(other.end),
-        }
+        Span { start: self.start.min(other.start), end: self.end.max(other.end) }
     }
 
     pub fn len(self) -> usize {
@@ -93,15 +87,8 @@ pub struct SourceFile {
 impl SourceFile {
     pub fn new(name: impl Into<String>, origin: Origin, text: impl Into<Arc<str>>) -> Arc<Self> {
         let text: Arc<str> = text.into();
-        let line_starts = std::iter::once(0)
-            .chain(text.match_indices('\n').map(|(i, _)| clamp(i + 1)))
-            .collect();
-        Arc::new(SourceFile {
-            name: name.into(),
-            origin,
-            text,
-            line_starts,
-        })
+        let line_starts = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| clamp(i + 1))).collect();
+        Arc::new(SourceFile { name: name.into(), origin, text, line_starts })
     }
 
     /// A file with no path, for tests and the fuzzer.
@@ -117,17 +104,12 @@ impl SourceFile {
         };
         let start = self.line_starts.get(line).copied().unwrap_or(0) as usize;
         let end = (offset as usize).min(self.text.len());
-        let col = self
-            .text
-            .get(start..end)
-            .map_or(end.saturating_sub(start), |s| s.chars().count());
+        let col = self.text.get(start..end).map_or(end.saturating_sub(start), |s| s.chars().count());
         (line + 1, col + 1)
     }
 
     pub fn slice(&self, span: Span) -> &str {
-        self.text
-            .get(span.start as usize..span.end as usize)
-            .unwrap_or("")
+        self.text.get(span.start as usize..span.end as usize).unwrap_or("")
     }
 }
 

@@ -44,7 +44,16 @@ impl Constraint {
             Constraint::Numeric => t.is_numeric() || t.is_error() || *t == Type::Never,
             Constraint::Comparable => {
                 t.is_numeric()
-                    || matches!(t, Type::String | Type::Date | Type::DateTime | Type::Duration | Type::Union(_) | Type::Error | Type::Never)
+                    || matches!(
+                        t,
+                        Type::String
+                            | Type::Date
+                            | Type::DateTime
+                            | Type::Duration
+                            | Type::Union(_)
+                            | Type::Error
+                            | Type::Never
+                    )
             }
             Constraint::Key => t.is_scalar() || t.is_error() || *t == Type::Never,
         }
@@ -97,17 +106,19 @@ pub(crate) struct Decl {
     pub examples: &'static [(&'static str, &'static str)],
 }
 
-pub(crate) const fn decl(signature: &'static str, doc: &'static str, examples: &'static [(&'static str, &'static str)]) -> Decl {
-    Decl {
-        signature,
-        refine: Refine::None,
-        doc,
-        examples,
-    }
+pub(crate) const fn decl(
+    signature: &'static str,
+    doc: &'static str,
+    examples: &'static [(&'static str, &'static str)],
+) -> Decl {
+    Decl { signature, refine: Refine::None, doc, examples }
 }
 
+/// A family's declarations.
+type Family = fn() -> Vec<Decl>;
+
 /// The family a builtin belongs to, for grouping in docs.
-pub(crate) const FAMILIES: &[(&str, fn() -> Vec<Decl>)] = &[
+pub(crate) const FAMILIES: &[(&str, Family)] = &[
     ("strings", strings::decls),
     ("numbers", numbers::decls),
     ("collections", collections::decls),
@@ -127,16 +138,9 @@ static REGISTRY: LazyLock<HashMap<&'static str, Vec<Builtin>>> = LazyLock::new(|
 });
 
 fn build(d: Decl) -> Builtin {
-    let (name, params, ret) = parse_signature(d.signature).unwrap_or_else(|e| panic!("builtin signature `{}`: {e}", d.signature));
-    Builtin {
-        name,
-        signature: d.signature,
-        params,
-        ret,
-        refine: d.refine,
-        doc: d.doc,
-        examples: d.examples,
-    }
+    let (name, params, ret) =
+        parse_signature(d.signature).unwrap_or_else(|e| panic!("builtin signature `{}`: {e}", d.signature));
+    Builtin { name, signature: d.signature, params, ret, refine: d.refine, doc: d.doc, examples: d.examples }
 }
 
 /// The overloads of a builtin, if it exists.
@@ -163,17 +167,8 @@ pub fn constant(name: &str) -> Option<Type> {
     }
 }
 
-pub const CONSTANT_NAMES: &[&str] = &[
-    "half_even",
-    "half_up",
-    "half_down",
-    "down",
-    "up",
-    "floor",
-    "ceiling",
-    "timeout",
-    "connection_error",
-];
+pub const CONSTANT_NAMES: &[&str] =
+    &["half_even", "half_up", "half_down", "down", "up", "floor", "ceiling", "timeout", "connection_error"];
 
 #[cfg(test)]
 mod tests {

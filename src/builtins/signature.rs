@@ -21,11 +21,7 @@ pub fn parse_signature(text: &'static str) -> Result<(&'static str, Vec<ParamSig
             Some(n) => (n, true),
             None => (pname, false),
         };
-        params.push(ParamSig {
-            name: pname.to_string(),
-            ty: ty(pty.trim())?,
-            optional,
-        });
+        params.push(ParamSig { name: pname.to_string(), ty: ty(pty.trim())?, optional });
     }
     let ret = text[close + 1..].trim().strip_prefix("->").ok_or("no `->`")?;
     Ok((name, params, ty(ret.trim())?))

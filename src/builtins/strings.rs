@@ -4,7 +4,11 @@ use super::{decl, Decl};
 
 pub(super) fn decls() -> Vec<Decl> {
     vec![
-        decl("trim(s: String) -> String", "Removes leading and trailing white space.", &[(r#""  A1 ".trim()"#, r#""A1""#)]),
+        decl(
+            "trim(s: String) -> String",
+            "Removes leading and trailing white space.",
+            &[(r#""  A1 ".trim()"#, r#""A1""#)],
+        ),
         decl("upper(s: String) -> String", "Upper-cases every letter.", &[(r#""gb".upper()"#, r#""GB""#)]),
         decl("lower(s: String) -> String", "Lower-cases every letter.", &[(r#""SKU-1".lower()"#, r#""sku-1""#)]),
         decl(
@@ -12,8 +16,16 @@ pub(super) fn decls() -> Vec<Decl> {
             "Replaces every occurrence of `from` with `to`.",
             &[(r#""a-b-c".replace("-", "/")"#, r#""a/b/c""#)],
         ),
-        decl("split(s: String, sep: String) -> [String]", "Cuts a string at each separator.", &[(r#""a,b".split(",")"#, r#"["a", "b"]"#)]),
-        decl("join(xs: [String], sep: String) -> String", "Joins strings with a separator.", &[(r#"["a", "b"].join(", ")"#, r#""a, b""#)]),
+        decl(
+            "split(s: String, sep: String) -> [String]",
+            "Cuts a string at each separator.",
+            &[(r#""a,b".split(",")"#, r#"["a", "b"]"#)],
+        ),
+        decl(
+            "join(xs: [String], sep: String) -> String",
+            "Joins strings with a separator.",
+            &[(r#"["a", "b"].join(", ")"#, r#""a, b""#)],
+        ),
         decl(
             "pad_left(s: String, width: Int, fill?: String) -> String",
             "Pads on the left to `width` characters (default fill: a space).",
@@ -29,9 +41,21 @@ pub(super) fn decls() -> Vec<Decl> {
             "Characters from `start` (0-based), at most `length` of them.",
             &[(r#""ORD-1001".substring(4)"#, r#""1001""#)],
         ),
-        decl("starts_with(s: String, prefix: String) -> Bool", "Whether `s` begins with `prefix`.", &[(r##""#1001".starts_with("#")"##, "true")]),
-        decl("ends_with(s: String, suffix: String) -> Bool", "Whether `s` ends with `suffix`.", &[(r#""a.csv".ends_with(".csv")"#, "true")]),
-        decl("contains(s: String, part: String) -> Bool", "Whether `part` occurs in `s`.", &[(r#""gift wrap".contains("gift")"#, "true")]),
+        decl(
+            "starts_with(s: String, prefix: String) -> Bool",
+            "Whether `s` begins with `prefix`.",
+            &[(r##""#1001".starts_with("#")"##, "true")],
+        ),
+        decl(
+            "ends_with(s: String, suffix: String) -> Bool",
+            "Whether `s` ends with `suffix`.",
+            &[(r#""a.csv".ends_with(".csv")"#, "true")],
+        ),
+        decl(
+            "contains(s: String, part: String) -> Bool",
+            "Whether `part` occurs in `s`.",
+            &[(r#""gift wrap".contains("gift")"#, "true")],
+        ),
         decl(
             "matches(s: String, pattern: String) -> Bool",
             "Whether the regular expression matches somewhere in `s`.",

@@ -29,10 +29,7 @@ impl ArgIn<'_> {
 
     fn lambda(&self) -> Option<(&[Ident], &Expr)> {
         match self {
-            ArgIn::Syntax(Expr {
-                node: ExprKind::Lambda { params, body },
-                ..
-            }) => Some((params, body)),
+            ArgIn::Syntax(Expr { node: ExprKind::Lambda { params, body }, .. }) => Some((params, body)),
             _ => None,
         }
     }
@@ -115,7 +112,15 @@ impl Checker<'_> {
         self.call_named(name, func.span, ins, span, expected, false)
     }
 
-    pub(super) fn method(&mut self, receiver: &Expr, name: &Ident, args: &[Arg], optional: bool, span: Span, expected: Option<&Type>) -> TExpr {
+    pub(super) fn method(
+        &mut self,
+        receiver: &Expr,
+        name: &Ident,
+        args: &[Arg],
+        optional: bool,
+        span: Span,
+        expected: Option<&Type>,
+    ) -> TExpr {
         if let ExprKind::Name(alias) = &receiver.node {
             if self.is_module_alias(alias) {
                 return self.module_call(alias, receiver.span, name, args, span, expected);
@@ -136,7 +141,10 @@ impl Checker<'_> {
                     format!("`{what}` may be absent, so `.{}()` cannot be called on it directly", name.node),
                     format!("this is {}", recv.ty),
                 )
-                .with_help(format!("use `{what}?.{}(...)` (absent if `{what}` is), or handle the absence first with `??`", name.node));
+                .with_help(format!(
+                    "use `{what}?.{}(...)` (absent if `{what}` is), or handle the absence first with `??`",
+                    name.node
+                ));
                 self.report(d);
                 recv.ty = recv.ty.unwrap_optional();
             }
@@ -157,7 +165,12 @@ impl Checker<'_> {
             match a {
                 Arg::Positional(e) => {
                     if named_seen {
-                        self.error(Code::UnknownArgument, e.span, "a positional argument cannot follow a named one", "positional after named");
+                        self.error(
+                            Code::UnknownArgument,
+                            e.span,
+                            "a positional argument cannot follow a named one",
+                            "positional after named",
+                        );
                     }
                     out.push(ArgIn::Syntax(e));
                 }
@@ -170,13 +183,22 @@ impl Checker<'_> {
         out
     }
 
-    fn module_call(&mut self, alias: &str, alias_span: Span, name: &Ident, args: &[Arg], span: Span, expected: Option<&Type>) -> TExpr {
+    fn module_call(
+        &mut self,
+        alias: &str,
+        alias_span: Span,
+        name: &Ident,
+        args: &[Arg],
+        span: Span,
+        expected: Option<&Type>,
+    ) -> TExpr {
         let Some(module) = self.use_import(alias, alias_span) else {
             return error_expr(span);
         };
         let sig = self.envs.get(&module).and_then(|env| env.fns.get(&name.node)).map(|d| d.value.clone());
         let Some(sig) = sig else {
-            let help = self.envs.get(&module).and_then(|env| did_you_mean(&name.node, env.fns.keys().map(String::as_str)));
+            let help =
+                self.envs.get(&module).and_then(|env| did_you_mean(&name.node, env.fns.keys().map(String::as_str)));
             let d = Diagnostic::new(
                 Code::UnknownFunction,
                 &self.file,
@@ -193,7 +215,15 @@ impl Checker<'_> {
         self.check_user_call(&name.node, sig.index, &sig.params, &sig.ret, ins, name.span, span, args)
     }
 
-    fn call_named(&mut self, name: &str, name_span: Span, ins: Vec<ArgIn<'_>>, span: Span, expected: Option<&Type>, optional: bool) -> TExpr {
+    fn call_named(
+        &mut self,
+        name: &str,
+        name_span: Span,
+        ins: Vec<ArgIn<'_>>,
+        span: Span,
+        expected: Option<&Type>,
+        optional: bool,
+    ) -> TExpr {
         if let Some(d) = self.env_mut().fns.get_mut(name) {
             d.used = true;
             let sig = d.value.clone();
@@ -203,8 +233,14 @@ impl Checker<'_> {
             let mut candidates: Vec<String> = builtins::names().map(str::to_string).collect();
             candidates.extend(self.env().fns.keys().cloned());
             let help = did_you_mean(name, candidates.iter().map(String::as_str));
-            let d = Diagnostic::new(Code::UnknownFunction, &self.file, name_span, format!("unknown function `{name}`"), "not a known function")
-                .with_help_opt(help.or_else(|| Some("see docs/builtins.md for the builtin functions".into())));
+            let d = Diagnostic::new(
+                Code::UnknownFunction,
+                &self.file,
+                name_span,
+                format!("unknown function `{name}`"),
+                "not a known function",
+            )
+            .with_help_opt(help.or_else(|| Some("see docs/builtins.md for the builtin functions".into())));
             self.report(d);
             for i in ins {
                 if let ArgIn::Syntax(e) = i {
@@ -231,7 +267,14 @@ impl Checker<'_> {
         _args: &[Arg],
     ) -> TExpr {
         if ins.len() != params.len() {
-            self.arity_error(name, name_span, params.len(), params.len(), ins.len(), &params.iter().map(|p| p.0.clone()).collect::<Vec<_>>());
+            self.arity_error(
+                name,
+                name_span,
+                params.len(),
+                params.len(),
+                ins.len(),
+                &params.iter().map(|p| p.0.clone()).collect::<Vec<_>>(),
+            );
         }
         let mut targs = Vec::new();
         for (i, a) in ins.into_iter().enumerate() {
@@ -250,11 +293,7 @@ impl Checker<'_> {
             targs.push(t);
         }
         TExpr {
-            kind: TExprKind::Call {
-                callee: Callee::Fn(index),
-                args: targs,
-                optional: false,
-            },
+            kind: TExprKind::Call { callee: Callee::Fn(index), args: targs, optional: false },
             ty: ret.clone(),
             span,
         }
@@ -266,7 +305,11 @@ impl Checker<'_> {
             Code::ArgumentCount,
             &self.file,
             span,
-            format!("`{name}` takes {wanted} argument{}, but {given} {} given", if max == 1 { "" } else { "s" }, if given == 1 { "was" } else { "were" }),
+            format!(
+                "`{name}` takes {wanted} argument{}, but {given} {} given",
+                if max == 1 { "" } else { "s" },
+                if given == 1 { "was" } else { "were" }
+            ),
             "wrong number of arguments",
         )
         .with_help(format!("`{name}({})`", params.join(", ")));
@@ -275,12 +318,21 @@ impl Checker<'_> {
 
     /// Picks the first overload whose arity fits and whose plain arguments unify, then
     /// checks it for real (lambdas included), reporting what does not fit.
-    fn check_builtin(&mut self, overloads: &'static [Builtin], ins: Vec<ArgIn<'_>>, name_span: Span, span: Span, expected: Option<&Type>, optional: bool) -> TExpr {
+    fn check_builtin(
+        &mut self,
+        overloads: &'static [Builtin],
+        ins: Vec<ArgIn<'_>>,
+        name_span: Span,
+        span: Span,
+        expected: Option<&Type>,
+        optional: bool,
+    ) -> TExpr {
         let first = &overloads[0];
         let n = ins.len();
         let fits = |b: &Builtin| n >= b.params.iter().filter(|p| !p.optional).count() && n <= b.params.len();
         if !overloads.iter().any(fits) {
-            if let Some(missing) = first.params.get(n).filter(|p| p.ty == Type::RoundingMode && n < first.params.len()) {
+            if let Some(missing) = first.params.get(n).filter(|p| p.ty == Type::RoundingMode && n < first.params.len())
+            {
                 let d = Diagnostic::new(
                     Code::RoundingModeMissing,
                     &self.file,
@@ -320,7 +372,8 @@ impl Checker<'_> {
             .unwrap_or(first);
         if overloads.len() > 1 && !self.overload_fits(chosen, &typed) {
             let sigs: Vec<&str> = overloads.iter().map(|b| b.signature).collect();
-            let found: Vec<String> = typed.iter().map(|t| t.as_ref().map_or("a lambda".to_string(), |t| t.ty.to_string())).collect();
+            let found: Vec<String> =
+                typed.iter().map(|t| t.as_ref().map_or("a lambda".to_string(), |t| t.ty.to_string())).collect();
             let d = Diagnostic::new(
                 Code::TypeMismatch,
                 &self.file,
@@ -343,7 +396,15 @@ impl Checker<'_> {
         })
     }
 
-    fn apply_builtin(&mut self, b: &'static Builtin, ins: Vec<ArgIn<'_>>, typed: Vec<Option<TExpr>>, span: Span, expected: Option<&Type>, optional: bool) -> TExpr {
+    fn apply_builtin(
+        &mut self,
+        b: &'static Builtin,
+        ins: Vec<ArgIn<'_>>,
+        typed: Vec<Option<TExpr>>,
+        span: Span,
+        expected: Option<&Type>,
+        optional: bool,
+    ) -> TExpr {
         let mut subst = Subst::default();
         let mut args: Vec<Option<TExpr>> = vec![None; ins.len()];
         for (i, (p, t)) in b.params.iter().zip(typed).enumerate() {
@@ -361,7 +422,15 @@ impl Checker<'_> {
                 continue;
             }
             let t = match (&p.ty, a.lambda()) {
-                (Type::Fn(ps, ret), Some((params, body))) => self.lambda(b, &subst.apply(&Type::Fn(ps.clone(), ret.clone())), params, body, a.span(), &mut subst, ret),
+                (Type::Fn(ps, ret), Some((params, body))) => self.lambda(
+                    b,
+                    &subst.apply(&Type::Fn(ps.clone(), ret.clone())),
+                    params,
+                    body,
+                    a.span(),
+                    &mut subst,
+                    ret,
+                ),
                 _ => {
                     let d = Diagnostic::new(
                         Code::NotCallable,
@@ -385,15 +454,7 @@ impl Checker<'_> {
             }
         }
         let args = args.into_iter().map(|a| a.unwrap_or_else(|| error_expr(span))).collect();
-        TExpr {
-            kind: TExprKind::Call {
-                callee: Callee::Builtin(b),
-                args,
-                optional,
-            },
-            ty,
-            span,
-        }
+        TExpr { kind: TExprKind::Call { callee: Callee::Builtin(b), args, optional }, ty, span }
     }
 
     fn report_arg_mismatch(&mut self, b: &Builtin, pname: &str, pty: &Type, t: &TExpr) {
@@ -416,23 +477,50 @@ impl Checker<'_> {
             Type::Error => "a value of another type".to_string(),
             other => other.to_string(),
         };
-        let mut d = Diagnostic::new(Code::TypeMismatch, &self.file, t.span, format!("{what} needs {need}, found {}", t.ty), format!("this is {}", t.ty));
+        let mut d = Diagnostic::new(
+            Code::TypeMismatch,
+            &self.file,
+            t.span,
+            format!("{what} needs {need}, found {}", t.ty),
+            format!("this is {}", t.ty),
+        );
         if matches!(t.ty, Type::Decimal(_) | Type::Float) && need.contains("number") {
-            d = Diagnostic::new(Code::DecimalFloatMix, &self.file, t.span, format!("{what}: Decimal and Float do not mix"), format!("this is {}", t.ty))
-                .with_help("convert one side explicitly with `to_decimal(x)` or `to_float(x)`");
+            d = Diagnostic::new(
+                Code::DecimalFloatMix,
+                &self.file,
+                t.span,
+                format!("{what}: Decimal and Float do not mix"),
+                format!("this is {}", t.ty),
+            )
+            .with_help("convert one side explicitly with `to_decimal(x)` or `to_float(x)`");
         }
         self.report(d);
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn lambda(&mut self, b: &Builtin, fn_ty: &Type, params: &[Ident], body: &Expr, span: Span, subst: &mut Subst, ret_pattern: &Type) -> TExpr {
+    fn lambda(
+        &mut self,
+        b: &Builtin,
+        fn_ty: &Type,
+        params: &[Ident],
+        body: &Expr,
+        span: Span,
+        subst: &mut Subst,
+        ret_pattern: &Type,
+    ) -> TExpr {
         let Type::Fn(ptys, ret) = fn_ty else { unreachable!("lambda checked against a function type") };
         if params.len() != ptys.len() {
             let d = Diagnostic::new(
                 Code::NotCallable,
                 &self.file,
                 span,
-                format!("`{}` passes {} value{} to this lambda, but it takes {}", b.name, ptys.len(), if ptys.len() == 1 { "" } else { "s" }, params.len()),
+                format!(
+                    "`{}` passes {} value{} to this lambda, but it takes {}",
+                    b.name,
+                    ptys.len(),
+                    if ptys.len() == 1 { "" } else { "s" },
+                    params.len()
+                ),
                 "wrong number of parameters",
             )
             .with_help(format!("write `{}`", b.signature));
@@ -466,11 +554,6 @@ impl Checker<'_> {
             self.report(d);
         }
         let ty = Type::Fn(ptys.clone(), Box::new(tb.ty.clone()));
-        TExpr {
-            kind: TExprKind::Lambda { params: ids, body: Box::new(tb) },
-            ty,
-            span,
-        }
+        TExpr { kind: TExprKind::Lambda { params: ids, body: Box::new(tb) }, ty, span }
     }
 }
-

@@ -8,7 +8,9 @@ use indexmap::IndexMap;
 
 use crate::diagnostic::{did_you_mean, Code, Diagnostic};
 use crate::source::{Origin, Span};
-use crate::syntax::ast::{Arg, ExprKind, FnDecl, Item, LookupBody, LookupDecl, Module, StrPart, TypeDecl, TypeExpr, TypeExprKind};
+use crate::syntax::ast::{
+    Arg, ExprKind, FnDecl, Item, LookupBody, LookupDecl, Module, StrPart, TypeDecl, TypeExpr, TypeExprKind,
+};
 
 use super::typed::{TExpr, TExprKind, TFn, TLookup, TLookupData};
 use super::types::{RecordType, Type};
@@ -62,19 +64,11 @@ impl Checker<'_> {
             } else {
                 format!("{}.{}", self.env().name, t.name.node)
             };
-            ty = Type::Record(Arc::new(RecordType {
-                name: Some(name),
-                fields: r.fields.clone(),
-            }));
+            ty = Type::Record(Arc::new(RecordType { name: Some(name), fields: r.fields.clone() }));
         }
-        self.env_mut().types.insert(
-            t.name.node.clone(),
-            Declared {
-                value: ty.clone(),
-                span: t.name.span,
-                used: false,
-            },
-        );
+        self.env_mut()
+            .types
+            .insert(t.name.node.clone(), Declared { value: ty.clone(), span: t.name.span, used: false });
         ty
     }
 
@@ -91,7 +85,9 @@ impl Checker<'_> {
     fn type_expr(&mut self, t: &TypeExpr, local: &mut dyn FnMut(&mut Self, &str) -> Option<Type>) -> Type {
         match &t.node {
             TypeExprKind::Named { module: None, name } => self.named_type(&name.node, name.span, local),
-            TypeExprKind::Named { module: Some(m), name } => self.qualified_type(&m.node, m.span, &name.node, name.span),
+            TypeExprKind::Named { module: Some(m), name } => {
+                self.qualified_type(&m.node, m.span, &name.node, name.span)
+            }
             TypeExprKind::ScaledDecimal(s) => Type::Decimal(Some(*s)),
             TypeExprKind::List(inner) => self.type_expr(inner, local).list(),
             TypeExprKind::Optional(inner) => self.type_expr(inner, local).optional(),
@@ -175,14 +171,15 @@ impl Checker<'_> {
             _ => None,
         }));
         let help = did_you_mean(name, candidates.iter().map(String::as_str));
-        let d = Diagnostic::new(Code::UnknownType, &self.file, span, format!("unknown type `{name}`"), "not a known type")
-            .with_help_opt(help.or_else(|| {
-                if name.chars().next().is_some_and(char::is_lowercase) {
-                    Some("type names start with a capital letter: String, Int, Decimal, ...".into())
-                } else {
-                    None
-                }
-            }));
+        let d =
+            Diagnostic::new(Code::UnknownType, &self.file, span, format!("unknown type `{name}`"), "not a known type")
+                .with_help_opt(help.or_else(|| {
+                    if name.chars().next().is_some_and(char::is_lowercase) {
+                        Some("type names start with a capital letter: String, Int, Decimal, ...".into())
+                    } else {
+                        None
+                    }
+                }));
         self.report(d);
         Type::Error
     }
@@ -257,7 +254,8 @@ impl Checker<'_> {
     }
 
     fn declare_fn(&mut self, f: &FnDecl) {
-        let params: Vec<(String, Type)> = f.params.iter().map(|p| (p.name.node.clone(), self.resolve_type(&p.ty))).collect();
+        let params: Vec<(String, Type)> =
+            f.params.iter().map(|p| (p.name.node.clone(), self.resolve_type(&p.ty))).collect();
         let ret = self.resolve_type(&f.ret);
         let index = self.program.fns.len();
         self.program.fns.push(TFn {
@@ -270,11 +268,7 @@ impl Checker<'_> {
         });
         self.env_mut().fns.insert(
             f.name.node.clone(),
-            Declared {
-                value: FnSig { index, params, ret },
-                span: f.name.span,
-                used: false,
-            },
+            Declared { value: FnSig { index, params, ret }, span: f.name.span, used: false },
         );
     }
 
@@ -300,11 +294,7 @@ impl Checker<'_> {
         });
         self.env_mut().lookups.insert(
             l.name.node.clone(),
-            Declared {
-                value: LookupSig { index, key, value },
-                span: l.name.span,
-                used: false,
-            },
+            Declared { value: LookupSig { index, key, value }, span: l.name.span, used: false },
         );
     }
 
@@ -319,7 +309,8 @@ impl Checker<'_> {
     }
 
     fn check_fn_body(&mut self, f: &FnDecl) {
-        let Some(sig) = self.env().fns.get(&f.name.node).filter(|d| d.span == f.name.span).map(|d| d.value.clone()) else {
+        let Some(sig) = self.env().fns.get(&f.name.node).filter(|d| d.span == f.name.span).map(|d| d.value.clone())
+        else {
             return;
         };
         self.scope.reset_ids();
@@ -349,7 +340,8 @@ impl Checker<'_> {
     }
 
     fn check_lookup_body(&mut self, l: &LookupDecl) {
-        let Some(sig) = self.env().lookups.get(&l.name.node).filter(|d| d.span == l.name.span).map(|d| d.value.clone()) else {
+        let Some(sig) = self.env().lookups.get(&l.name.node).filter(|d| d.span == l.name.span).map(|d| d.value.clone())
+        else {
             return;
         };
         self.scope.reset_ids();
@@ -386,7 +378,14 @@ impl Checker<'_> {
     }
 
     /// `csv("file.csv", key: "sku", value: "code")`: checks the file exists and has the columns.
-    fn lookup_file(&mut self, l: &LookupDecl, loader: &str, loader_span: Span, args: &[Arg], value_ty: &Type) -> TLookupData {
+    fn lookup_file(
+        &mut self,
+        l: &LookupDecl,
+        loader: &str,
+        loader_span: Span,
+        args: &[Arg],
+        value_ty: &Type,
+    ) -> TLookupData {
         let empty = TLookupData::Table(Vec::new());
         if !matches!(loader, "csv" | "yaml" | "json") {
             let d = Diagnostic::new(
@@ -433,7 +432,12 @@ impl Checker<'_> {
             return empty;
         };
         let Some((key, key_span)) = key else {
-            self.error(Code::InvalidLookup, l.span, format!("`{loader}(...)` needs `key: \"column\"`"), "no key column");
+            self.error(
+                Code::InvalidLookup,
+                l.span,
+                format!("`{loader}(...)` needs `key: \"column\"`"),
+                "no key column",
+            );
             return empty;
         };
         let value_columns: Vec<(String, Span)> = match (&value, value_ty) {
@@ -480,12 +484,7 @@ impl Checker<'_> {
                 }
             }
         }
-        TLookupData::File {
-            format: loader.to_string(),
-            path: resolved,
-            key,
-            value: value.map(|v| v.0),
-        }
+        TLookupData::File { format: loader.to_string(), path: resolved, key, value: value.map(|v| v.0) }
     }
 
     fn relative_path(&self, path: &str) -> PathBuf {
@@ -540,9 +539,5 @@ fn first_object_keys(v: &serde_json::Value) -> Vec<String> {
 }
 
 pub(super) fn error_expr(span: Span) -> TExpr {
-    TExpr {
-        kind: TExprKind::Error,
-        ty: Type::Error,
-        span,
-    }
+    TExpr { kind: TExprKind::Error, ty: Type::Error, span }
 }

@@ -9,7 +9,14 @@ use super::types::{Mismatch, Type};
 
 /// A value of type `found` went where `expected` was required; `what` names the place
 /// ("field `total`", "argument `scale` of `round`").
-pub fn mismatch(file: &Arc<SourceFile>, span: Span, found: &Type, expected: &Type, why: &Mismatch, what: &str) -> Diagnostic {
+pub fn mismatch(
+    file: &Arc<SourceFile>,
+    span: Span,
+    found: &Type,
+    expected: &Type,
+    why: &Mismatch,
+    what: &str,
+) -> Diagnostic {
     match why {
         Mismatch::Optional => Diagnostic::new(
             Code::UnhandledOptional,
@@ -18,7 +25,9 @@ pub fn mismatch(file: &Arc<SourceFile>, span: Span, found: &Type, expected: &Typ
             format!("{what} needs {expected}, but this value may be absent ({found})"),
             format!("this is {found}"),
         )
-        .with_help("handle the absence: a default with `?? value`, a hold with `?? hold \"code\"`, or test `!= null` first"),
+        .with_help(
+            "handle the absence: a default with `?? value`, a hold with `?? hold \"code\"`, or test `!= null` first",
+        ),
         Mismatch::DecimalFloat => Diagnostic::new(
             Code::DecimalFloatMix,
             file,
@@ -73,7 +82,9 @@ pub fn mismatch(file: &Arc<SourceFile>, span: Span, found: &Type, expected: &Typ
 
 fn conversion_help(found: &Type, expected: &Type) -> Option<String> {
     Some(match (found, expected) {
-        (Type::String, Type::Decimal(_)) => "parse it with `to_decimal(x)`, which is absent when the text is not a number".into(),
+        (Type::String, Type::Decimal(_)) => {
+            "parse it with `to_decimal(x)`, which is absent when the text is not a number".into()
+        }
         (Type::String, Type::Int) => "parse it with `to_int(x)`, which is absent when the text is not a number".into(),
         (t, Type::String) if t.is_scalar() => "convert it with `to_string(x)` or interpolate: \"${x}\"".into(),
         (Type::Int, Type::Duration) => "write a duration with its unit, e.g. `30s`".into(),

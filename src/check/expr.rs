@@ -11,7 +11,9 @@ use indexmap::IndexMap;
 use crate::builtins;
 use crate::diagnostic::{did_you_mean, Code, Diagnostic};
 use crate::source::Span;
-use crate::syntax::ast::{BinOp, Expr, ExprKind, HoldReason, Literal, MatchArm, PatternKind, RecordEntry, StrPart, UnOp};
+use crate::syntax::ast::{
+    BinOp, Expr, ExprKind, HoldReason, Literal, MatchArm, PatternKind, RecordEntry, StrPart, UnOp,
+};
 
 use super::decls::error_expr;
 use super::error::{mismatch, quote_list};
@@ -31,7 +33,10 @@ impl Checker<'_> {
             if let [StrPart::Text(s)] = parts.as_slice() {
                 if !members.contains(s) {
                     let help = did_you_mean(s, members.iter().map(String::as_str)).unwrap_or_else(|| {
-                        format!("expected one of {}", members.iter().map(|m| format!("{m:?}")).collect::<Vec<_>>().join(", "))
+                        format!(
+                            "expected one of {}",
+                            members.iter().map(|m| format!("{m:?}")).collect::<Vec<_>>().join(", ")
+                        )
                     });
                     let d = Diagnostic::new(
                         Code::NotInUnion,
@@ -49,7 +54,11 @@ impl Checker<'_> {
         let mut t = self.expr(e, Some(expected));
         match assignable(&t.ty, expected) {
             Ok(()) => {
-                if !t.ty.contains_var() && !matches!(t.ty, Type::Never) && !expected.contains_var() && needs_widening(&t.ty, expected) {
+                if !t.ty.contains_var()
+                    && !matches!(t.ty, Type::Never)
+                    && !expected.contains_var()
+                    && needs_widening(&t.ty, expected)
+                {
                     t.ty = expected.clone();
                 }
             }
@@ -71,12 +80,9 @@ impl Checker<'_> {
             ExprKind::Field { base, name, optional } => self.field(e, base, &name.node, name.span, *optional),
             ExprKind::Index { base, index, optional } => self.index(e, base, index, *optional),
             ExprKind::Call { func, args } => self.call(func, args, span, expected),
-            ExprKind::Method {
-                receiver,
-                name,
-                args,
-                optional,
-            } => self.method(receiver, name, args, *optional, span, expected),
+            ExprKind::Method { receiver, name, args, optional } => {
+                self.method(receiver, name, args, *optional, span, expected)
+            }
             ExprKind::Unary(op, inner) => self.unary(*op, inner, span),
             ExprKind::Binary(op, l, r) => self.binary(*op, l, r, span, expected),
             ExprKind::Lambda { .. } => {
@@ -104,10 +110,7 @@ impl Checker<'_> {
 
     pub(super) fn hold(&mut self, h: &HoldReason) -> THold {
         let message = h.message.as_ref().map(|m| Box::new(self.expr_against(m, &Type::String, "a hold message")));
-        THold {
-            code: h.code.node.clone(),
-            message,
-        }
+        THold { code: h.code.node.clone(), message }
     }
 
     fn string(&mut self, parts: &[StrPart], span: Span) -> TExpr {
@@ -121,7 +124,14 @@ impl Checker<'_> {
                     match &t.ty {
                         Type::Secret => secret = true,
                         ty if ty.is_optional() => {
-                            let d = mismatch(&self.file, e.span, ty, &Type::String, &super::types::Mismatch::Optional, "interpolation");
+                            let d = mismatch(
+                                &self.file,
+                                e.span,
+                                ty,
+                                &Type::String,
+                                &super::types::Mismatch::Optional,
+                                "interpolation",
+                            );
                             self.report(d.with_help("give a default inside the braces: \"${x ?? \"\"}\""));
                         }
                         ty if ty.is_scalar() || matches!(ty, Type::Json | Type::Error | Type::Never) => {}
@@ -171,7 +181,11 @@ impl Checker<'_> {
         } else if env.fns.contains_key(name) || builtins::lookup(name).is_some() {
             (format!("function `{name}` is not a value"), "a function", Some(format!("call it: `{name}(...)`")))
         } else if env.imports.contains_key(name) {
-            (format!("module `{name}` is not a value"), "a module", Some(format!("use one of its members: `{name}.Member`")))
+            (
+                format!("module `{name}` is not a value"),
+                "a module",
+                Some(format!("use one of its members: `{name}.Member`")),
+            )
         } else if name == "record" {
             (
                 "`record` is only available inside a flow's stages and sinks".to_string(),
@@ -202,7 +216,9 @@ impl Checker<'_> {
                     format!("`{alias}.{name}` is not a value"),
                     "a module member",
                 )
-                .with_help(format!("call a function with `{alias}.{name}(...)`, or look a key up with `{alias}.{name}[key]`"));
+                .with_help(format!(
+                    "call a function with `{alias}.{name}(...)`, or look a key up with `{alias}.{name}[key]`"
+                ));
                 self.report(d);
                 return error_expr(span);
             }
@@ -260,15 +276,7 @@ impl Checker<'_> {
         if ty.is_optional() && path_key(whole).is_some_and(|k| self.scope.is_present(&k)) {
             ty = ty.unwrap_optional();
         }
-        texpr(
-            TExprKind::Field {
-                base: Box::new(tb),
-                name: name.to_string(),
-                optional,
-            },
-            ty,
-            span,
-        )
+        texpr(TExprKind::Field { base: Box::new(tb), name: name.to_string(), optional }, ty, span)
     }
 
     fn unknown_field(&mut self, r: &Arc<RecordType>, name: &str, span: Span, ty: &Type) {
@@ -280,7 +288,14 @@ impl Checker<'_> {
             }
             Some(format!("{ty} has: {}", names.join(", ")))
         });
-        let d = Diagnostic::new(Code::UnknownField, &self.file, span, format!("{ty} has no field `{name}`"), "unknown field").with_help_opt(help);
+        let d = Diagnostic::new(
+            Code::UnknownField,
+            &self.file,
+            span,
+            format!("{ty} has no field `{name}`"),
+            "unknown field",
+        )
+        .with_help_opt(help);
         self.report(d);
     }
 
@@ -292,14 +307,7 @@ impl Checker<'_> {
         let span = whole.span;
         if let Some((lookup, key_ty, value_ty)) = self.lookup_ref(base) {
             let key = self.expr_against(index, &key_ty, "a lookup key");
-            return texpr(
-                TExprKind::LookupGet {
-                    lookup,
-                    key: Box::new(key),
-                },
-                value_ty.optional(),
-                span,
-            );
+            return texpr(TExprKind::LookupGet { lookup, key: Box::new(key) }, value_ty.optional(), span);
         }
         let tb = self.expr(base, None);
         let base_ty = if optional { tb.ty.unwrap_optional() } else { tb.ty.clone() };
@@ -307,15 +315,7 @@ impl Checker<'_> {
             Type::List(t) => {
                 let ti = self.expr_against(index, &Type::Int, "a list index");
                 let ty = (**t).clone().optional();
-                return texpr(
-                    TExprKind::Index {
-                        base: Box::new(tb),
-                        index: Box::new(ti),
-                        optional,
-                    },
-                    ty,
-                    span,
-                );
+                return texpr(TExprKind::Index { base: Box::new(tb), index: Box::new(ti), optional }, ty, span);
             }
             Type::Json => Type::Json,
             Type::Error | Type::Never => Type::Error,
@@ -329,22 +329,20 @@ impl Checker<'_> {
                 Type::Error
             }
             t => {
-                let d = Diagnostic::new(Code::NotIndexable, &self.file, base.span, format!("a value of type {t} cannot be indexed"), "not a list or lookup")
-                    .with_help("`[ ]` takes an element of a list or looks a key up in a lookup table");
+                let d = Diagnostic::new(
+                    Code::NotIndexable,
+                    &self.file,
+                    base.span,
+                    format!("a value of type {t} cannot be indexed"),
+                    "not a list or lookup",
+                )
+                .with_help("`[ ]` takes an element of a list or looks a key up in a lookup table");
                 self.report(d);
                 Type::Error
             }
         };
         let ti = self.expr(index, None);
-        texpr(
-            TExprKind::Index {
-                base: Box::new(tb),
-                index: Box::new(ti),
-                optional,
-            },
-            elem,
-            span,
-        )
+        texpr(TExprKind::Index { base: Box::new(tb), index: Box::new(ti), optional }, elem, span)
     }
 
     /// A lookup named by `name` or `module.name`, marked used.
@@ -413,7 +411,13 @@ impl Checker<'_> {
             )
             .with_help("give a default with `?? value`, or hold with `?? hold \"code\"`");
         }
-        Diagnostic::new(Code::BadOperands, &self.file, span, format!("`{op}` needs {wanted}, found {ty}"), format!("this is {ty}"))
+        Diagnostic::new(
+            Code::BadOperands,
+            &self.file,
+            span,
+            format!("`{op}` needs {wanted}, found {ty}"),
+            format!("this is {ty}"),
+        )
     }
 
     fn binary(&mut self, op: BinOp, l: &Expr, r: &Expr, span: Span, expected: Option<&Type>) -> TExpr {
@@ -583,7 +587,9 @@ impl Checker<'_> {
         };
         result.unwrap_or_else(|| {
             let help = match (a, b) {
-                (String, t) | (t, String) if op == BinOp::Add && t.is_scalar() => Some("to build text, interpolate: \"${a}${b}\"".to_string()),
+                (String, t) | (t, String) if op == BinOp::Add && t.is_scalar() => {
+                    Some("to build text, interpolate: \"${a}${b}\"".to_string())
+                }
                 _ => None,
             };
             let d = Diagnostic::new(
@@ -604,15 +610,7 @@ impl Checker<'_> {
         let tt = self.with_facts(cond, true, |c| c.expr(then, expected));
         let to = self.with_facts(cond, false, |c| c.expr(otherwise, expected));
         let ty = self.join_branches(&tt, &to, expected);
-        texpr(
-            TExprKind::If {
-                cond: Box::new(tc),
-                then: Box::new(tt),
-                otherwise: Box::new(to),
-            },
-            ty,
-            span,
-        )
+        texpr(TExprKind::If { cond: Box::new(tc), then: Box::new(tt), otherwise: Box::new(to) }, ty, span)
     }
 
     fn join_branches(&mut self, a: &TExpr, b: &TExpr, expected: Option<&Type>) -> Type {
@@ -680,20 +678,15 @@ impl Checker<'_> {
         if !total {
             self.check_exhaustive(&sty, &covered, null_covered, span);
         }
-        texpr(
-            TExprKind::Match {
-                scrutinee: Box::new(ts),
-                arms: out,
-            },
-            ty,
-            span,
-        )
+        texpr(TExprKind::Match { scrutinee: Box::new(ts), arms: out }, ty, span)
     }
 
     fn check_exhaustive(&mut self, sty: &Type, covered: &[String], null_covered: bool, span: Span) {
         let mut missing: Vec<String> = match sty.unwrap_optional() {
             Type::Union(members) => members.iter().filter(|m| !covered.contains(m)).map(|m| format!("{m:?}")).collect(),
-            Type::Bool => ["true", "false"].iter().filter(|b| !covered.iter().any(|c| c == *b)).map(|b| b.to_string()).collect(),
+            Type::Bool => {
+                ["true", "false"].iter().filter(|b| !covered.iter().any(|c| c == *b)).map(|b| b.to_string()).collect()
+            }
             Type::Error | Type::Never => return,
             _ => vec!["_".into()],
         };
@@ -817,8 +810,15 @@ impl Checker<'_> {
                         }
                         None => self.expr(e, None),
                     };
-                    if fields.insert(name.node.clone(), t.ty.clone()).is_some() && out.iter().any(|o| matches!(o, TRecordEntry::Field(n, _) if *n == name.node)) {
-                        self.error(Code::DuplicateDefinition, name.span, format!("field `{}` is given twice", name.node), "given again here");
+                    if fields.insert(name.node.clone(), t.ty.clone()).is_some()
+                        && out.iter().any(|o| matches!(o, TRecordEntry::Field(n, _) if *n == name.node))
+                    {
+                        self.error(
+                            Code::DuplicateDefinition,
+                            name.span,
+                            format!("field `{}` is given twice", name.node),
+                            "given again here",
+                        );
                     }
                     out.push(TRecordEntry::Field(name.node.clone(), t));
                 }

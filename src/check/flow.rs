@@ -2,7 +2,9 @@
 
 use crate::diagnostic::{did_you_mean, Code, Diagnostic};
 use crate::source::Span;
-use crate::syntax::ast::{Expr, ExprKind, FlowDecl, FlowPart, Literal, OptionEntry, SinkDecl, SourceDecl, Stage, StageKind};
+use crate::syntax::ast::{
+    Expr, ExprKind, FlowDecl, FlowPart, Literal, OptionEntry, SinkDecl, SourceDecl, Stage, StageKind,
+};
 
 use super::error::mismatch;
 use super::narrow::facts;
@@ -35,8 +37,14 @@ impl Checker<'_> {
             stages.push(t);
         }
         if f.sinks.is_empty() {
-            let d = Diagnostic::new(Code::MissingSink, &self.file, f.name.span, format!("flow `{}` has no sink", f.name.node), "records go nowhere")
-                .with_help("add a sink, e.g. `sink out: stdout {}`");
+            let d = Diagnostic::new(
+                Code::MissingSink,
+                &self.file,
+                f.name.span,
+                format!("flow `{}` has no sink", f.name.node),
+                "records go nowhere",
+            )
+            .with_help("add a sink, e.g. `sink out: stdout {}`");
             self.report(d);
         }
         let mut sinks = Vec::new();
@@ -50,8 +58,14 @@ impl Checker<'_> {
         let locals = self.scope.local_count();
         for local in self.scope.pop() {
             if local.warn_unused && !local.used && !local.name.starts_with('_') {
-                let d = Diagnostic::new(Code::UnusedBinding, &self.file, local.span, format!("`{}` is never used", local.name), "bound here")
-                    .with_help(format!("remove the `let`, or name it `_{}`", local.name));
+                let d = Diagnostic::new(
+                    Code::UnusedBinding,
+                    &self.file,
+                    local.span,
+                    format!("`{}` is never used", local.name),
+                    "bound here",
+                )
+                .with_help(format!("remove the `let`, or name it `_{}`", local.name));
                 self.report(d);
             }
         }
@@ -72,9 +86,15 @@ impl Checker<'_> {
             return;
         }
         *warned = true;
-        let d = Diagnostic::new(Code::UnreachableStage, &self.file, span, "no record ever reaches this point", "unreachable")
-            .with_secondary(&self.file, h, "every record is held here")
-            .with_help("the stage before holds every record; remove it or make its condition depend on the record");
+        let d = Diagnostic::new(
+            Code::UnreachableStage,
+            &self.file,
+            span,
+            "no record ever reaches this point",
+            "unreachable",
+        )
+        .with_secondary(&self.file, h, "every record is held here")
+        .with_help("the stage before holds every record; remove it or make its condition depend on the record");
         self.report(d);
     }
 
@@ -84,10 +104,15 @@ impl Checker<'_> {
         let mut seen_sink = false;
         for (part, span) in &f.order {
             match part {
-                FlowPart::Source if seen_stage_or_sink => {
-                    self.error(Code::StageOrder, *span, "the source must come first in a flow", "source after stages or sinks")
+                FlowPart::Source if seen_stage_or_sink => self.error(
+                    Code::StageOrder,
+                    *span,
+                    "the source must come first in a flow",
+                    "source after stages or sinks",
+                ),
+                FlowPart::Stage if seen_sink => {
+                    self.error(Code::StageOrder, *span, "stages must come before the sinks", "stage after a sink")
                 }
-                FlowPart::Stage if seen_sink => self.error(Code::StageOrder, *span, "stages must come before the sinks", "stage after a sink"),
                 FlowPart::Stage => seen_stage_or_sink = true,
                 FlowPart::Sink => {
                     seen_stage_or_sink = true;
@@ -100,15 +125,27 @@ impl Checker<'_> {
 
     fn flow_source(&mut self, f: &FlowDecl) -> Option<TSource> {
         let Some(first) = f.sources.first() else {
-            let d = Diagnostic::new(Code::MissingSource, &self.file, f.name.span, format!("flow `{}` has no source", f.name.node), "no records come in")
-                .with_help("add e.g. `source orders: file { path: \"orders.json\" } : shopify.Order`");
+            let d = Diagnostic::new(
+                Code::MissingSource,
+                &self.file,
+                f.name.span,
+                format!("flow `{}` has no source", f.name.node),
+                "no records come in",
+            )
+            .with_help("add e.g. `source orders: file { path: \"orders.json\" } : shopify.Order`");
             self.report(d);
             return None;
         };
         for extra in &f.sources[1..] {
-            let d = Diagnostic::new(Code::MultipleSources, &self.file, extra.span, "a flow has one source", "second source")
-                .with_secondary(&self.file, first.span, "first source")
-                .with_help("write one flow per source; they may share types, lookups and functions");
+            let d = Diagnostic::new(
+                Code::MultipleSources,
+                &self.file,
+                extra.span,
+                "a flow has one source",
+                "second source",
+            )
+            .with_secondary(&self.file, first.span, "first source")
+            .with_help("write one flow per source; they may share types, lookups and functions");
             self.report(d);
         }
         Some(self.source(first))
@@ -122,7 +159,8 @@ impl Checker<'_> {
                 if s.kind.node == "http.poll" {
                     self.scope.bind("cursor", Type::String.optional(), s.kind.span, false);
                 }
-                let opts = self.options(&s.options, &specs, &format!("`{}` source", s.kind.node), s.kind.span, Some(&ty));
+                let opts =
+                    self.options(&s.options, &specs, &format!("`{}` source", s.kind.node), s.kind.span, Some(&ty));
                 self.scope.pop();
                 opts
             }
@@ -131,13 +169,7 @@ impl Checker<'_> {
                 Vec::new()
             }
         };
-        TSource {
-            name: s.name.node.clone(),
-            kind: s.kind.node.clone(),
-            options,
-            ty,
-            span: s.span,
-        }
+        TSource { name: s.name.node.clone(), kind: s.kind.node.clone(), options, ty, span: s.span }
     }
 
     fn sink(&mut self, s: &SinkDecl, rec: &Type) -> Option<TSink> {
@@ -146,23 +178,32 @@ impl Checker<'_> {
             return None;
         };
         let options = self.options(&s.options, &specs, &format!("`{}` sink", s.kind.node), s.kind.span, Some(rec));
-        Some(TSink {
-            name: s.name.node.clone(),
-            kind: s.kind.node.clone(),
-            options,
-            input: rec.clone(),
-            span: s.span,
-        })
+        Some(TSink { name: s.name.node.clone(), kind: s.kind.node.clone(), options, input: rec.clone(), span: s.span })
     }
 
     fn unknown_connector(&mut self, kind: &str, span: Span, known: &[&str], what: &str) {
-        let help = did_you_mean(kind, known.iter().copied()).unwrap_or_else(|| format!("{what} kinds: {}", known.join(", ")));
-        let d = Diagnostic::new(Code::UnknownConnector, &self.file, span, format!("unknown {what} kind `{kind}`"), "not a known kind").with_help(help);
+        let help =
+            did_you_mean(kind, known.iter().copied()).unwrap_or_else(|| format!("{what} kinds: {}", known.join(", ")));
+        let d = Diagnostic::new(
+            Code::UnknownConnector,
+            &self.file,
+            span,
+            format!("unknown {what} kind `{kind}`"),
+            "not a known kind",
+        )
+        .with_help(help);
         self.report(d);
     }
 
     /// Checks an options block against the specs; `rec` is `record` for per-record options.
-    fn options(&mut self, entries: &[OptionEntry], specs: &[OptSpec], owner: &str, owner_span: Span, rec: Option<&Type>) -> Vec<TOption> {
+    fn options(
+        &mut self,
+        entries: &[OptionEntry],
+        specs: &[OptSpec],
+        owner: &str,
+        owner_span: Span,
+        rec: Option<&Type>,
+    ) -> Vec<TOption> {
         let mut out: Vec<TOption> = Vec::new();
         let mut seen: Vec<(&str, Span)> = Vec::new();
         for entry in entries {
@@ -175,9 +216,16 @@ impl Checker<'_> {
             seen.push((name, entry.name.span));
             let Some(spec) = specs.iter().find(|s| s.name == name) else {
                 let names: Vec<&str> = specs.iter().map(|s| s.name).collect();
-                let help = did_you_mean(name, names.iter().copied()).unwrap_or_else(|| format!("{owner} options: {}", names.join(", ")));
-                let d = Diagnostic::new(Code::UnknownOption, &self.file, entry.name.span, format!("{owner} has no option `{name}`"), "unknown option")
-                    .with_help(help);
+                let help = did_you_mean(name, names.iter().copied())
+                    .unwrap_or_else(|| format!("{owner} options: {}", names.join(", ")));
+                let d = Diagnostic::new(
+                    Code::UnknownOption,
+                    &self.file,
+                    entry.name.span,
+                    format!("{owner} has no option `{name}`"),
+                    "unknown option",
+                )
+                .with_help(help);
                 self.report(d);
                 continue;
             };
@@ -185,14 +233,17 @@ impl Checker<'_> {
             self.record = if spec.per_record { rec.cloned() } else { None };
             let value = self.option_value(spec, &entry.value);
             self.record = saved;
-            out.push(TOption {
-                name: name.to_string(),
-                value,
-            });
+            out.push(TOption { name: name.to_string(), value });
         }
         for spec in specs.iter().filter(|s| s.required) {
             if !seen.iter().any(|(n, _)| *n == spec.name) {
-                let d = Diagnostic::new(Code::MissingOption, &self.file, owner_span, format!("{owner} needs the option `{}`", spec.name), "missing option");
+                let d = Diagnostic::new(
+                    Code::MissingOption,
+                    &self.file,
+                    owner_span,
+                    format!("{owner} needs the option `{}`", spec.name),
+                    "missing option",
+                );
                 self.report(d);
             }
         }
@@ -208,15 +259,27 @@ impl Checker<'_> {
             OptKind::Rate => {
                 let t = self.expr(e, None);
                 match (&t.ty, &t.kind) {
-                    (Type::Rate, TExprKind::Lit(Literal::Rate(0, _))) => self.error(Code::InvalidRate, e.span, format!("{what} must allow at least one request"), "zero rate"),
+                    (Type::Rate, TExprKind::Lit(Literal::Rate(0, _))) => self.error(
+                        Code::InvalidRate,
+                        e.span,
+                        format!("{what} must allow at least one request"),
+                        "zero rate",
+                    ),
                     (Type::Rate | Type::Error, _) => {}
                     (Type::Int, _) => {
-                        let d = Diagnostic::new(Code::InvalidRate, &self.file, e.span, format!("{what} is a rate: a count per unit of time"), "a bare number")
-                            .with_help("write e.g. `10/s`, `600/m` or `1000/h`");
+                        let d = Diagnostic::new(
+                            Code::InvalidRate,
+                            &self.file,
+                            e.span,
+                            format!("{what} is a rate: a count per unit of time"),
+                            "a bare number",
+                        )
+                        .with_help("write e.g. `10/s`, `600/m` or `1000/h`");
                         self.report(d);
                     }
                     (other, _) => {
-                        let d = mismatch(&self.file, e.span, other, &Type::Rate, &Mismatch::Types, &what).with_help("write e.g. `10/s`, `600/m` or `1000/h`");
+                        let d = mismatch(&self.file, e.span, other, &Type::Rate, &Mismatch::Types, &what)
+                            .with_help("write e.g. `10/s`, `600/m` or `1000/h`");
                         self.report(d);
                     }
                 }
@@ -243,8 +306,14 @@ impl Checker<'_> {
             }
             (Type::Duration | Type::Error, _) => {}
             (Type::Int, _) => {
-                let d = Diagnostic::new(Code::InvalidDuration, &self.file, e.span, format!("{what} is a duration, but this number has no unit"), "no unit")
-                    .with_help("write the unit: `500ms`, `30s`, `5m`, `2h`, `7d`");
+                let d = Diagnostic::new(
+                    Code::InvalidDuration,
+                    &self.file,
+                    e.span,
+                    format!("{what} is a duration, but this number has no unit"),
+                    "no unit",
+                )
+                .with_help("write the unit: `500ms`, `30s`, `5m`, `2h`, `7d`");
                 self.report(d);
             }
             (other, _) => {
@@ -262,8 +331,14 @@ impl Checker<'_> {
             Type::Record(r) => r.fields.clone(),
             Type::Error => return t,
             other => {
-                let d = Diagnostic::new(Code::TypeMismatch, &self.file, e.span, format!("headers are a record of names to values, found {other}"), "not a record")
-                    .with_help("write e.g. `{ Authorization: \"Bearer \" + secret(\"TOKEN\") }`");
+                let d = Diagnostic::new(
+                    Code::TypeMismatch,
+                    &self.file,
+                    e.span,
+                    format!("headers are a record of names to values, found {other}"),
+                    "not a record",
+                )
+                .with_help("write e.g. `{ Authorization: \"Bearer \" + secret(\"TOKEN\") }`");
                 self.report(d);
                 return t;
             }
@@ -298,10 +373,23 @@ impl Checker<'_> {
                 let k = self.expr(key, None);
                 if !(k.ty.is_scalar() || k.ty.is_error()) {
                     let d = if k.ty.is_optional() {
-                        mismatch(&self.file, key.span, &k.ty, &k.ty.unwrap_optional(), &Mismatch::Optional, "a dedupe key")
+                        mismatch(
+                            &self.file,
+                            key.span,
+                            &k.ty,
+                            &k.ty.unwrap_optional(),
+                            &Mismatch::Optional,
+                            "a dedupe key",
+                        )
                     } else {
-                        Diagnostic::new(Code::TypeMismatch, &self.file, key.span, format!("a dedupe key must be a string, number or date, found {}", k.ty), "not a key")
-                            .with_help("build a string key: \"${record.id}:${record.updated_at}\"")
+                        Diagnostic::new(
+                            Code::TypeMismatch,
+                            &self.file,
+                            key.span,
+                            format!("a dedupe key must be a string, number or date, found {}", k.ty),
+                            "not a key",
+                        )
+                        .with_help("build a string key: \"${record.id}:${record.updated_at}\"")
                     };
                     self.report(d);
                 }
@@ -336,11 +424,7 @@ impl Checker<'_> {
                 };
                 always = t.ty == Type::Never;
                 let local = self.scope.bind(&name.node, t.ty.clone(), name.span, true);
-                TStageKind::Let {
-                    local,
-                    name: name.node.clone(),
-                    value: t,
-                }
+                TStageKind::Let { local, name: name.node.clone(), value: t }
             }
             StageKind::Split(e) => {
                 let t = self.expr(e, None);
@@ -349,10 +433,25 @@ impl Checker<'_> {
                     Type::Error => Type::Error,
                     other => {
                         let d = if other.is_optional() {
-                            mismatch(&self.file, e.span, other, &other.unwrap_optional(), &Mismatch::Optional, "`split`")
+                            mismatch(
+                                &self.file,
+                                e.span,
+                                other,
+                                &other.unwrap_optional(),
+                                &Mismatch::Optional,
+                                "`split`",
+                            )
                         } else {
-                            Diagnostic::new(Code::NotAList, &self.file, e.span, format!("`split` needs a list, found {other}"), "not a list")
-                                .with_help("split takes a list and emits one record per element, e.g. `split record.line_items`")
+                            Diagnostic::new(
+                                Code::NotAList,
+                                &self.file,
+                                e.span,
+                                format!("`split` needs a list, found {other}"),
+                                "not a list",
+                            )
+                            .with_help(
+                                "split takes a list and emits one record per element, e.g. `split record.line_items`",
+                            )
                         };
                         self.report(d);
                         Type::Error
@@ -388,18 +487,10 @@ impl Checker<'_> {
                     })
                 };
                 output = rec.clone().list();
-                TStageKind::Batch {
-                    size: lit("size").unwrap_or(1),
-                    max_wait_ms: lit("max_wait"),
-                }
+                TStageKind::Batch { size: lit("size").unwrap_or(1), max_wait_ms: lit("max_wait") }
             }
         };
-        let t = TStage {
-            kind,
-            input: rec.clone(),
-            output,
-            span: stage.span,
-        };
+        let t = TStage { kind, input: rec.clone(), output, span: stage.span };
         (t, always)
     }
 

@@ -102,11 +102,7 @@ pub(crate) struct Checker<'g> {
 
 impl<'g> Checker<'g> {
     fn new(graph: &'g ModuleGraph) -> Self {
-        let file = graph
-            .modules
-            .first()
-            .map(|m| m.file.clone())
-            .unwrap_or_else(|| SourceFile::inline("<none>", ""));
+        let file = graph.modules.first().map(|m| m.file.clone()).unwrap_or_else(|| SourceFile::inline("<none>", ""));
         Checker {
             graph,
             envs: HashMap::new(),
@@ -143,24 +139,11 @@ impl<'g> Checker<'g> {
         }
         self.module = id;
         self.file = m.file.clone();
-        let name = std::path::Path::new(&m.file.name)
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .unwrap_or("main")
-            .to_string();
-        let mut env = ModuleEnv {
-            name,
-            ..ModuleEnv::default()
-        };
+        let name =
+            std::path::Path::new(&m.file.name).file_stem().and_then(|s| s.to_str()).unwrap_or("main").to_string();
+        let mut env = ModuleEnv { name, ..ModuleEnv::default() };
         for imp in &m.imports {
-            env.imports.insert(
-                imp.alias.clone(),
-                Declared {
-                    value: imp.module,
-                    span: imp.span,
-                    used: false,
-                },
-            );
+            env.imports.insert(imp.alias.clone(), Declared { value: imp.module, span: imp.span, used: false });
         }
         self.envs.insert(id, env);
         let ast = &m.ast;

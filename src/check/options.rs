@@ -31,12 +31,7 @@ pub struct OptSpec {
 }
 
 const fn opt(name: &'static str, kind: OptKind) -> OptSpec {
-    OptSpec {
-        name,
-        kind,
-        required: false,
-        per_record: false,
-    }
+    OptSpec { name, kind, required: false, per_record: false }
 }
 
 fn required(mut o: OptSpec) -> OptSpec {
@@ -59,19 +54,11 @@ fn format_type() -> Type {
 }
 
 pub fn retry_type() -> Type {
-    record(&[
-        ("attempts", Type::Int),
-        ("backoff", Type::Backoff.optional()),
-        ("on", Type::RetryOn.list().optional()),
-    ])
+    record(&[("attempts", Type::Int), ("backoff", Type::Backoff.optional()), ("on", Type::RetryOn.list().optional())])
 }
 
 pub fn sink_batch_type() -> Type {
-    record(&[
-        ("size", Type::Int),
-        ("max_wait", Type::Duration.optional()),
-        ("max_bytes", Type::Int.optional()),
-    ])
+    record(&[("size", Type::Int), ("max_wait", Type::Duration.optional()), ("max_bytes", Type::Int.optional())])
 }
 
 pub const SOURCE_KINDS: &[&str] = &["file", "stdin", "http.poll", "webhook"];
@@ -96,7 +83,9 @@ pub fn source_options(kind: &str) -> Option<Vec<OptSpec>> {
             required(opt("path", OptKind::Of(Type::String))),
             opt(
                 "signature",
-                OptKind::Of(Type::Union(vec!["shopify".into(), "woocommerce".into(), "hmac_sha256".into(), "none".into()].into())),
+                OptKind::Of(Type::Union(
+                    vec!["shopify".into(), "woocommerce".into(), "hmac_sha256".into(), "none".into()].into(),
+                )),
             ),
             opt("secret", OptKind::Of(Type::Secret)),
             opt("signature_header", OptKind::Of(Type::String)),

@@ -56,26 +56,14 @@ impl Scope {
         self.next_id += 1;
         self.forget(name);
         if let Some(frame) = self.frames.last_mut() {
-            frame.locals.push(Local {
-                name: name.to_string(),
-                id,
-                ty,
-                span,
-                used: false,
-                warn_unused,
-            });
+            frame.locals.push(Local { name: name.to_string(), id, ty, span, used: false, warn_unused });
         }
         id
     }
 
     /// The innermost binding of `name`, marked used.
     pub fn use_local(&mut self, name: &str) -> Option<&Local> {
-        let local = self
-            .frames
-            .iter_mut()
-            .rev()
-            .flat_map(|f| f.locals.iter_mut().rev())
-            .find(|l| l.name == name)?;
+        let local = self.frames.iter_mut().rev().flat_map(|f| f.locals.iter_mut().rev()).find(|l| l.name == name)?;
         local.used = true;
         Some(local)
     }

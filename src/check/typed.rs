@@ -62,18 +62,43 @@ pub enum TExprKind {
     /// A named constant (`half_even`, `timeout`) or `cursor`.
     Constant(String),
     /// `base.name`; with `optional`, an absent base gives an absent result.
-    Field { base: Box<TExpr>, name: String, optional: bool },
+    Field {
+        base: Box<TExpr>,
+        name: String,
+        optional: bool,
+    },
     /// `list[i]`
-    Index { base: Box<TExpr>, index: Box<TExpr>, optional: bool },
+    Index {
+        base: Box<TExpr>,
+        index: Box<TExpr>,
+        optional: bool,
+    },
     /// `table[key]`: the lookup by its index in `Program::lookups`.
-    LookupGet { lookup: usize, key: Box<TExpr> },
+    LookupGet {
+        lookup: usize,
+        key: Box<TExpr>,
+    },
     /// A call; `optional` short-circuits on an absent first argument (`x?.f()`).
-    Call { callee: Callee, args: Vec<TExpr>, optional: bool },
+    Call {
+        callee: Callee,
+        args: Vec<TExpr>,
+        optional: bool,
+    },
     Unary(UnOp, Box<TExpr>),
     Binary(BinOp, Box<TExpr>, Box<TExpr>),
-    Lambda { params: Vec<LocalId>, body: Box<TExpr> },
-    If { cond: Box<TExpr>, then: Box<TExpr>, otherwise: Box<TExpr> },
-    Match { scrutinee: Box<TExpr>, arms: Vec<TArm> },
+    Lambda {
+        params: Vec<LocalId>,
+        body: Box<TExpr>,
+    },
+    If {
+        cond: Box<TExpr>,
+        then: Box<TExpr>,
+        otherwise: Box<TExpr>,
+    },
+    Match {
+        scrutinee: Box<TExpr>,
+        arms: Vec<TArm>,
+    },
     List(Vec<TExpr>),
     /// Fields in order; a spread copies the fields of a record value first.
     Record(Vec<TRecordEntry>),

@@ -35,6 +35,8 @@ enum Format {
 enum Emit {
     /// The syntax tree.
     Ast,
+    /// The typed, resolved program the interpreter runs.
+    Ir,
 }
 
 pub fn run(args: &CheckArgs) -> u8 {
@@ -61,6 +63,7 @@ pub fn run(args: &CheckArgs) -> u8 {
         }
         let text = match emit {
             Emit::Ast => outcome.dump_ast(),
+            Emit::Ir => outcome.dump_ir(),
         };
         let _ = write!(out, "{text}");
         return exit::OK;
@@ -84,10 +87,5 @@ pub fn run(args: &CheckArgs) -> u8 {
 
 fn summary(files: usize, errors: usize, warnings: usize) -> String {
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
-    format!(
-        "checked {}: {}, {}\n",
-        plural(files, "file"),
-        plural(errors, "error"),
-        plural(warnings, "warning")
-    )
+    format!("checked {}: {}, {}\n", plural(files, "file"), plural(errors, "error"), plural(warnings, "warning"))
 }

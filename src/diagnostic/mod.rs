@@ -56,11 +56,7 @@ impl Diagnostic {
         Diagnostic {
             code,
             message: message.into(),
-            primary: Label {
-                file: file.clone(),
-                span,
-                message: label.into(),
-            },
+            primary: Label { file: file.clone(), span, message: label.into() },
             secondary: Vec::new(),
             help: None,
         }
@@ -77,11 +73,7 @@ impl Diagnostic {
     }
 
     pub fn with_secondary(mut self, file: &Arc<SourceFile>, span: Span, message: impl Into<String>) -> Self {
-        self.secondary.push(Label {
-            file: file.clone(),
-            span,
-            message: message.into(),
-        });
+        self.secondary.push(Label { file: file.clone(), span, message: message.into() });
         self
     }
 
@@ -134,8 +126,11 @@ impl Diagnostics {
     /// Sorts by file, then position, then code, and drops exact repeats.
     pub fn sort(&mut self) {
         self.0.sort_by(|a, b| {
-            (a.file().name.as_str(), a.primary.span.start, a.code)
-                .cmp(&(b.file().name.as_str(), b.primary.span.start, b.code))
+            (a.file().name.as_str(), a.primary.span.start, a.code).cmp(&(
+                b.file().name.as_str(),
+                b.primary.span.start,
+                b.code,
+            ))
         });
         self.0.dedup_by(|a, b| {
             a.code == b.code

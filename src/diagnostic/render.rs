@@ -92,19 +92,14 @@ fn render_with(handler: &GraphicalReportHandler, diags: &Diagnostics) -> String 
 
 /// Deterministic rendering for snapshots: no colour, unicode, 80 columns.
 pub fn render_plain(diags: &Diagnostics) -> String {
-    let handler = GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor())
-        .with_width(80)
-        .with_links(false);
+    let handler =
+        GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor()).with_width(80).with_links(false);
     render_with(&handler, diags)
 }
 
 /// Rendering for a terminal or a log: colour only when asked for.
 pub fn render_human(diags: &Diagnostics, colour: bool) -> String {
-    let theme = if colour {
-        GraphicalTheme::unicode()
-    } else {
-        GraphicalTheme::unicode_nocolor()
-    };
+    let theme = if colour { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
     let handler = GraphicalReportHandler::new_themed(theme).with_links(false);
     render_with(&handler, diags)
 }

@@ -69,12 +69,7 @@ impl ModuleGraph {
         if file.origin != Origin::Inline {
             self.by_key.insert(file.origin.clone(), id);
         }
-        self.modules.push(LoadedModule {
-            file: file.clone(),
-            ast,
-            imports: Vec::new(),
-            parsed,
-        });
+        self.modules.push(LoadedModule { file: file.clone(), ast, imports: Vec::new(), parsed });
         stack.push(id);
         let imports = self.resolve_imports(id, stack, diags);
         stack.pop();
@@ -82,7 +77,12 @@ impl ModuleGraph {
         id
     }
 
-    fn resolve_imports(&mut self, id: ModuleId, stack: &mut Vec<ModuleId>, diags: &mut Diagnostics) -> Vec<ResolvedImport> {
+    fn resolve_imports(
+        &mut self,
+        id: ModuleId,
+        stack: &mut Vec<ModuleId>,
+        diags: &mut Diagnostics,
+    ) -> Vec<ResolvedImport> {
         let file = self.modules[id].file.clone();
         let imports: Vec<_> = self.modules[id]
             .ast
@@ -102,9 +102,15 @@ impl ModuleGraph {
             };
             if let Some(prev) = out.iter().find(|r| r.alias == alias) {
                 diags.push(
-                    Diagnostic::new(Code::DuplicateImport, &file, alias_span, format!("`{alias}` is imported twice"), "imported again here")
-                        .with_secondary(&file, prev.span, "first imported here")
-                        .with_help("give one of them another name with `as`"),
+                    Diagnostic::new(
+                        Code::DuplicateImport,
+                        &file,
+                        alias_span,
+                        format!("`{alias}` is imported twice"),
+                        "imported again here",
+                    )
+                    .with_secondary(&file, prev.span, "first imported here")
+                    .with_help("give one of them another name with `as`"),
                 );
                 continue;
             }
@@ -119,22 +125,14 @@ impl ModuleGraph {
                 }
             }
             let module = self.load(target, stack, diags);
-            out.push(ResolvedImport {
-                alias,
-                module,
-                span: imp.span,
-            });
+            out.push(ResolvedImport { alias, module, span: imp.span });
         }
         out
     }
 }
 
 fn file_stem(path: &str) -> String {
-    Path::new(path)
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or(path)
-        .to_string()
+    Path::new(path).file_stem().and_then(|s| s.to_str()).unwrap_or(path).to_string()
 }
 
 /// Finds the file an import names, reading it from disk or from the embedded stdlib.
@@ -185,8 +183,14 @@ fn unknown_module(file: &Arc<SourceFile>, target: &ImportTarget) -> Diagnostic {
                     STDLIB.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
                 )
             });
-            Diagnostic::new(Code::UnknownModule, file, name.span, format!("unknown module `{}`", name.node), "no such module")
-                .with_help(help)
+            Diagnostic::new(
+                Code::UnknownModule,
+                file,
+                name.span,
+                format!("unknown module `{}`", name.node),
+                "no such module",
+            )
+            .with_help(help)
         }
         ImportTarget::Path(path) => Diagnostic::new(
             Code::UnknownModule,

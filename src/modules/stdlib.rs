@@ -5,10 +5,8 @@ use std::sync::Arc;
 use crate::source::{Origin, SourceFile};
 
 /// Every embedded module: its import name and its text.
-pub const STDLIB: &[(&str, &str)] = &[
-    ("erp", include_str!("../../stdlib/erp.flow")),
-    ("shopify", include_str!("../../stdlib/shopify.flow")),
-];
+pub const STDLIB: &[(&str, &str)] =
+    &[("erp", include_str!("../../stdlib/erp.flow")), ("shopify", include_str!("../../stdlib/shopify.flow"))];
 
 /// The embedded module `name`, if there is one.
 pub fn stdlib_module(name: &str) -> Option<Arc<SourceFile>> {

@@ -332,21 +332,47 @@ pub enum ExprKind {
     /// `record`, `addr`, `half_even`
     Name(String),
     /// `a.b`, `a?.b`
-    Field { base: Box<Expr>, name: Ident, optional: bool },
+    Field {
+        base: Box<Expr>,
+        name: Ident,
+        optional: bool,
+    },
     /// `a[i]`, `a?[i]`, `table[key]`
-    Index { base: Box<Expr>, index: Box<Expr>, optional: bool },
+    Index {
+        base: Box<Expr>,
+        index: Box<Expr>,
+        optional: bool,
+    },
     /// `f(x)`, `m.f(x)` (a function of module `m`)
-    Call { func: Box<Expr>, args: Vec<Arg> },
+    Call {
+        func: Box<Expr>,
+        args: Vec<Arg>,
+    },
     /// `x.f(y)`: sugar for `f(x, y)` when `f` is a function.
-    Method { receiver: Box<Expr>, name: Ident, args: Vec<Arg>, optional: bool },
+    Method {
+        receiver: Box<Expr>,
+        name: Ident,
+        args: Vec<Arg>,
+        optional: bool,
+    },
     Unary(UnOp, Box<Expr>),
     Binary(BinOp, Box<Expr>, Box<Expr>),
     /// `x => body`, `(a, b) => body`
-    Lambda { params: Vec<Ident>, body: Box<Expr> },
+    Lambda {
+        params: Vec<Ident>,
+        body: Box<Expr>,
+    },
     /// `if c then a else b`
-    If { cond: Box<Expr>, then: Box<Expr>, otherwise: Box<Expr> },
+    If {
+        cond: Box<Expr>,
+        then: Box<Expr>,
+        otherwise: Box<Expr>,
+    },
     /// `match x { p => e, ... }`
-    Match { scrutinee: Box<Expr>, arms: Vec<MatchArm> },
+    Match {
+        scrutinee: Box<Expr>,
+        arms: Vec<MatchArm>,
+    },
     /// `[a, b]`
     List(Vec<Expr>),
     /// `{ a: 1, ..other }`

@@ -76,9 +76,7 @@ impl Sx {
     fn flat_len(&self) -> usize {
         match self {
             Sx::Atom(a) => a.chars().count(),
-            Sx::List { items, .. } => {
-                2 + items.iter().map(Sx::flat_len).sum::<usize>() + items.len().saturating_sub(1)
-            }
+            Sx::List { items, .. } => 2 + items.iter().map(Sx::flat_len).sum::<usize>() + items.len().saturating_sub(1),
         }
     }
 
@@ -146,9 +144,7 @@ fn quoted(s: &str) -> Sx {
 
 fn is_plain_name(s: &str) -> bool {
     let mut chars = s.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
@@ -232,19 +228,14 @@ impl Dumper {
                 }
                 self.node("import", 3, i.span, rest)
             }
-            Item::Type(t) => {
-                self.node("type", 1, t.span, vec![self.ident(&t.name), self.ty(&t.ty)])
-            }
+            Item::Type(t) => self.node("type", 1, t.span, vec![self.ident(&t.name), self.ty(&t.ty)]),
             Item::Lookup(l) => {
                 let sig = self.plain(":", 2, vec![self.ty(&l.key), atom("->"), self.ty(&l.value)]);
                 let body = match &l.body {
                     LookupBody::Table(entries) => self.plain(
                         "table",
                         0,
-                        entries
-                            .iter()
-                            .map(|(k, v)| self.plain("=>", 1, vec![self.expr(k), self.expr(v)]))
-                            .collect(),
+                        entries.iter().map(|(k, v)| self.plain("=>", 1, vec![self.expr(k), self.expr(v)])).collect(),
                     ),
                     LookupBody::File { loader, args } => {
                         let mut rest = vec![self.ident(loader)];
@@ -255,21 +246,9 @@ impl Dumper {
                 self.node("lookup", 2, l.span, vec![self.ident(&l.name), sig, body])
             }
             Item::Fn(f) => {
-                let params = self.plain(
-                    "params",
-                    0,
-                    f.params
-                        .iter()
-                        .map(|p| self.typed(&p.name, &p.ty))
-                        .collect(),
-                );
+                let params = self.plain("params", 0, f.params.iter().map(|p| self.typed(&p.name, &p.ty)).collect());
                 let ret = self.plain("->", 1, vec![self.ty(&f.ret)]);
-                self.node(
-                    "fn",
-                    1,
-                    f.span,
-                    vec![self.ident(&f.name), params, ret, self.expr(&f.body)],
-                )
+                self.node("fn", 1, f.span, vec![self.ident(&f.name), params, ret, self.expr(&f.body)])
             }
             Item::Flow(f) => self.flow(f),
         }
@@ -301,27 +280,18 @@ impl Dumper {
     }
 
     fn options(&self, options: &[OptionEntry]) -> Vec<Sx> {
-        options
-            .iter()
-            .map(|o| self.plain("opt", 1, vec![self.ident(&o.name), self.expr(&o.value)]))
-            .collect()
+        options.iter().map(|o| self.plain("opt", 1, vec![self.ident(&o.name), self.expr(&o.value)])).collect()
     }
 
     fn source(&self, s: &SourceDecl) -> Sx {
-        let mut rest = vec![
-            self.ident(&s.name),
-            self.atom_at(s.kind.node.clone(), s.kind.span),
-        ];
+        let mut rest = vec![self.ident(&s.name), self.atom_at(s.kind.node.clone(), s.kind.span)];
         rest.extend(self.options(&s.options));
         rest.push(self.plain(":", 1, vec![self.ty(&s.ty)]));
         self.node("source", 2, s.span, rest)
     }
 
     fn sink(&self, s: &SinkDecl) -> Sx {
-        let mut rest = vec![
-            self.ident(&s.name),
-            self.atom_at(s.kind.node.clone(), s.kind.span),
-        ];
+        let mut rest = vec![self.ident(&s.name), self.atom_at(s.kind.node.clone(), s.kind.span)];
         rest.extend(self.options(&s.options));
         self.node("sink", 2, s.span, rest)
     }
@@ -343,14 +313,7 @@ impl Dumper {
                 span,
                 rules
                     .iter()
-                    .map(|r| {
-                        self.node(
-                            "rule",
-                            0,
-                            r.span,
-                            vec![self.expr(&r.cond), self.hold_reason(&r.hold)],
-                        )
-                    })
+                    .map(|r| self.node("rule", 0, r.span, vec![self.expr(&r.cond), self.hold_reason(&r.hold)]))
                     .collect(),
             ),
             StageKind::Let { name, ty, value } => {
@@ -372,12 +335,9 @@ impl Dumper {
                 rest.push(self.expr(body));
                 self.node("map", keep, span, rest)
             }
-            StageKind::HoldWhen { cond, hold } => self.node(
-                "hold-when",
-                0,
-                span,
-                vec![self.expr(cond), self.hold_reason(hold)],
-            ),
+            StageKind::HoldWhen { cond, hold } => {
+                self.node("hold-when", 0, span, vec![self.expr(cond), self.hold_reason(hold)])
+            }
             StageKind::Batch(options) => self.node("batch", 0, span, self.options(options)),
         }
     }
@@ -410,20 +370,13 @@ impl Dumper {
                 };
                 self.atom_at(text, span)
             }
-            TypeExprKind::ScaledDecimal(n) => {
-                self.node("Decimal", 1, span, vec![atom(n.to_string())])
-            }
+            TypeExprKind::ScaledDecimal(n) => self.node("Decimal", 1, span, vec![atom(n.to_string())]),
             TypeExprKind::List(t) => self.node("list", 0, span, vec![self.ty(t)]),
-            TypeExprKind::Record(fields) => self.node(
-                "record",
-                0,
-                span,
-                fields.iter().map(|f| self.typed(&f.name, &f.ty)).collect(),
-            ),
-            TypeExprKind::Literal(s) => self.atom_at(format!("{s:?}"), span),
-            TypeExprKind::Union(arms) => {
-                self.node("|", 0, span, arms.iter().map(|t| self.ty(t)).collect())
+            TypeExprKind::Record(fields) => {
+                self.node("record", 0, span, fields.iter().map(|f| self.typed(&f.name, &f.ty)).collect())
             }
+            TypeExprKind::Literal(s) => self.atom_at(format!("{s:?}"), span),
+            TypeExprKind::Union(arms) => self.node("|", 0, span, arms.iter().map(|t| self.ty(t)).collect()),
             TypeExprKind::Optional(t) => self.node("?", 0, span, vec![self.ty(t)]),
         }
     }
@@ -450,42 +403,19 @@ impl Dumper {
                 ),
             },
             ExprKind::Name(n) => self.atom_at(n.clone(), span),
-            ExprKind::Field {
-                base,
-                name,
-                optional,
-            } => self.node(
-                if *optional { "?." } else { "." },
-                0,
-                span,
-                vec![self.expr(base), self.ident(name)],
-            ),
-            ExprKind::Index {
-                base,
-                index,
-                optional,
-            } => self.node(
-                if *optional { "?[]" } else { "[]" },
-                0,
-                span,
-                vec![self.expr(base), self.expr(index)],
-            ),
+            ExprKind::Field { base, name, optional } => {
+                self.node(if *optional { "?." } else { "." }, 0, span, vec![self.expr(base), self.ident(name)])
+            }
+            ExprKind::Index { base, index, optional } => {
+                self.node(if *optional { "?[]" } else { "[]" }, 0, span, vec![self.expr(base), self.expr(index)])
+            }
             ExprKind::Call { func, args } => {
                 let mut rest = vec![self.expr(func)];
                 rest.extend(args.iter().map(|a| self.arg(a)));
                 self.node("call", 1, span, rest)
             }
-            ExprKind::Method {
-                receiver,
-                name,
-                args,
-                optional,
-            } => {
-                let head = format!(
-                    "{}{}",
-                    if *optional { "?." } else { "." },
-                    name_text(&name.node)
-                );
+            ExprKind::Method { receiver, name, args, optional } => {
+                let head = format!("{}{}", if *optional { "?." } else { "." }, name_text(&name.node));
                 let mut rest = vec![self.expr(receiver)];
                 rest.extend(args.iter().map(|a| self.arg(a)));
                 self.node(&head, 0, span, rest)
@@ -497,34 +427,20 @@ impl Dumper {
                 };
                 self.node(head, 0, span, vec![self.expr(operand)])
             }
-            ExprKind::Binary(op, lhs, rhs) => {
-                self.node(op.symbol(), 0, span, vec![self.expr(lhs), self.expr(rhs)])
-            }
+            ExprKind::Binary(op, lhs, rhs) => self.node(op.symbol(), 0, span, vec![self.expr(lhs), self.expr(rhs)]),
             ExprKind::Lambda { params, body } => {
                 let params = list(usize::MAX, params.iter().map(|p| self.ident(p)).collect());
                 self.node("lambda", 1, span, vec![params, self.expr(body)])
             }
-            ExprKind::If {
-                cond,
-                then,
-                otherwise,
-            } => self.node(
-                "if",
-                0,
-                span,
-                vec![self.expr(cond), self.expr(then), self.expr(otherwise)],
-            ),
+            ExprKind::If { cond, then, otherwise } => {
+                self.node("if", 0, span, vec![self.expr(cond), self.expr(then), self.expr(otherwise)])
+            }
             ExprKind::Match { scrutinee, arms } => {
                 let mut rest = vec![self.expr(scrutinee)];
                 rest.extend(arms.iter().map(|a| self.arm(a)));
                 self.node("match", 1, span, rest)
             }
-            ExprKind::List(items) => self.node(
-                "list",
-                0,
-                span,
-                items.iter().map(|i| self.expr(i)).collect(),
-            ),
+            ExprKind::List(items) => self.node("list", 0, span, items.iter().map(|i| self.expr(i)).collect()),
             ExprKind::Record(entries) => self.node(
                 "record",
                 0,
@@ -532,9 +448,7 @@ impl Dumper {
                 entries
                     .iter()
                     .map(|entry| match entry {
-                        RecordEntry::Field(name, value) => {
-                            list(1, vec![self.label(name), self.expr(value)])
-                        }
+                        RecordEntry::Field(name, value) => list(1, vec![self.label(name), self.expr(value)]),
                         RecordEntry::Spread(e) => self.plain("..", 0, vec![self.expr(e)]),
                     })
                     .collect(),
@@ -613,24 +527,14 @@ mod tests {
 
     #[test]
     fn short_forms_stay_on_one_line() {
-        assert_eq!(
-            render(list(1, vec![atom("+"), atom("a"), atom("b")])),
-            "(+ a b)"
-        );
+        assert_eq!(render(list(1, vec![atom("+"), atom("a"), atom("b")])), "(+ a b)");
     }
 
     #[test]
     fn long_forms_keep_their_head_and_put_each_other_child_on_a_line() {
         let long = "x".repeat(70);
-        let out = render(list(
-            2,
-            vec![
-                atom("f"),
-                atom("name"),
-                list(1, vec![atom("a"), atom(long.clone())]),
-                atom("b"),
-            ],
-        ));
+        let out =
+            render(list(2, vec![atom("f"), atom("name"), list(1, vec![atom("a"), atom(long.clone())]), atom("b")]));
         assert_eq!(out, format!("(f name\n  (a {long})\n  b)"));
     }
 

@@ -14,11 +14,7 @@ use crate::source::{SourceFile, Span};
 #[derive(Clone, Debug, PartialEq)]
 pub enum SyntaxError {
     /// The grammar could not go on at `span`.
-    Unexpected {
-        span: Span,
-        expected: Vec<&'static str>,
-        found: String,
-    },
+    Unexpected { span: Span, expected: Vec<&'static str>, found: String },
     /// A literal that parsed but has no value (`99999999999999999999`, `"\q"`).
     Literal { span: Span, kind: LiteralError },
 }
@@ -69,11 +65,8 @@ impl SyntaxError {
     pub fn into_diagnostic(self, file: &Arc<SourceFile>) -> Diagnostic {
         match self {
             SyntaxError::Unexpected { span, expected, found } => {
-                let found_words = if found.is_empty() {
-                    "the end of the file".to_string()
-                } else {
-                    format!("`{found}`")
-                };
+                let found_words =
+                    if found.is_empty() { "the end of the file".to_string() } else { format!("`{found}`") };
                 let expected_words = join_or(&expected);
                 let message = if expected.is_empty() {
                     format!("unexpected {found_words}")
@@ -104,13 +97,19 @@ fn literal_diagnostic(file: &Arc<SourceFile>, span: Span, kind: LiteralError) ->
             "decimal literal has more than 28 significant digits".to_string(),
             "Decimal values hold up to 28 significant digits",
         ),
-        LiteralError::Float => (Code::InvalidNumber, "float literal is out of range".to_string(), "a Float must be finite"),
+        LiteralError::Float => {
+            (Code::InvalidNumber, "float literal is out of range".to_string(), "a Float must be finite")
+        }
         LiteralError::Duration => (
             Code::InvalidNumber,
             "duration is too long".to_string(),
             "durations are counted in milliseconds and must fit in 64 bits",
         ),
-        LiteralError::Scale => (Code::InvalidNumber, "a Decimal scale must be between 0 and 28".to_string(), "write e.g. `Decimal(2)` for cents"),
+        LiteralError::Scale => (
+            Code::InvalidNumber,
+            "a Decimal scale must be between 0 and 28".to_string(),
+            "write e.g. `Decimal(2)` for cents",
+        ),
         LiteralError::Escape(e) => (
             Code::InvalidEscape,
             format!("unknown escape `{e}` in a string"),
@@ -177,13 +176,14 @@ fn describe(rule: Rule) -> Option<&'static str> {
         EOI => "the end of the file",
         ident | lambda_params => "a name",
         raw_ident | field_name => "a field name",
-        import_decl | type_decl | lookup_decl | fn_decl | flow_decl | kw_import | kw_type | kw_lookup | kw_fn | kw_flow => {
-            "a declaration (import, type, lookup, fn, flow)"
-        }
+        import_decl | type_decl | lookup_decl | fn_decl | flow_decl | kw_import | kw_type | kw_lookup | kw_fn
+        | kw_flow => "a declaration (import, type, lookup, fn, flow)",
         source_decl | kw_source => "`source`",
         sink_decl | kw_sink => "`sink`",
-        filter_stage | dedupe_stage | validate_stage | let_stage | split_stage | map_stage | hold_stage | batch_stage | kw_filter
-        | kw_dedupe | kw_validate | kw_let | kw_split | kw_map | kw_batch => "a stage (filter, dedupe, validate, let, split, map, hold when, batch)",
+        filter_stage | dedupe_stage | validate_stage | let_stage | split_stage | map_stage | hold_stage
+        | batch_stage | kw_filter | kw_dedupe | kw_validate | kw_let | kw_split | kw_map | kw_batch => {
+            "a stage (filter, dedupe, validate, let, split, map, hold when, batch)"
+        }
         kw_hold | hold_expr => "`hold`",
         kw_when => "`when`",
         kw_by => "`by`",
@@ -192,7 +192,9 @@ fn describe(rule: Rule) -> Option<&'static str> {
         kw_then => "`then`",
         kw_else => "`else`",
         validate_rule => "a rule (`condition else hold \"code\"`)",
-        type_expr | type_term | list_type | record_type | literal_type | decimal_type | paren_type | type_name => "a type",
+        type_expr | type_term | list_type | record_type | literal_type | decimal_type | paren_type | type_name => {
+            "a type"
+        }
         optional_mark => "`?`",
         field_decl => "a field (`name: Type`)",
         option => "an option (`name: value`)",
@@ -202,13 +204,14 @@ fn describe(rule: Rule) -> Option<&'static str> {
         lookup_table | lookup_file => "a table `{ key => value }` or a file (`csv(...)`, `yaml(...)`, `json(...)`)",
         param => "a parameter (`name: Type`)",
         connector_kind => "a connector kind (e.g. `file`, `http.post`)",
-        expr | binary | lambda | postfix_expr | paren | list_lit | record_lit | if_expr | match_expr | literal | prefix | op_not
-        | op_neg => "an expression",
-        null_lit | bool_lit | status_class_lit | rate_lit | duration_lit | float_lit | decimal_lit | int_lit | number_pattern => "a value",
+        expr | binary | lambda | postfix_expr | paren | list_lit | record_lit | if_expr | match_expr | literal
+        | prefix | op_not | op_neg => "an expression",
+        null_lit | bool_lit | status_class_lit | rate_lit | duration_lit | float_lit | decimal_lit | int_lit
+        | number_pattern => "a value",
         string_lit | plain_string => "a string",
         str_text | escape | interp => "the rest of the string",
-        infix | op_coalesce | op_or | op_and | op_eq | op_ne | op_le | op_ge | op_lt | op_gt | op_add | op_sub | op_mul | op_div
-        | op_rem => "an operator",
+        infix | op_coalesce | op_or | op_and | op_eq | op_ne | op_le | op_ge | op_lt | op_gt | op_add | op_sub
+        | op_mul | op_div | op_rem => "an operator",
         postfix | field_access | opt_field_access | index | opt_index => "`.`",
         call_args | arg | named_arg => "arguments",
         match_arm | pattern | wildcard => "a match arm (`pattern => value`)",

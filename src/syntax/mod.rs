@@ -133,8 +133,7 @@ fn chunks(text: &str, from: usize, to: usize, words: &[&str], column0: bool) -> 
 }
 
 fn starts_with_word(text: &str, word: &str) -> bool {
-    text.strip_prefix(word)
-        .is_some_and(|rest| !rest.starts_with(|c: char| c.is_alphanumeric() || c == '_'))
+    text.strip_prefix(word).is_some_and(|rest| !rest.starts_with(|c: char| c.is_alphanumeric() || c == '_'))
 }
 
 /// Convenience for items that are flows.

@@ -53,10 +53,7 @@ pub(crate) struct Builder {
 
 impl Builder {
     pub fn new(offset: usize) -> Self {
-        Builder {
-            offset,
-            errors: Vec::new(),
-        }
+        Builder { offset, errors: Vec::new() }
     }
 
     fn span(&self, pair: &Pair<'_, Rule>) -> Span {
@@ -73,11 +70,7 @@ impl Builder {
     }
 
     pub fn file(&mut self, pair: Pair<'_, Rule>) -> Module {
-        let items = pair
-            .into_inner()
-            .filter(|p| p.as_rule() != Rule::EOI)
-            .map(|p| self.item(p))
-            .collect();
+        let items = pair.into_inner().filter(|p| p.as_rule() != Rule::EOI).map(|p| self.item(p)).collect();
         Module { items }
     }
 
@@ -141,13 +134,7 @@ impl Builder {
                 LookupBody::File { loader, args }
             }
         };
-        LookupDecl {
-            name,
-            key,
-            value,
-            body,
-            span,
-        }
+        LookupDecl { name, key, value, body, span }
     }
 
     fn fn_decl(&mut self, pair: Pair<'_, Rule>) -> FnDecl {
@@ -169,27 +156,15 @@ impl Builder {
         let mut rest = rest.into_iter();
         let ret = self.type_expr(next(&mut rest));
         let body = self.expr(next(&mut rest));
-        FnDecl {
-            name,
-            params,
-            ret,
-            body,
-            span,
-        }
+        FnDecl { name, params, ret, body, span }
     }
 
     fn flow_decl(&mut self, pair: Pair<'_, Rule>) -> FlowDecl {
         let span = self.span(&pair);
         let mut inner = pair.into_inner().skip(1);
         let name = self.ident(next(&mut inner));
-        let mut flow = FlowDecl {
-            name,
-            sources: Vec::new(),
-            stages: Vec::new(),
-            sinks: Vec::new(),
-            order: Vec::new(),
-            span,
-        };
+        let mut flow =
+            FlowDecl { name, sources: Vec::new(), stages: Vec::new(), sinks: Vec::new(), order: Vec::new(), span };
         for p in inner {
             self.flow_item(p, &mut flow);
         }
@@ -237,13 +212,7 @@ impl Builder {
             }
         }
         let ty = ty.unwrap_or_else(|| unreachable!("grammar: source without a type"));
-        SourceDecl {
-            name,
-            kind,
-            options,
-            ty,
-            span,
-        }
+        SourceDecl { name, kind, options, ty, span }
     }
 
     fn sink_decl(&mut self, pair: Pair<'_, Rule>) -> SinkDecl {
@@ -252,12 +221,7 @@ impl Builder {
         let name = self.ident(next(&mut inner));
         let kind = self.connector_kind(next(&mut inner));
         let options = inner.next().map(|p| self.options(p)).unwrap_or_default();
-        SinkDecl {
-            name,
-            kind,
-            options,
-            span,
-        }
+        SinkDecl { name, kind, options, span }
     }
 
     fn options(&mut self, pair: Pair<'_, Rule>) -> Vec<OptionEntry> {
@@ -295,7 +259,8 @@ impl Builder {
             Rule::split_stage => StageKind::Split(self.expr(next(&mut inner))),
             Rule::map_stage => {
                 let mut rest: Vec<_> = inner.collect();
-                let body = self.expr_from_primary(rest.pop().unwrap_or_else(|| unreachable!("grammar: map without body")));
+                let body =
+                    self.expr_from_primary(rest.pop().unwrap_or_else(|| unreachable!("grammar: map without body")));
                 let target = rest.pop().map(|p| self.type_expr(p));
                 StageKind::Map { target, body }
             }
@@ -384,10 +349,7 @@ impl Builder {
             Rule::type_name => {
                 let mut parts: Vec<Ident> = pair.into_inner().map(|p| self.ident(p)).collect();
                 let name = parts.pop().unwrap_or_else(|| unreachable!("grammar: empty type name"));
-                TypeExprKind::Named {
-                    module: parts.pop(),
-                    name,
-                }
+                TypeExprKind::Named { module: parts.pop(), name }
             }
             r => unreachable!("grammar: {r:?} is not a type"),
         };
@@ -456,46 +418,21 @@ impl Builder {
                         let args_pair = next(&mut inner);
                         let span = span.to(self.span(&args_pair));
                         let args = self.call_args(args_pair);
-                        Spanned::new(
-                            ExprKind::Method {
-                                receiver: Box::new(expr),
-                                name,
-                                args,
-                                optional,
-                            },
-                            span,
-                        )
+                        Spanned::new(ExprKind::Method { receiver: Box::new(expr), name, args, optional }, span)
                     } else {
-                        Spanned::new(
-                            ExprKind::Field {
-                                base: Box::new(expr),
-                                name,
-                                optional,
-                            },
-                            span,
-                        )
+                        Spanned::new(ExprKind::Field { base: Box::new(expr), name, optional }, span)
                     }
                 }
                 Rule::index | Rule::opt_index => {
                     let index = Box::new(self.expr(first(p)));
                     Spanned::new(
-                        ExprKind::Index {
-                            base: Box::new(expr),
-                            index,
-                            optional: rule == Rule::opt_index,
-                        },
+                        ExprKind::Index { base: Box::new(expr), index, optional: rule == Rule::opt_index },
                         span,
                     )
                 }
                 Rule::call_args => {
                     let args = self.call_args(p);
-                    Spanned::new(
-                        ExprKind::Call {
-                            func: Box::new(expr),
-                            args,
-                        },
-                        span,
-                    )
+                    Spanned::new(ExprKind::Call { func: Box::new(expr), args }, span)
                 }
                 r => unreachable!("grammar: {r:?} is not a postfix"),
             };
@@ -526,11 +463,8 @@ impl Builder {
             Rule::list_lit => ExprKind::List(pair.into_inner().map(|p| self.expr(p)).collect()),
             Rule::record_lit => ExprKind::Record(pair.into_inner().map(|p| self.record_entry(p)).collect()),
             Rule::if_expr => {
-                let mut e: Vec<Expr> = pair
-                    .into_inner()
-                    .filter(|p| p.as_rule() == Rule::expr)
-                    .map(|p| self.expr(p))
-                    .collect();
+                let mut e: Vec<Expr> =
+                    pair.into_inner().filter(|p| p.as_rule() == Rule::expr).map(|p| self.expr(p)).collect();
                 let otherwise = Box::new(pop(&mut e));
                 let then = Box::new(pop(&mut e));
                 let cond = Box::new(pop(&mut e));
