@@ -123,7 +123,7 @@ impl Checker<'_> {
     ) -> TExpr {
         if let ExprKind::Name(alias) = &receiver.node {
             if self.is_module_alias(alias) {
-                return self.module_call(alias, receiver.span, name, args, span, expected);
+                return self.module_call(alias, receiver.span, name, args, span);
             }
         }
         let mut recv = self.expr(receiver, None);
@@ -210,9 +210,8 @@ impl Checker<'_> {
             self.report(d);
             return error_expr(span);
         };
-        let _ = expected;
         let ins = self.arg_inputs(args);
-        self.check_user_call(&name.node, sig.index, &sig.params, &sig.ret, ins, name.span, span, args)
+        self.check_user_call(&name.node, sig.index, &sig.params, &sig.ret, ins, name.span, span)
     }
 
     fn call_named(
@@ -227,7 +226,7 @@ impl Checker<'_> {
         if let Some(d) = self.env_mut().fns.get_mut(name) {
             d.used = true;
             let sig = d.value.clone();
-            return self.check_user_call(name, sig.index, &sig.params, &sig.ret, ins, name_span, span, &[]);
+            return self.check_user_call(name, sig.index, &sig.params, &sig.ret, ins, name_span, span);
         }
         let Some(overloads) = builtins::lookup(name) else {
             let mut candidates: Vec<String> = builtins::names().map(str::to_string).collect();
@@ -264,7 +263,6 @@ impl Checker<'_> {
         ins: Vec<ArgIn<'_>>,
         name_span: Span,
         span: Span,
-        _args: &[Arg],
     ) -> TExpr {
         if ins.len() != params.len() {
             self.arity_error(

@@ -104,7 +104,8 @@ pub fn render_human(diags: &Diagnostics, colour: bool) -> String {
     render_with(&handler, diags)
 }
 
-/// One JSON object per line and diagnostic: code, severity, file, line, column, end, message, help.
+/// One JSON object per line and diagnostic: code, severity, file, line, column, end, message,
+/// label, help. Lines and columns are 1-based; `end` is the position just after the span.
 pub fn render_json(diags: &Diagnostics) -> String {
     let mut out = String::new();
     for d in diags.iter() {
@@ -134,7 +135,8 @@ pub fn render_github(diags: &Diagnostics) -> String {
     for d in diags.iter() {
         let file = d.file();
         let (line, col) = file.line_col(d.primary.span.start);
-        let (end_line, end_col) = file.line_col(d.primary.span.end);
+        // GitHub's endColumn is the last column of the span, not the one after it.
+        let (end_line, end_col) = file.line_col(d.primary.span.end.saturating_sub(1).max(d.primary.span.start));
         let level = match d.severity() {
             Severity::Error => "error",
             Severity::Warning => "warning",
