@@ -183,15 +183,7 @@ impl Checker<'_> {
         out
     }
 
-    fn module_call(
-        &mut self,
-        alias: &str,
-        alias_span: Span,
-        name: &Ident,
-        args: &[Arg],
-        span: Span,
-        expected: Option<&Type>,
-    ) -> TExpr {
+    fn module_call(&mut self, alias: &str, alias_span: Span, name: &Ident, args: &[Arg], span: Span) -> TExpr {
         let Some(module) = self.use_import(alias, alias_span) else {
             return error_expr(span);
         };
