@@ -27,6 +27,7 @@ pub mod diagnostic;
 pub mod ir;
 pub mod modules;
 pub mod project;
+pub mod value;
 pub mod source;
 pub mod syntax;
 mod yaml;

@@ -16,6 +16,7 @@ use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use crate::check::types::Type;
+use crate::value::Value;
 
 pub use signature::parse_signature;
 
@@ -85,6 +86,55 @@ pub enum Refine {
     ScaleFromArg(usize),
 }
 
+/// Why evaluating an expression did not give a value. Both end in a hold: `Hold` with
+/// the flow's own reason code, `Failed` with `expression_failed` and the message.
+#[derive(Clone, Debug, PartialEq)]
+pub enum EvalError {
+    Hold { code: String, message: Option<String> },
+    Failed(String),
+}
+
+impl EvalError {
+    pub fn failed(message: impl Into<String>) -> EvalError {
+        EvalError::Failed(message.into())
+    }
+}
+
+/// A lambda argument as the runtime hands it to a builtin.
+pub type Lambda<'a> = &'a dyn Fn(&[Value]) -> Result<Value, EvalError>;
+
+/// One argument at run time: a value, or a lambda for the `(T) -> U` parameters.
+pub enum Arg<'a> {
+    Value(Value),
+    Lambda(Lambda<'a>),
+}
+
+impl Arg<'_> {
+    pub fn value(&self) -> Result<&Value, EvalError> {
+        match self {
+            Arg::Value(v) => Ok(v),
+            Arg::Lambda(_) => Err(EvalError::failed("a lambda was passed where a value is expected")),
+        }
+    }
+
+    pub fn lambda(&self) -> Result<Lambda<'_>, EvalError> {
+        match self {
+            Arg::Lambda(f) => Ok(*f),
+            Arg::Value(_) => Err(EvalError::failed("a value was passed where a lambda is expected")),
+        }
+    }
+}
+
+/// What a builtin may read from the run: the pinned clock and the environment.
+pub trait EvalContext {
+    fn now(&self) -> chrono::DateTime<chrono::FixedOffset>;
+    fn env(&self, name: &str) -> Option<String>;
+}
+
+/// A builtin's implementation. Missing optional arguments are not passed, so
+/// `args.len()` may be less than the signature's parameter count.
+pub type Impl = fn(&[Arg<'_>], &dyn EvalContext) -> Result<Value, EvalError>;
+
 /// One builtin overload: its checker signature and its documentation.
 #[derive(Clone, Debug)]
 pub struct Builtin {
@@ -96,6 +146,7 @@ pub struct Builtin {
     pub doc: &'static str,
     /// `(call, result)` pairs shown in docs/builtins.md.
     pub examples: &'static [(&'static str, &'static str)],
+    pub imp: Impl,
 }
 
 /// The declaration form the family files use.
@@ -104,6 +155,7 @@ pub(crate) struct Decl {
     pub refine: Refine,
     pub doc: &'static str,
     pub examples: &'static [(&'static str, &'static str)],
+    pub imp: Impl,
 }
 
 pub(crate) const fn decl(
@@ -111,7 +163,21 @@ pub(crate) const fn decl(
     doc: &'static str,
     examples: &'static [(&'static str, &'static str)],
 ) -> Decl {
-    Decl { signature, refine: Refine::None, doc, examples }
+    Decl { signature, refine: Refine::None, doc, examples, imp: not_yet }
+}
+
+impl Decl {
+    /// Attaches the implementation.
+    pub(crate) const fn with(mut self, imp: Impl) -> Decl {
+        self.imp = imp;
+        self
+    }
+}
+
+/// Stands in until a declaration's implementation is attached with `with`; a test
+/// checks that no registered builtin still has it.
+fn not_yet(_: &[Arg<'_>], _: &dyn EvalContext) -> Result<Value, EvalError> {
+    Err(EvalError::failed("this builtin has no implementation"))
 }
 
 /// A family's declarations.
@@ -140,7 +206,7 @@ static REGISTRY: LazyLock<HashMap<&'static str, Vec<Builtin>>> = LazyLock::new(|
 fn build(d: Decl) -> Builtin {
     let (name, params, ret) =
         parse_signature(d.signature).unwrap_or_else(|e| panic!("builtin signature `{}`: {e}", d.signature));
-    Builtin { name, signature: d.signature, params, ret, refine: d.refine, doc: d.doc, examples: d.examples }
+    Builtin { name, signature: d.signature, params, ret, refine: d.refine, doc: d.doc, examples: d.examples, imp: d.imp }
 }
 
 /// The overloads of a builtin, if it exists.

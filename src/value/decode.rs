@@ -1,0 +1,447 @@
+//! Decoding input against its declared type, without ever going through `f64`.
+//!
+//! JSON is read once, straight into values shaped by the declared type: a record's
+//! keys go to their slots, undeclared fields are skipped unread, and a number is kept
+//! as its text (serde_json's `arbitrary_precision`) until it becomes an exact Decimal
+//! or Int. A value that does not fit names the field path, what was expected and what
+//! was found, for a `schema_mismatch` hold.
+
+use std::cell::RefCell;
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate};
+use rust_decimal::Decimal;
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+use super::{Record, Value};
+use crate::check::types::{RecordType, Type};
+
+/// Why input did not become a value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DecodeError {
+    /// Not valid JSON (or CSV): the parser's message, with line and column.
+    Malformed(String),
+    /// Valid syntax, wrong shape: `path` is like `line_items[2].price`.
+    Mismatch { path: String, expected: String, found: String },
+}
+
+impl DecodeError {
+    /// The hold reason code for this failure.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            DecodeError::Malformed(_) => "malformed_input",
+            DecodeError::Mismatch { .. } => "schema_mismatch",
+        }
+    }
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DecodeError::Malformed(m) => write!(f, "{m}"),
+            DecodeError::Mismatch { path, expected, found } if path.is_empty() => {
+                write!(f, "expected {expected}, found {found}")
+            }
+            DecodeError::Mismatch { path, expected, found } => write!(f, "`{path}`: expected {expected}, found {found}"),
+        }
+    }
+}
+
+/// One JSON document as a value of type `ty`.
+pub fn decode_json(bytes: &[u8], ty: &Type) -> Result<Value, DecodeError> {
+    let ctx = Ctx::default();
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let result = Seed { ty, path: &Path::Root, ctx: &ctx }.deserialize(&mut de).and_then(|v| de.end().map(|_| v));
+    result.map_err(|e| ctx.error.borrow_mut().take().unwrap_or_else(|| DecodeError::Malformed(e.to_string())))
+}
+
+/// A parsed JSON value as a value of type `ty` (for lookup files and tests).
+pub fn decode_json_value(v: &serde_json::Value, ty: &Type) -> Result<Value, DecodeError> {
+    let ctx = Ctx::default();
+    let result = Seed { ty, path: &Path::Root, ctx: &ctx }.deserialize(v);
+    result.map_err(|e| ctx.error.borrow_mut().take().unwrap_or_else(|| DecodeError::Malformed(e.to_string())))
+}
+
+/// A row of text cells (CSV) as a record of type `ty`: cells are converted by the
+/// declared field type, an empty cell is absent.
+pub fn decode_text_row(headers: &[String], cells: &[String], ty: &Type) -> Result<Value, DecodeError> {
+    let Type::Record(layout) = ty.unwrap_optional() else {
+        return Err(DecodeError::Mismatch { path: String::new(), expected: ty.to_string(), found: "a CSV row".into() });
+    };
+    let mut values = Vec::with_capacity(layout.fields.len());
+    for (name, fty) in &layout.fields {
+        let cell = headers.iter().position(|h| h == name).and_then(|i| cells.get(i)).filter(|c| !c.is_empty());
+        let v = match cell {
+            None if fty.is_optional() || *fty == Type::Json => Value::Null,
+            None => return Err(mismatch(name, fty, "an empty or missing column".into())),
+            Some(text) => text_scalar(text, &fty.unwrap_optional()).ok_or_else(|| mismatch(name, fty, quote(text)))?,
+        };
+        values.push(v);
+    }
+    Ok(Value::Record(Arc::new(Record { layout: layout.clone(), values })))
+}
+
+fn mismatch(path: &str, expected: &Type, found: String) -> DecodeError {
+    DecodeError::Mismatch { path: path.to_string(), expected: expected.to_string(), found }
+}
+
+fn quote(s: &str) -> String {
+    let short: String = s.chars().take(40).collect();
+    if short.len() < s.len() {
+        format!("the text {short:?}…")
+    } else {
+        format!("the text {short:?}")
+    }
+}
+
+/// A scalar from text, by its declared type.
+fn text_scalar(text: &str, ty: &Type) -> Option<Value> {
+    Some(match ty {
+        Type::String | Type::Json => Value::str(text),
+        Type::Int => Value::Int(text.trim().parse().ok()?),
+        Type::Decimal(scale) => Value::Decimal(parse_decimal(text.trim(), *scale).ok()?),
+        Type::Float => Value::Float(text.trim().parse().ok().filter(|f: &f64| f.is_finite())?),
+        Type::Bool => match text.trim() {
+            "true" | "TRUE" | "True" | "1" => Value::Bool(true),
+            "false" | "FALSE" | "False" | "0" => Value::Bool(false),
+            _ => return None,
+        },
+        Type::Date => Value::Date(NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").ok()?),
+        Type::DateTime => Value::DateTime(DateTime::parse_from_rfc3339(text.trim()).ok()?),
+        Type::Union(members) => members.iter().any(|m| m == text).then(|| Value::str(text))?,
+        _ => return None,
+    })
+}
+
+/// An exact Decimal from its text; `Err` names why not.
+pub(crate) fn parse_decimal(text: &str, scale: Option<u32>) -> Result<Decimal, String> {
+    let d = Decimal::from_str_exact(text)
+        .or_else(|_| Decimal::from_scientific(text))
+        .map_err(|_| "not a number that fits a Decimal (at most 28 significant digits)".to_string())?;
+    match scale {
+        Some(s) if d.scale() > s && d.normalize().scale() > s => Err(format!("more than {s} fractional digits")),
+        _ => Ok(d),
+    }
+}
+
+#[derive(Default)]
+struct Ctx {
+    error: RefCell<Option<DecodeError>>,
+}
+
+/// Where in the document the decoder is, built on the stack as it descends.
+enum Path<'a> {
+    Root,
+    Field(&'a Path<'a>, &'a str),
+    Index(&'a Path<'a>, usize),
+}
+
+impl fmt::Display for Path<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Path::Root => Ok(()),
+            Path::Field(Path::Root, name) => write!(f, "{name}"),
+            Path::Field(parent, name) => write!(f, "{parent}.{name}"),
+            Path::Index(parent, i) => write!(f, "{parent}[{i}]"),
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Seed<'a> {
+    ty: &'a Type,
+    path: &'a Path<'a>,
+    ctx: &'a Ctx,
+}
+
+impl Seed<'_> {
+    fn fail<E: de::Error>(&self, found: String) -> E {
+        self.fail_expecting(self.ty.to_string(), found)
+    }
+
+    fn fail_expecting<E: de::Error>(&self, expected: String, found: String) -> E {
+        let mut slot = self.ctx.error.borrow_mut();
+        if slot.is_none() {
+            *slot = Some(DecodeError::Mismatch { path: self.path.to_string(), expected, found });
+        }
+        E::custom("schema mismatch")
+    }
+
+    fn number<E: de::Error>(&self, text: &str) -> Result<Value, E> {
+        match self.ty.unwrap_optional() {
+            Type::Int => match text.parse::<i64>() {
+                Ok(n) => Ok(Value::Int(n)),
+                Err(_) if text.contains(['.', 'e', 'E']) => Err(self.fail(format!("the number {text}"))),
+                Err(_) => Err(self.fail_expecting("Int".into(), format!("{text}, which does not fit in 64 bits"))),
+            },
+            Type::Decimal(scale) => parse_decimal(text, scale).map(Value::Decimal).map_err(|why| self.fail(format!("{text}: {why}"))),
+            Type::Float => text.parse::<f64>().map(Value::Float).map_err(|_| self.fail(format!("the number {text}"))),
+            Type::Json => Ok(json_number(text)),
+            Type::Duration => text.parse::<u64>().map(Value::Duration).map_err(|_| self.fail(format!("the number {text}"))),
+            _ => Err(self.fail(format!("the number {text}"))),
+        }
+    }
+}
+
+/// An untyped JSON number: an Int if whole and small enough, else an exact Decimal,
+/// else (huge exponents) a Float.
+fn json_number(text: &str) -> Value {
+    if let Ok(n) = text.parse::<i64>() {
+        return Value::Int(n);
+    }
+    if let Ok(d) = parse_decimal(text, None) {
+        return Value::Decimal(d);
+    }
+    text.parse::<f64>().map(Value::Float).unwrap_or(Value::Null)
+}
+
+impl<'de> DeserializeSeed<'de> for Seed<'_> {
+    type Value = Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+const NUMBER_TOKEN: &str = "$serde_json::private::Number";
+
+impl<'de> Visitor<'de> for Seed<'_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.ty)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
+        match self.ty {
+            Type::Optional(_) | Type::Null | Type::Json => Ok(Value::Null),
+            _ => Err(self.fail("null".into())),
+        }
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Value, E> {
+        self.visit_unit()
+    }
+
+    fn visit_bool<E: de::Error>(self, b: bool) -> Result<Value, E> {
+        match self.ty.unwrap_optional() {
+            Type::Bool | Type::Json => Ok(Value::Bool(b)),
+            _ => Err(self.fail(format!("the boolean {b}"))),
+        }
+    }
+
+    fn visit_i64<E: de::Error>(self, n: i64) -> Result<Value, E> {
+        self.number(&n.to_string())
+    }
+
+    fn visit_u64<E: de::Error>(self, n: u64) -> Result<Value, E> {
+        self.number(&n.to_string())
+    }
+
+    fn visit_f64<E: de::Error>(self, n: f64) -> Result<Value, E> {
+        // Only sources other than JSON text get here; JSON numbers arrive as text.
+        self.number(&n.to_string())
+    }
+
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<Value, E> {
+        let ty = self.ty.unwrap_optional();
+        match &ty {
+            Type::String | Type::Json => Ok(Value::str(s)),
+            Type::Decimal(_) | Type::Int | Type::Float => {
+                // Numeric strings ("19.99") are how several platforms send money.
+                let t = s.trim();
+                if t.is_empty() || !t.starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '+' || c == '.') {
+                    return Err(self.fail(quote(s)));
+                }
+                self.number(t)
+            }
+            Type::Union(members) if members.iter().any(|m| m == s) => Ok(Value::str(s)),
+            Type::Union(members) => Err(self.fail_expecting(
+                format!("one of {}", members.iter().map(|m| format!("{m:?}")).collect::<Vec<_>>().join(", ")),
+                quote(s),
+            )),
+            _ => text_scalar(s, &ty).ok_or_else(|| self.fail(quote(s))),
+        }
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let elem = match self.ty.unwrap_optional() {
+            Type::List(t) => *t,
+            Type::Json => Type::Json,
+            _ => return Err(self.fail("a list".into())),
+        };
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));
+        while let Some(v) = {
+            let path = Path::Index(self.path, items.len());
+            seq.next_element_seed(Seed { ty: &elem, path: &path, ctx: self.ctx })?
+        } {
+            items.push(v);
+        }
+        Ok(Value::list(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let ty = self.ty.unwrap_optional();
+        match &ty {
+            Type::Record(layout) => decode_record(self, layout, map),
+            Type::Json => decode_json_object(self, map),
+            _ => {
+                // serde_json hands an exact number over as a one-entry map.
+                let key: Option<KeyText> = map.next_key()?;
+                match key {
+                    Some(KeyText(k)) if k == NUMBER_TOKEN => {
+                        let text: String = map.next_value()?;
+                        self.number(&text)
+                    }
+                    _ => Err(self.fail("an object".into())),
+                }
+            }
+        }
+    }
+}
+
+fn decode_record<'de, A: MapAccess<'de>>(seed: Seed<'_>, layout: &Arc<RecordType>, mut map: A) -> Result<Value, A::Error> {
+    let mut values: Vec<Option<Value>> = vec![None; layout.fields.len()];
+    let mut first = true;
+    while let Some(slot) = map.next_key_seed(SlotSeed(layout))? {
+        match slot {
+            Slot::Field(i) => {
+                let (name, fty) = layout.fields.get_index(i).unwrap_or_else(|| unreachable!("slot from the layout"));
+                let path = Path::Field(seed.path, name);
+                values[i] = Some(map.next_value_seed(Seed { ty: fty, path: &path, ctx: seed.ctx })?);
+            }
+            Slot::Number if first => {
+                let text: String = map.next_value()?;
+                return Err(seed.fail(format!("the number {text}")));
+            }
+            Slot::Number | Slot::Skip => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        first = false;
+    }
+    let mut out = Vec::with_capacity(values.len());
+    for ((name, fty), v) in layout.fields.iter().zip(values) {
+        match v {
+            Some(v) => out.push(v),
+            None if fty.is_optional() || *fty == Type::Json => out.push(Value::Null),
+            None => {
+                let path = Path::Field(seed.path, name);
+                return Err(Seed { ty: fty, path: &path, ctx: seed.ctx }.fail("nothing (the field is missing)".into()));
+            }
+        }
+    }
+    Ok(Value::Record(Arc::new(Record { layout: layout.clone(), values: out })))
+}
+
+/// An untyped object: fields in document order, all `Json`.
+fn decode_json_object<'de, A: MapAccess<'de>>(seed: Seed<'_>, mut map: A) -> Result<Value, A::Error> {
+    let mut fields: Vec<(String, Value)> = Vec::new();
+    while let Some(KeyText(key)) = map.next_key()? {
+        if fields.is_empty() && key == NUMBER_TOKEN {
+            let text: String = map.next_value()?;
+            return Ok(json_number(&text));
+        }
+        let path = Path::Field(seed.path, &key);
+        let v = map.next_value_seed(Seed { ty: &Type::Json, path: &path, ctx: seed.ctx })?;
+        fields.push((key, v));
+    }
+    Ok(Value::record(fields))
+}
+
+struct KeyText(String);
+
+impl<'de> de::Deserialize<'de> for KeyText {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(KeyText)
+    }
+}
+
+
+enum Slot {
+    Field(usize),
+    Number,
+    Skip,
+}
+
+/// Reads a key and finds its slot without allocating.
+struct SlotSeed<'a>(&'a RecordType);
+
+impl<'de> DeserializeSeed<'de> for SlotSeed<'_> {
+    type Value = Slot;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Slot, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for SlotSeed<'_> {
+    type Value = Slot;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a field name")
+    }
+
+    fn visit_str<E: de::Error>(self, key: &str) -> Result<Slot, E> {
+        Ok(match self.0.fields.get_index_of(key) {
+            Some(i) => Slot::Field(i),
+            None if key == NUMBER_TOKEN => Slot::Number,
+            None => Slot::Skip,
+        })
+    }
+}
+
+impl FromStr for Value {
+    type Err = DecodeError;
+
+    /// Untyped JSON text as a value (numbers exact).
+    fn from_str(s: &str) -> Result<Value, DecodeError> {
+        decode_json(s.as_bytes(), &Type::Json)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use indexmap::IndexMap;
+
+    fn order_type() -> Type {
+        let line: IndexMap<String, Type> =
+            [("sku".to_string(), Type::String.optional()), ("price".to_string(), Type::Decimal(None))].into_iter().collect();
+        let line = Type::Record(Arc::new(RecordType { name: Some("Line".into()), fields: line }));
+        let fields: IndexMap<String, Type> =
+            [("id".to_string(), Type::Int), ("total".to_string(), Type::Decimal(Some(2))), ("lines".to_string(), line.list())]
+                .into_iter()
+                .collect();
+        Type::Record(Arc::new(RecordType { name: Some("Order".into()), fields }))
+    }
+
+    #[test]
+    fn decimals_are_exact_from_numbers_and_strings() {
+        let v = decode_json(br#"{"id": 1, "total": "12345678901234567.89", "extra": [1,2], "lines": [{"price": 0.1}, {"price": "0.2", "sku": "A"}]}"#, &order_type())
+            .unwrap();
+        let Value::Record(r) = &v else { panic!() };
+        assert_eq!(r.get("total").unwrap().to_string(), "12345678901234567.89");
+        let Value::List(lines) = r.get("lines").unwrap() else { panic!() };
+        let sum = match (lines[0].field("price").unwrap(), lines[1].field("price").unwrap()) {
+            (Value::Decimal(a), Value::Decimal(b)) => a + b,
+            _ => panic!(),
+        };
+        assert_eq!(sum.to_string(), "0.3");
+    }
+
+    #[test]
+    fn mismatches_name_the_path() {
+        let e = decode_json(br#"{"id": 1, "total": 1.5, "lines": [{"price": 1}, {"price": "abc"}]}"#, &order_type()).unwrap_err();
+        assert_eq!(e.to_string(), r#"`lines[1].price`: expected Decimal, found the text "abc""#);
+        let e = decode_json(br#"{"id": 1, "total": 1.555, "lines": []}"#, &order_type()).unwrap_err();
+        assert_eq!(e.to_string(), "`total`: expected Decimal(2), found 1.555: more than 2 fractional digits");
+        let e = decode_json(br#"{"id": 1, "lines": []}"#, &order_type()).unwrap_err();
+        assert_eq!(e.to_string(), "`total`: expected Decimal(2), found nothing (the field is missing)");
+        let e = decode_json(br#"{"id": 1.5, "total": 1, "lines": []}"#, &order_type()).unwrap_err();
+        assert_eq!(e.to_string(), "`id`: expected Int, found the number 1.5");
+        assert_eq!(decode_json(b"{\"id\": ", &order_type()).unwrap_err().reason(), "malformed_input");
+    }
+}

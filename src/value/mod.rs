@@ -1,0 +1,183 @@
+//! Run-time values: exact Decimals, records with their field order, cheap to clone.
+//!
+//! A record value carries its layout (the declared record type), so a field the IR
+//! resolved to a slot is read by index, and output keeps the declared field order.
+
+mod decode;
+mod encode;
+
+use std::cmp::Ordering;
+use std::fmt;
+use std::sync::Arc;
+
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use rust_decimal::Decimal;
+
+use crate::check::types::{RecordType, Type};
+
+pub use decode::{decode_json, decode_json_value, decode_text_row, DecodeError};
+pub use encode::{to_json, to_json_string, Redaction};
+
+#[derive(Clone, Debug)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Decimal(Decimal),
+    Float(f64),
+    Str(Arc<str>),
+    Date(NaiveDate),
+    DateTime(DateTime<FixedOffset>),
+    /// Milliseconds.
+    Duration(u64),
+    List(Arc<Vec<Value>>),
+    Record(Arc<Record>),
+    /// A value from `secret()`: shown as `<redacted>` everywhere but a request header.
+    Secret(Arc<str>),
+}
+
+/// A record: its layout (names and declared types) and one value per field.
+#[derive(Clone, Debug)]
+pub struct Record {
+    pub layout: Arc<RecordType>,
+    pub values: Vec<Value>,
+}
+
+impl Record {
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.layout.fields.get_index_of(name).and_then(|i| self.values.get(i))
+    }
+
+    pub fn fields(&self) -> impl Iterator<Item = (&str, &Value)> {
+        self.layout.fields.keys().map(String::as_str).zip(self.values.iter())
+    }
+}
+
+impl Value {
+    pub fn str(s: &str) -> Value {
+        Value::Str(Arc::from(s))
+    }
+
+    pub fn list(items: Vec<Value>) -> Value {
+        Value::List(Arc::new(items))
+    }
+
+    /// A record from names and values, in order (untyped fields are `Json`).
+    pub fn record(fields: Vec<(String, Value)>) -> Value {
+        let layout = RecordType {
+            name: None,
+            fields: fields.iter().map(|(k, _)| (k.clone(), Type::Json)).collect(),
+        };
+        Value::Record(Arc::new(Record {
+            layout: Arc::new(layout),
+            values: fields.into_iter().map(|(_, v)| v).collect(),
+        }))
+    }
+
+    pub fn is_null(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+
+    /// The name of the value's kind, for messages.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Bool(_) => "a boolean",
+            Value::Int(_) => "an integer",
+            Value::Decimal(_) => "a decimal",
+            Value::Float(_) => "a float",
+            Value::Str(_) => "a string",
+            Value::Date(_) => "a date",
+            Value::DateTime(_) => "a date and time",
+            Value::Duration(_) => "a duration",
+            Value::List(_) => "a list",
+            Value::Record(_) => "an object",
+            Value::Secret(_) => "a secret",
+        }
+    }
+
+    /// Field by name (for untyped values) or `None`.
+    pub fn field(&self, name: &str) -> Option<&Value> {
+        match self {
+            Value::Record(r) => r.get(name),
+            _ => None,
+        }
+    }
+
+    /// A canonical text for dedupe keys, `unique` and grouping: equal values, equal keys.
+    pub fn key(&self) -> String {
+        match self {
+            Value::Str(s) => s.to_string(),
+            Value::Decimal(d) => d.normalize().to_string(),
+            Value::Int(n) => n.to_string(),
+            other => to_json_string(other, Redaction::Redact),
+        }
+    }
+
+    /// Equality as the language defines it: numbers compare by value (2 == 2.00).
+    pub fn equals(&self, other: &Value) -> bool {
+        match (self, other) {
+            (Value::Null, Value::Null) => true,
+            (Value::Bool(a), Value::Bool(b)) => a == b,
+            (Value::Str(a), Value::Str(b)) => a == b,
+            (Value::Date(a), Value::Date(b)) => a == b,
+            (Value::DateTime(a), Value::DateTime(b)) => a == b,
+            (Value::Duration(a), Value::Duration(b)) => a == b,
+            (Value::List(a), Value::List(b)) => a.len() == b.len() && a.iter().zip(b.iter()).all(|(x, y)| x.equals(y)),
+            (Value::Record(a), Value::Record(b)) => {
+                a.values.len() == b.values.len() && a.fields().zip(b.fields()).all(|((ka, va), (kb, vb))| ka == kb && va.equals(vb))
+            }
+            _ => self.compare(other) == Some(Ordering::Equal),
+        }
+    }
+
+    /// Ordering for `<`, `sort_by`, `min`, `max`; `None` for values that do not order.
+    pub fn compare(&self, other: &Value) -> Option<Ordering> {
+        match (self, other) {
+            (Value::Int(a), Value::Int(b)) => Some(a.cmp(b)),
+            (Value::Decimal(a), Value::Decimal(b)) => Some(a.cmp(b)),
+            (Value::Int(a), Value::Decimal(b)) => Some(Decimal::from(*a).cmp(b)),
+            (Value::Decimal(a), Value::Int(b)) => Some(a.cmp(&Decimal::from(*b))),
+            (Value::Float(a), Value::Float(b)) => a.partial_cmp(b),
+            (Value::Int(a), Value::Float(b)) => (*a as f64).partial_cmp(b),
+            (Value::Float(a), Value::Int(b)) => a.partial_cmp(&(*b as f64)),
+            (Value::Str(a), Value::Str(b)) => Some(a.cmp(b)),
+            (Value::Date(a), Value::Date(b)) => Some(a.cmp(b)),
+            (Value::DateTime(a), Value::DateTime(b)) => Some(a.cmp(b)),
+            (Value::Duration(a), Value::Duration(b)) => Some(a.cmp(b)),
+            (Value::Bool(a), Value::Bool(b)) => Some(a.cmp(b)),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Value {
+    /// The text a value interpolates as: strings bare, Decimals with their scale.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Null => f.write_str(""),
+            Value::Bool(b) => write!(f, "{b}"),
+            Value::Int(n) => write!(f, "{n}"),
+            Value::Decimal(d) => write!(f, "{d}"),
+            Value::Float(x) => write!(f, "{x}"),
+            Value::Str(s) => f.write_str(s),
+            Value::Date(d) => write!(f, "{}", d.format("%Y-%m-%d")),
+            Value::DateTime(d) => f.write_str(&d.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
+            Value::Duration(ms) => write!(f, "{ms}ms"),
+            Value::Secret(_) => f.write_str("<redacted>"),
+            other => f.write_str(&to_json_string(other, Redaction::Redact)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    #[test]
+    fn numbers_compare_by_value() {
+        assert!(Value::Int(2).equals(&Value::Decimal(Decimal::from_str("2.00").unwrap())));
+        assert_eq!(Value::Decimal(Decimal::from_str("2.00").unwrap()).key(), "2");
+    }
+}
