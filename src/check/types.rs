@@ -119,6 +119,16 @@ impl Type {
         }
     }
 
+    /// Whether a Secret hides inside (a record or list holding one).
+    pub fn contains_secret(&self) -> bool {
+        match self {
+            Type::Secret => true,
+            Type::List(t) | Type::Optional(t) => t.contains_secret(),
+            Type::Record(r) => r.fields.values().any(Type::contains_secret),
+            _ => false,
+        }
+    }
+
     pub fn contains_var(&self) -> bool {
         match self {
             Type::Var(_) => true,
@@ -215,6 +225,7 @@ pub fn assignable(found: &Type, expected: &Type) -> Result<(), Mismatch> {
         (Optional(f), Json) => assignable(f, &Json),
         (f, Optional(e)) => assignable(f, e),
         (Optional(_) | Null, _) => Err(Mismatch::Optional),
+        (f, Json) if f.contains_secret() => Err(Mismatch::Secret),
         (_, Json) => Ok(()),
         (Int, Decimal(_) | Float) => Ok(()),
         (Decimal(_), Decimal(None)) => Ok(()),
@@ -314,6 +325,8 @@ mod tests {
         assert!(assignable(&Type::String, &Type::String.optional()).is_ok());
         assert_eq!(assignable(&Type::Secret, &Type::String), Err(Mismatch::Secret));
         assert!(assignable(&Type::Never, &Type::Int).is_ok());
+        let with_secret = Type::Record(Arc::new(RecordType { name: None, fields: [("t".to_string(), Type::Secret)].into_iter().collect() }));
+        assert_eq!(assignable(&with_secret, &Type::Json), Err(Mismatch::Secret));
     }
 
     #[test]
