@@ -23,13 +23,17 @@
 pub mod builtins;
 pub mod check;
 pub mod cli;
+pub mod connectors;
 pub mod diagnostic;
 pub mod ir;
 pub mod modules;
 pub mod project;
-pub mod value;
+pub mod runtime;
 pub mod source;
+pub mod state;
 pub mod syntax;
+pub mod testing;
+pub mod value;
 mod yaml;
 
 use std::io;

@@ -1,6 +1,11 @@
 //! Date and time builtins. `now()` is pinned by `flowgate run --now` for repeatable runs.
 
-use super::{decl, Decl};
+use std::fmt::Write;
+
+use chrono::format::{parse, Item, Parsed, StrftimeItems};
+
+use super::{arg, decl, expected, str_arg, Arg, Decl, EvalContext, EvalError};
+use crate::value::Value;
 
 pub(super) fn decls() -> Vec<Decl> {
     vec![
@@ -8,27 +13,170 @@ pub(super) fn decls() -> Vec<Decl> {
             "parse_date(s: String, format: String) -> Date?",
             "Parses a date with a strftime format; absent when it does not fit.",
             &[(r#"parse_date("24/11/2026", "%d/%m/%Y")"#, "2026-11-24")],
-        ),
+        )
+        .with(parse_date),
         decl(
             "parse_datetime(s: String, format: String) -> DateTime?",
             "Parses a date and time with a strftime format; absent when it does not fit.",
             &[(r#"parse_datetime("2026-11-24 10:00 +0000", "%Y-%m-%d %H:%M %z")"#, "2026-11-24T10:00:00Z")],
-        ),
+        )
+        .with(parse_datetime),
         decl(
             "format_date(d: Date, format: String) -> String",
             "Formats a date.",
             &[(r#"format_date(d, "%d.%m.%Y")"#, r#""24.11.2026""#)],
-        ),
+        )
+        .with(format_date),
         decl(
             "format_date(d: DateTime, format: String) -> String",
             "Formats a date and time.",
             &[(r#"format_date(record.created_at, "%Y-%m-%d")"#, r#""2026-11-24""#)],
-        ),
+        )
+        .with(format_datetime),
         decl(
             "date(d: DateTime) -> Date",
             "The calendar date of a time (in its own offset).",
             &[("date(record.created_at)", "2026-11-24")],
-        ),
-        decl("now() -> DateTime", "The current time (pinned by `--now`).", &[("now()", "2026-11-24T12:00:00Z")]),
+        )
+        .with(date),
+        decl("now() -> DateTime", "The current time (pinned by `--now`).", &[("now()", "2026-11-24T12:00:00Z")])
+            .with(now),
     ]
+}
+
+/// A strftime format, parsed; an unknown specifier is the flow's mistake, not the data's.
+fn format_items(format: &str) -> Result<Vec<Item<'_>>, EvalError> {
+    let items: Vec<Item<'_>> = StrftimeItems::new(format).collect();
+    if items.iter().any(|i| matches!(i, Item::Error)) {
+        return Err(EvalError::failed(format!("`{format}` is not a valid date format")));
+    }
+    Ok(items)
+}
+
+/// The fields of `s` read with `format`, or `None` when the text does not fit.
+fn parse_fields(args: &[Arg<'_>]) -> Result<Option<Parsed>, EvalError> {
+    let (s, format) = (str_arg(args, 0)?, str_arg(args, 1)?);
+    let items = format_items(format)?;
+    let mut parsed = Parsed::new();
+    Ok(parse(&mut parsed, s, items.iter()).ok().map(|_| parsed))
+}
+
+fn parse_date(args: &[Arg<'_>], _: &dyn EvalContext) -> Result<Value, EvalError> {
+    Ok(parse_fields(args)?.and_then(|p| p.to_naive_date().ok()).map_or(Value::Null, Value::Date))
+}
+
+/// Without an offset in the format, the time is read as UTC.
+fn parse_datetime(args: &[Arg<'_>], _: &dyn EvalContext) -> Result<Value, EvalError> {
+    let Some(p) = parse_fields(args)? else {
+        return Ok(Value::Null);
+    };
+    let dt = match p.offset() {
+        Some(_) => p.to_datetime().ok(),
+        None => p.to_naive_datetime_with_offset(0).ok().map(|n| n.and_utc().fixed_offset()),
+    };
+    Ok(dt.map_or(Value::Null, Value::DateTime))
+}
+
+/// A Date or a DateTime as text. A format asking for what the value lacks (`%H` of a
+/// Date) fails rather than guessing.
+fn format_value(args: &[Arg<'_>]) -> Result<Value, EvalError> {
+    let format = str_arg(args, 1)?;
+    let items = format_items(format)?;
+    let mut out = String::new();
+    let (shown, what) = match arg(args, 0)? {
+        Value::Date(d) => (write!(out, "{}", d.format_with_items(items.iter())), "a date"),
+        Value::DateTime(t) => (write!(out, "{}", t.format_with_items(items.iter())), "a date and time"),
+        other => return Err(expected("a date", other)),
+    };
+    match shown {
+        Ok(()) => Ok(Value::str(&out)),
+        Err(_) => Err(EvalError::failed(format!("`{format}` asks for something {what} does not have"))),
+    }
+}
+
+fn format_date(args: &[Arg<'_>], _: &dyn EvalContext) -> Result<Value, EvalError> {
+    format_value(args)
+}
+
+fn format_datetime(args: &[Arg<'_>], _: &dyn EvalContext) -> Result<Value, EvalError> {
+    format_value(args)
+}
+
+fn date(args: &[Arg<'_>], _: &dyn EvalContext) -> Result<Value, EvalError> {
+    match arg(args, 0)? {
+        Value::DateTime(t) => Ok(Value::Date(t.date_naive())),
+        Value::Date(d) => Ok(Value::Date(*d)),
+        other => Err(expected("a date and time", other)),
+    }
+}
+
+fn now(_: &[Arg<'_>], ctx: &dyn EvalContext) -> Result<Value, EvalError> {
+    Ok(Value::DateTime(ctx.now()))
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, NaiveDate};
+
+    use super::*;
+    use crate::builtins::testing::{call, ctx, failure, s, show};
+
+    fn day(y: i32, m: u32, d: u32) -> Value {
+        Value::Date(NaiveDate::from_ymd_opt(y, m, d).expect("a valid date"))
+    }
+
+    fn at(text: &str) -> Value {
+        Value::DateTime(DateTime::parse_from_rfc3339(text).expect("a valid time"))
+    }
+
+    #[test]
+    fn parse_date_with_a_format() {
+        assert_eq!(show(&call(parse_date, &[s("24/11/2026"), s("%d/%m/%Y")]).unwrap()), "2026-11-24");
+        assert_eq!(show(&call(parse_date, &[s("2026-11-24"), s("%Y-%m-%d")]).unwrap()), "2026-11-24");
+        assert_eq!(show(&call(parse_date, &[s("24 Nov 2026"), s("%d %b %Y")]).unwrap()), "2026-11-24");
+        assert!(call(parse_date, &[s("31/02/2026"), s("%d/%m/%Y")]).unwrap().is_null());
+        assert!(call(parse_date, &[s("24/11"), s("%d/%m/%Y")]).unwrap().is_null());
+        assert!(call(parse_date, &[s("24/11/2026 extra"), s("%d/%m/%Y")]).unwrap().is_null());
+        assert!(call(parse_date, &[s(""), s("%d/%m/%Y")]).unwrap().is_null());
+        assert!(failure(call(parse_date, &[s("24/11/2026"), s("%d/%m/%Q")])).contains("not a valid date format"));
+    }
+
+    #[test]
+    fn parse_datetime_with_and_without_offset() {
+        let parsed = call(parse_datetime, &[s("2026-11-24 10:00 +0000"), s("%Y-%m-%d %H:%M %z")]).unwrap();
+        assert_eq!(show(&parsed), "2026-11-24T10:00:00Z");
+        let east = call(parse_datetime, &[s("2026-11-24 10:00 +0530"), s("%Y-%m-%d %H:%M %z")]).unwrap();
+        assert_eq!(show(&east), "2026-11-24T10:00:00+05:30");
+        let naive = call(parse_datetime, &[s("24/11/2026 10:30:15"), s("%d/%m/%Y %H:%M:%S")]).unwrap();
+        assert_eq!(show(&naive), "2026-11-24T10:30:15Z");
+        assert!(call(parse_datetime, &[s("2026-11-24"), s("%Y-%m-%d")]).unwrap().is_null());
+        assert!(call(parse_datetime, &[s("2026-11-24 25:00"), s("%Y-%m-%d %H:%M")]).unwrap().is_null());
+        assert!(call(parse_datetime, &[s("soon"), s("%Y-%m-%d %H:%M")]).unwrap().is_null());
+        assert!(failure(call(parse_datetime, &[s("x"), s("%Q")])).contains("not a valid date format"));
+    }
+
+    #[test]
+    fn format_dates_and_times() {
+        assert_eq!(show(&call(format_date, &[day(2026, 11, 24), s("%d.%m.%Y")]).unwrap()), "24.11.2026");
+        assert_eq!(show(&call(format_date, &[day(2026, 11, 24), s("%A %-d %B")]).unwrap()), "Tuesday 24 November");
+        let t = at("2026-11-24T10:05:00+01:00");
+        assert_eq!(show(&call(format_datetime, &[t.clone(), s("%Y-%m-%d")]).unwrap()), "2026-11-24");
+        assert_eq!(show(&call(format_datetime, &[t, s("%H:%M %:z")]).unwrap()), "10:05 +01:00");
+        assert!(failure(call(format_date, &[day(2026, 11, 24), s("%H:%M")])).contains("does not have"));
+        assert!(failure(call(format_date, &[day(2026, 11, 24), s("%Q")])).contains("not a valid date format"));
+        assert!(failure(call(format_datetime, &[s("2026"), s("%Y")])).contains("expected a date"));
+    }
+
+    #[test]
+    fn date_of_a_time_in_its_own_offset() {
+        assert_eq!(show(&call(date, &[at("2026-11-24T10:00:00Z")]).unwrap()), "2026-11-24");
+        assert_eq!(show(&call(date, &[at("2026-11-24T23:30:00-05:00")]).unwrap()), "2026-11-24");
+        assert_eq!(show(&call(date, &[at("2026-11-25T00:30:00+02:00")]).unwrap()), "2026-11-25");
+    }
+
+    #[test]
+    fn now_is_the_pinned_clock() {
+        assert_eq!(show(&call(now, &[]).unwrap()), "2026-11-24T12:00:00Z");
+        assert!(matches!(now(&[], &ctx()), Ok(Value::DateTime(t)) if t == ctx().now));
+    }
 }

@@ -180,6 +180,50 @@ fn not_yet(_: &[Arg<'_>], _: &dyn EvalContext) -> Result<Value, EvalError> {
     Err(EvalError::failed("this builtin has no implementation"))
 }
 
+/// Argument `i`, or `None` when it was left out (a trailing optional parameter) or
+/// passed as `null`.
+pub(crate) fn opt_arg<'v>(args: &'v [Arg<'_>], i: usize) -> Result<Option<&'v Value>, EvalError> {
+    match args.get(i) {
+        None => Ok(None),
+        Some(a) => a.value().map(|v| (!v.is_null()).then_some(v)),
+    }
+}
+
+/// Argument `i`, which must have been passed.
+pub(crate) fn arg<'v>(args: &'v [Arg<'_>], i: usize) -> Result<&'v Value, EvalError> {
+    args.get(i).ok_or_else(|| EvalError::failed(format!("argument {} is missing", i + 1)))?.value()
+}
+
+/// The error for an argument of the wrong kind.
+pub(crate) fn expected(what: &str, found: &Value) -> EvalError {
+    EvalError::failed(format!("expected {what}, found {}", found.kind()))
+}
+
+pub(crate) fn str_arg<'v>(args: &'v [Arg<'_>], i: usize) -> Result<&'v str, EvalError> {
+    match arg(args, i)? {
+        Value::Str(s) => Ok(s),
+        other => Err(expected("a string", other)),
+    }
+}
+
+pub(crate) fn int_arg(args: &[Arg<'_>], i: usize) -> Result<i64, EvalError> {
+    match arg(args, i)? {
+        Value::Int(n) => Ok(*n),
+        other => Err(expected("an integer", other)),
+    }
+}
+
+pub(crate) fn list_arg<'v>(args: &'v [Arg<'_>], i: usize) -> Result<&'v [Value], EvalError> {
+    match arg(args, i)? {
+        Value::List(items) => Ok(items),
+        other => Err(expected("a list", other)),
+    }
+}
+
+pub(crate) fn lambda_arg<'v>(args: &'v [Arg<'_>], i: usize) -> Result<Lambda<'v>, EvalError> {
+    args.get(i).ok_or_else(|| EvalError::failed(format!("argument {} is missing", i + 1)))?.lambda()
+}
+
 /// A family's declarations.
 type Family = fn() -> Vec<Decl>;
 
@@ -206,7 +250,16 @@ static REGISTRY: LazyLock<HashMap<&'static str, Vec<Builtin>>> = LazyLock::new(|
 fn build(d: Decl) -> Builtin {
     let (name, params, ret) =
         parse_signature(d.signature).unwrap_or_else(|e| panic!("builtin signature `{}`: {e}", d.signature));
-    Builtin { name, signature: d.signature, params, ret, refine: d.refine, doc: d.doc, examples: d.examples, imp: d.imp }
+    Builtin {
+        name,
+        signature: d.signature,
+        params,
+        ret,
+        refine: d.refine,
+        doc: d.doc,
+        examples: d.examples,
+        imp: d.imp,
+    }
 }
 
 /// The overloads of a builtin, if it exists.
@@ -236,13 +289,106 @@ pub fn constant(name: &str) -> Option<Type> {
 pub const CONSTANT_NAMES: &[&str] =
     &["half_even", "half_up", "half_down", "down", "up", "floor", "ceiling", "timeout", "connection_error"];
 
+/// A fixed clock and environment for the builtins' unit tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::collections::HashMap;
+
+    use chrono::{DateTime, FixedOffset};
+
+    use super::{Arg, EvalContext, EvalError, Impl};
+    use crate::value::Value;
+
+    pub(crate) struct TestCtx {
+        pub now: DateTime<FixedOffset>,
+        pub env: HashMap<String, String>,
+    }
+
+    impl EvalContext for TestCtx {
+        fn now(&self) -> DateTime<FixedOffset> {
+            self.now
+        }
+
+        fn env(&self, name: &str) -> Option<String> {
+            self.env.get(name).cloned()
+        }
+    }
+
+    pub(crate) fn ctx() -> TestCtx {
+        let now = DateTime::parse_from_rfc3339("2026-11-24T12:00:00Z").expect("a valid time");
+        let env = [("ERP_URL", "https://erp.example"), ("ERP_TOKEN", "s3cr3t-t0ken")]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        TestCtx { now, env }
+    }
+
+    /// Calls `imp` with plain values.
+    pub(crate) fn call(imp: Impl, args: &[Value]) -> Result<Value, EvalError> {
+        let args: Vec<Arg<'_>> = args.iter().cloned().map(Arg::Value).collect();
+        imp(&args, &ctx())
+    }
+
+    /// Calls `imp` with a list and a lambda.
+    pub(crate) fn call_with(
+        imp: Impl,
+        xs: Value,
+        f: &dyn Fn(&[Value]) -> Result<Value, EvalError>,
+    ) -> Result<Value, EvalError> {
+        imp(&[Arg::Value(xs), Arg::Lambda(f)], &ctx())
+    }
+
+    pub(crate) fn s(text: &str) -> Value {
+        Value::str(text)
+    }
+
+    pub(crate) fn d(text: &str) -> Value {
+        Value::Decimal(text.parse().expect("a valid decimal"))
+    }
+
+    pub(crate) fn ints(ns: &[i64]) -> Value {
+        Value::list(ns.iter().map(|n| Value::Int(*n)).collect())
+    }
+
+    pub(crate) fn strs(xs: &[&str]) -> Value {
+        Value::list(xs.iter().map(|x| Value::str(x)).collect())
+    }
+
+    /// The value as the docs show it: JSON text, with strings bare at the top level.
+    pub(crate) fn show(v: &Value) -> String {
+        v.to_string()
+    }
+
+    /// The message of a failure.
+    pub(crate) fn failure(r: Result<Value, EvalError>) -> String {
+        match r {
+            Err(EvalError::Failed(m)) => m,
+            other => panic!("expected a failure, got {other:?}"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn every_signature_parses() {
         for (_, list) in super::all() {
             assert!(!list.is_empty());
         }
         assert!(super::lookup("round").is_some());
+    }
+
+    #[test]
+    fn every_builtin_is_implemented() {
+        let ctx = testing::ctx();
+        for (_, list) in all() {
+            for b in list {
+                assert!(!std::ptr::fn_addr_eq(b.imp, not_yet as Impl), "`{}` has no implementation", b.signature);
+                let placeholder = not_yet(&[], &ctx).err();
+                assert!((b.imp)(&[], &ctx).err() != placeholder, "`{}` has no implementation", b.signature);
+            }
+        }
     }
 }

@@ -1,6 +1,9 @@
 //! The command line: clap arguments and one module per subcommand.
 
 mod check;
+mod load;
+mod run;
+mod test;
 
 use std::process::ExitCode;
 
@@ -17,6 +20,10 @@ struct Cli {
 enum Command {
     /// Check .flow files for errors before deploy (files or directories, recursively).
     Check(check::CheckArgs),
+    /// Run a flow; with --dry-run, show what each sink would send.
+    Run(run::RunArgs),
+    /// Run each flow's recorded cases (NAME.tests/CASE/) and compare with the expectations.
+    Test(test::TestArgs),
 }
 
 /// Exit codes shared by every subcommand.
@@ -39,6 +46,8 @@ pub fn main() -> ExitCode {
     };
     let code = match cli.command {
         Command::Check(args) => check::run(&args),
+        Command::Run(args) => run::run(&args),
+        Command::Test(args) => test::run(&args),
     };
     ExitCode::from(code)
 }

@@ -44,7 +44,9 @@ impl fmt::Display for DecodeError {
             DecodeError::Mismatch { path, expected, found } if path.is_empty() => {
                 write!(f, "expected {expected}, found {found}")
             }
-            DecodeError::Mismatch { path, expected, found } => write!(f, "`{path}`: expected {expected}, found {found}"),
+            DecodeError::Mismatch { path, expected, found } => {
+                write!(f, "`{path}`: expected {expected}, found {found}")
+            }
         }
     }
 }
@@ -176,10 +178,14 @@ impl Seed<'_> {
                 Err(_) if text.contains(['.', 'e', 'E']) => Err(self.fail(format!("the number {text}"))),
                 Err(_) => Err(self.fail_expecting("Int".into(), format!("{text}, which does not fit in 64 bits"))),
             },
-            Type::Decimal(scale) => parse_decimal(text, scale).map(Value::Decimal).map_err(|why| self.fail(format!("{text}: {why}"))),
+            Type::Decimal(scale) => {
+                parse_decimal(text, scale).map(Value::Decimal).map_err(|why| self.fail(format!("{text}: {why}")))
+            }
             Type::Float => text.parse::<f64>().map(Value::Float).map_err(|_| self.fail(format!("the number {text}"))),
             Type::Json => Ok(json_number(text)),
-            Type::Duration => text.parse::<u64>().map(Value::Duration).map_err(|_| self.fail(format!("the number {text}"))),
+            Type::Duration => {
+                text.parse::<u64>().map(Value::Duration).map_err(|_| self.fail(format!("the number {text}")))
+            }
             _ => Err(self.fail(format!("the number {text}"))),
         }
     }
@@ -302,7 +308,11 @@ impl<'de> Visitor<'de> for Seed<'_> {
     }
 }
 
-fn decode_record<'de, A: MapAccess<'de>>(seed: Seed<'_>, layout: &Arc<RecordType>, mut map: A) -> Result<Value, A::Error> {
+fn decode_record<'de, A: MapAccess<'de>>(
+    seed: Seed<'_>,
+    layout: &Arc<RecordType>,
+    mut map: A,
+) -> Result<Value, A::Error> {
     let mut values: Vec<Option<Value>> = vec![None; layout.fields.len()];
     let mut first = true;
     while let Some(slot) = map.next_key_seed(SlotSeed(layout))? {
@@ -359,7 +369,6 @@ impl<'de> de::Deserialize<'de> for KeyText {
     }
 }
 
-
 enum Slot {
     Field(usize),
     Number,
@@ -409,12 +418,17 @@ mod tests {
 
     fn order_type() -> Type {
         let line: IndexMap<String, Type> =
-            [("sku".to_string(), Type::String.optional()), ("price".to_string(), Type::Decimal(None))].into_iter().collect();
-        let line = Type::Record(Arc::new(RecordType { name: Some("Line".into()), fields: line }));
-        let fields: IndexMap<String, Type> =
-            [("id".to_string(), Type::Int), ("total".to_string(), Type::Decimal(Some(2))), ("lines".to_string(), line.list())]
+            [("sku".to_string(), Type::String.optional()), ("price".to_string(), Type::Decimal(None))]
                 .into_iter()
                 .collect();
+        let line = Type::Record(Arc::new(RecordType { name: Some("Line".into()), fields: line }));
+        let fields: IndexMap<String, Type> = [
+            ("id".to_string(), Type::Int),
+            ("total".to_string(), Type::Decimal(Some(2))),
+            ("lines".to_string(), line.list()),
+        ]
+        .into_iter()
+        .collect();
         Type::Record(Arc::new(RecordType { name: Some("Order".into()), fields }))
     }
 
@@ -434,7 +448,8 @@ mod tests {
 
     #[test]
     fn mismatches_name_the_path() {
-        let e = decode_json(br#"{"id": 1, "total": 1.5, "lines": [{"price": 1}, {"price": "abc"}]}"#, &order_type()).unwrap_err();
+        let e = decode_json(br#"{"id": 1, "total": 1.5, "lines": [{"price": 1}, {"price": "abc"}]}"#, &order_type())
+            .unwrap_err();
         assert_eq!(e.to_string(), r#"`lines[1].price`: expected Decimal, found the text "abc""#);
         let e = decode_json(br#"{"id": 1, "total": 1.555, "lines": []}"#, &order_type()).unwrap_err();
         assert_eq!(e.to_string(), "`total`: expected Decimal(2), found 1.555: more than 2 fractional digits");

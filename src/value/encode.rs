@@ -20,7 +20,9 @@ pub fn to_json(v: &Value, redaction: Redaction) -> Json {
         Value::Null => Json::Null,
         Value::Bool(b) => Json::Bool(*b),
         Value::Int(n) => Json::Number((*n).into()),
-        Value::Decimal(d) => Number::from_str(&d.to_string()).map(Json::Number).unwrap_or_else(|_| Json::String(d.to_string())),
+        Value::Decimal(d) => {
+            Number::from_str(&d.to_string()).map(Json::Number).unwrap_or_else(|_| Json::String(d.to_string()))
+        }
         Value::Float(f) => Number::from_f64(*f).map(Json::Number).unwrap_or(Json::Null),
         Value::Str(s) => Json::String(s.to_string()),
         Value::Date(_) | Value::DateTime(_) => Json::String(v.to_string()),

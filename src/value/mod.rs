@@ -64,10 +64,7 @@ impl Value {
 
     /// A record from names and values, in order (untyped fields are `Json`).
     pub fn record(fields: Vec<(String, Value)>) -> Value {
-        let layout = RecordType {
-            name: None,
-            fields: fields.iter().map(|(k, _)| (k.clone(), Type::Json)).collect(),
-        };
+        let layout = RecordType { name: None, fields: fields.iter().map(|(k, _)| (k.clone(), Type::Json)).collect() };
         Value::Record(Arc::new(Record {
             layout: Arc::new(layout),
             values: fields.into_iter().map(|(_, v)| v).collect(),
@@ -125,7 +122,8 @@ impl Value {
             (Value::Duration(a), Value::Duration(b)) => a == b,
             (Value::List(a), Value::List(b)) => a.len() == b.len() && a.iter().zip(b.iter()).all(|(x, y)| x.equals(y)),
             (Value::Record(a), Value::Record(b)) => {
-                a.values.len() == b.values.len() && a.fields().zip(b.fields()).all(|((ka, va), (kb, vb))| ka == kb && va.equals(vb))
+                a.values.len() == b.values.len()
+                    && a.fields().zip(b.fields()).all(|((ka, va), (kb, vb))| ka == kb && va.equals(vb))
             }
             _ => self.compare(other) == Some(Ordering::Equal),
         }

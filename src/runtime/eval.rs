@@ -1,0 +1,436 @@
+//! Expression compilation: IR expressions become closures once, before any record is
+//! read, so evaluating a record walks no syntax. Locals live in slots of a `Frame`.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use rust_decimal::Decimal;
+
+use crate::builtins::{Arg, EvalContext, EvalError};
+use crate::check::types::{RecordType, Type};
+use crate::ir::{self, ExprKind, Pattern, StrPart};
+use crate::syntax::ast::{BinOp, Literal, UnOp};
+use crate::value::{Record, Value};
+
+/// A compiled expression.
+pub type Compiled = Arc<dyn Fn(&Frame<'_>) -> Result<Value, EvalError> + Send + Sync>;
+
+/// What every evaluation of a flow shares: functions, lookup tables, clock and env.
+pub struct Shared {
+    pub functions: Vec<CompiledFn>,
+    pub lookups: Vec<HashMap<String, Value>>,
+    pub ctx: Box<dyn EvalContext + Send + Sync>,
+}
+
+pub struct CompiledFn {
+    pub params: Vec<u32>,
+    pub slots: u32,
+    pub body: Compiled,
+}
+
+/// One evaluation: the record in hand and the local slots.
+pub struct Frame<'a> {
+    pub record: Value,
+    pub slots: RefCell<Vec<Value>>,
+    pub shared: &'a Shared,
+}
+
+impl<'a> Frame<'a> {
+    pub fn new(record: Value, slots: Vec<Value>, shared: &'a Shared) -> Self {
+        Frame { record, slots: RefCell::new(slots), shared }
+    }
+
+    fn slot(&self, s: u32) -> Value {
+        self.slots.borrow().get(s as usize).cloned().unwrap_or(Value::Null)
+    }
+
+    fn set(&self, s: u32, v: Value) {
+        let mut slots = self.slots.borrow_mut();
+        let i = s as usize;
+        if slots.len() <= i {
+            slots.resize(i + 1, Value::Null);
+        }
+        slots[i] = v;
+    }
+}
+
+/// Compiles a function body; call sites find it by index at run time (so functions may
+/// call functions declared later).
+pub fn compile_fn(f: &ir::Function) -> CompiledFn {
+    CompiledFn { params: f.params.clone(), slots: f.slots, body: compile(&f.body) }
+}
+
+pub fn compile(e: &ir::Expr) -> Compiled {
+    match &e.kind {
+        ExprKind::Literal(l) => {
+            let v = literal(l);
+            Arc::new(move |_| Ok(v.clone()))
+        }
+        ExprKind::Concat(parts) => concat(parts),
+        ExprKind::Record => Arc::new(|f| Ok(f.record.clone())),
+        ExprKind::Local(s) => {
+            let s = *s;
+            Arc::new(move |f| Ok(f.slot(s)))
+        }
+        ExprKind::Constant(name) => {
+            let v = Value::str(name);
+            Arc::new(move |_| Ok(v.clone()))
+        }
+        ExprKind::Field { base, slot, name, .. } => field(compile(base), *slot, name.clone()),
+        ExprKind::Index { base, index, .. } => {
+            let (base, index) = (compile(base), compile(index));
+            Arc::new(move |f| {
+                let b = base(f)?;
+                let i = index(f)?;
+                Ok(match (&b, &i) {
+                    (Value::List(items), Value::Int(n)) => {
+                        usize::try_from(*n).ok().and_then(|n| items.get(n)).cloned().unwrap_or(Value::Null)
+                    }
+                    (Value::Record(r), Value::Str(k)) => r.get(k).cloned().unwrap_or(Value::Null),
+                    _ => Value::Null,
+                })
+            })
+        }
+        ExprKind::Lookup { table, key } => {
+            let (table, key) = (*table, compile(key));
+            Arc::new(move |f| {
+                let k = key(f)?;
+                Ok(f.shared.lookups.get(table).and_then(|t| t.get(&k.key())).cloned().unwrap_or(Value::Null))
+            })
+        }
+        ExprKind::Builtin { builtin, args, optional } => builtin_call(builtin, args, *optional),
+        ExprKind::CallFn { function, args } => {
+            let (function, args): (usize, Vec<Compiled>) = (*function, args.iter().map(compile).collect());
+            Arc::new(move |f| {
+                let func = f.shared.functions.get(function).ok_or_else(|| EvalError::failed("unknown function"))?;
+                let mut slots = vec![Value::Null; func.slots as usize];
+                for (p, a) in func.params.iter().zip(&args) {
+                    if let Some(s) = slots.get_mut(*p as usize) {
+                        *s = a(f)?;
+                    }
+                }
+                let inner = Frame::new(Value::Null, slots, f.shared);
+                (func.body)(&inner)
+            })
+        }
+        ExprKind::Unary(op, x) => {
+            let (op, x) = (*op, compile(x));
+            Arc::new(move |f| unary(op, x(f)?))
+        }
+        ExprKind::Binary(op, a, b) => binary(*op, compile(a), compile(b)),
+        ExprKind::Lambda { .. } => Arc::new(|_| Err(EvalError::failed("a lambda is not a value"))),
+        ExprKind::If { cond, then, otherwise } => {
+            let (c, t, o) = (compile(cond), compile(then), compile(otherwise));
+            Arc::new(move |f| if truthy(&c(f)?) { t(f) } else { o(f) })
+        }
+        ExprKind::Match { scrutinee, arms } => matcher(compile(scrutinee), arms),
+        ExprKind::List(items) => {
+            let items: Vec<Compiled> = items.iter().map(compile).collect();
+            Arc::new(move |f| Ok(Value::list(items.iter().map(|i| i(f)).collect::<Result<_, _>>()?)))
+        }
+        ExprKind::MakeRecord { spreads, fields } => make_record(&e.ty, spreads, fields),
+        ExprKind::Hold(h) => {
+            let code = h.code.clone();
+            let message = h.message.as_ref().map(|m| compile(m));
+            Arc::new(move |f| {
+                let message = match &message {
+                    Some(m) => Some(m(f)?.to_string()),
+                    None => None,
+                };
+                Err(EvalError::Hold { code: code.clone(), message })
+            })
+        }
+    }
+}
+
+pub fn literal(l: &Literal) -> Value {
+    match l {
+        Literal::Null => Value::Null,
+        Literal::Bool(b) => Value::Bool(*b),
+        Literal::Int(n) => Value::Int(*n),
+        Literal::Decimal(d) => Value::Decimal(*d),
+        Literal::Float(x) => Value::Float(*x),
+        Literal::Duration(ms) => Value::Duration(*ms),
+        Literal::Rate(n, u) => Value::record(vec![
+            ("count".into(), Value::Int(i64::try_from(*n).unwrap_or(i64::MAX))),
+            (
+                "per_ms".into(),
+                Value::Int(match u {
+                    crate::syntax::ast::RateUnit::Second => 1_000,
+                    crate::syntax::ast::RateUnit::Minute => 60_000,
+                    crate::syntax::ast::RateUnit::Hour => 3_600_000,
+                }),
+            ),
+        ]),
+        Literal::StatusClass(c) => Value::str(&format!("{c}xx")),
+    }
+}
+
+pub fn truthy(v: &Value) -> bool {
+    matches!(v, Value::Bool(true))
+}
+
+fn concat(parts: &[StrPart]) -> Compiled {
+    enum P {
+        Text(Arc<str>),
+        Value(Compiled),
+    }
+    let parts: Vec<P> = parts
+        .iter()
+        .map(|p| match p {
+            StrPart::Text(t) => P::Text(Arc::from(t.as_str())),
+            StrPart::Value(e) => P::Value(compile(e)),
+        })
+        .collect();
+    if let [P::Text(t)] = parts.as_slice() {
+        let v = Value::Str(t.clone());
+        return Arc::new(move |_| Ok(v.clone()));
+    }
+    Arc::new(move |f| {
+        let mut out = String::new();
+        let mut secret = false;
+        for p in &parts {
+            match p {
+                P::Text(t) => out.push_str(t),
+                P::Value(e) => match e(f)? {
+                    Value::Secret(s) => {
+                        secret = true;
+                        out.push_str(&s);
+                    }
+                    v => out.push_str(&v.to_string()),
+                },
+            }
+        }
+        Ok(if secret { Value::Secret(Arc::from(out)) } else { Value::Str(Arc::from(out)) })
+    })
+}
+
+fn field(base: Compiled, slot: Option<u32>, name: String) -> Compiled {
+    Arc::new(move |f| {
+        Ok(match base(f)? {
+            Value::Record(r) => {
+                let by_slot = slot.and_then(|s| {
+                    let i = s as usize;
+                    (r.layout.fields.get_index(i).map(|(k, _)| k.as_str()) == Some(name.as_str()))
+                        .then(|| r.values.get(i))
+                        .flatten()
+                });
+                by_slot.or_else(|| r.get(&name)).cloned().unwrap_or(Value::Null)
+            }
+            _ => Value::Null,
+        })
+    })
+}
+
+fn builtin_call(b: &'static crate::builtins::Builtin, args: &[ir::Expr], optional: bool) -> Compiled {
+    enum A {
+        Value(Compiled),
+        Lambda(Vec<u32>, Compiled),
+    }
+    let args: Vec<A> = args
+        .iter()
+        .map(|a| match &a.kind {
+            ExprKind::Lambda { params, body } => A::Lambda(params.clone(), compile(body)),
+            _ => A::Value(compile(a)),
+        })
+        .collect();
+    Arc::new(move |f| {
+        let mut values: Vec<Option<Value>> = Vec::with_capacity(args.len());
+        for (i, a) in args.iter().enumerate() {
+            values.push(match a {
+                A::Value(e) => {
+                    let v = e(f)?;
+                    if i == 0 && optional && v.is_null() {
+                        return Ok(Value::Null);
+                    }
+                    Some(v)
+                }
+                A::Lambda(..) => None,
+            });
+        }
+        let lambdas: Vec<Option<Box<dyn Fn(&[Value]) -> Result<Value, EvalError> + '_>>> = args
+            .iter()
+            .map(|a| match a {
+                A::Lambda(params, body) => {
+                    let l: Box<dyn Fn(&[Value]) -> Result<Value, EvalError> + '_> = Box::new(move |xs: &[Value]| {
+                        for (p, x) in params.iter().zip(xs) {
+                            f.set(*p, x.clone());
+                        }
+                        body(f)
+                    });
+                    Some(l)
+                }
+                A::Value(_) => None,
+            })
+            .collect();
+        let call_args: Vec<Arg<'_>> = values
+            .into_iter()
+            .zip(&lambdas)
+            .map(|(v, l)| match (v, l) {
+                (Some(v), _) => Arg::Value(v),
+                (None, Some(l)) => Arg::Lambda(l.as_ref()),
+                (None, None) => Arg::Value(Value::Null),
+            })
+            .collect();
+        (b.imp)(&call_args, f.shared.ctx.as_ref())
+    })
+}
+
+fn unary(op: UnOp, v: Value) -> Result<Value, EvalError> {
+    Ok(match (op, v) {
+        (UnOp::Not, v) => Value::Bool(!truthy(&v)),
+        (UnOp::Neg, Value::Int(n)) => Value::Int(n.checked_neg().ok_or_else(|| EvalError::failed("integer overflow"))?),
+        (UnOp::Neg, Value::Decimal(d)) => Value::Decimal(-d),
+        (UnOp::Neg, Value::Float(x)) => Value::Float(-x),
+        (UnOp::Neg, Value::Null) => Value::Null,
+        (UnOp::Neg, other) => return Err(EvalError::failed(format!("cannot negate {}", other.kind()))),
+    })
+}
+
+fn binary(op: BinOp, a: Compiled, b: Compiled) -> Compiled {
+    match op {
+        BinOp::And => Arc::new(move |f| Ok(Value::Bool(truthy(&a(f)?) && truthy(&b(f)?)))),
+        BinOp::Or => Arc::new(move |f| Ok(Value::Bool(truthy(&a(f)?) || truthy(&b(f)?)))),
+        BinOp::Coalesce => Arc::new(move |f| match a(f)? {
+            Value::Null => b(f),
+            v => Ok(v),
+        }),
+        BinOp::Eq => Arc::new(move |f| Ok(Value::Bool(a(f)?.equals(&b(f)?)))),
+        BinOp::Ne => Arc::new(move |f| Ok(Value::Bool(!a(f)?.equals(&b(f)?)))),
+        BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => Arc::new(move |f| {
+            let (x, y) = (a(f)?, b(f)?);
+            let ord = x
+                .compare(&y)
+                .ok_or_else(|| EvalError::failed(format!("cannot compare {} with {}", x.kind(), y.kind())))?;
+            Ok(Value::Bool(match op {
+                BinOp::Lt => ord.is_lt(),
+                BinOp::Le => ord.is_le(),
+                BinOp::Gt => ord.is_gt(),
+                _ => ord.is_ge(),
+            }))
+        }),
+        _ => Arc::new(move |f| arith(op, a(f)?, b(f)?)),
+    }
+}
+
+fn overflow() -> EvalError {
+    EvalError::failed("arithmetic overflow: the result does not fit")
+}
+
+/// Arithmetic with exact Decimals; Int / Int is an exact Decimal.
+pub fn arith(op: BinOp, x: Value, y: Value) -> Result<Value, EvalError> {
+    use Value::*;
+    Ok(match (op, &x, &y) {
+        (BinOp::Add, Str(a), Str(b)) => Str(Arc::from(format!("{a}{b}"))),
+        (BinOp::Add, Secret(a) | Str(a), Secret(b) | Str(b)) => Secret(Arc::from(format!("{a}{b}"))),
+        (BinOp::Add, DateTime(t), Duration(ms)) | (BinOp::Add, Duration(ms), DateTime(t)) => {
+            DateTime(*t + chrono::Duration::milliseconds(i64::try_from(*ms).map_err(|_| overflow())?))
+        }
+        (BinOp::Sub, DateTime(t), Duration(ms)) => {
+            DateTime(*t - chrono::Duration::milliseconds(i64::try_from(*ms).map_err(|_| overflow())?))
+        }
+        (BinOp::Sub, DateTime(a), DateTime(b)) => Duration(u64::try_from((*a - *b).num_milliseconds()).unwrap_or(0)),
+        (BinOp::Add, Duration(a), Duration(b)) => Duration(a.checked_add(*b).ok_or_else(overflow)?),
+        (BinOp::Sub, Duration(a), Duration(b)) => Duration(a.saturating_sub(*b)),
+        (BinOp::Mul, Duration(a), Int(n)) | (BinOp::Mul, Int(n), Duration(a)) => {
+            Duration(a.checked_mul(u64::try_from(*n).map_err(|_| overflow())?).ok_or_else(overflow)?)
+        }
+        (_, Int(a), Int(b)) => int_op(op, *a, *b)?,
+        (_, Float(a), Float(b)) => Float(float_op(op, *a, *b)),
+        (_, Float(a), Int(b)) => Float(float_op(op, *a, *b as f64)),
+        (_, Int(a), Float(b)) => Float(float_op(op, *a as f64, *b)),
+        (_, Decimal(a), Decimal(b)) => Decimal(dec_op(op, *a, *b)?),
+        (_, Decimal(a), Int(b)) => Decimal(dec_op(op, *a, (*b).into())?),
+        (_, Int(a), Decimal(b)) => Decimal(dec_op(op, (*a).into(), *b)?),
+        (_, Null, _) | (_, _, Null) => Null,
+        _ => {
+            return Err(EvalError::failed(format!("`{}` does not apply to {} and {}", op.symbol(), x.kind(), y.kind())))
+        }
+    })
+}
+
+fn int_op(op: BinOp, a: i64, b: i64) -> Result<Value, EvalError> {
+    Ok(match op {
+        BinOp::Add => Value::Int(a.checked_add(b).ok_or_else(overflow)?),
+        BinOp::Sub => Value::Int(a.checked_sub(b).ok_or_else(overflow)?),
+        BinOp::Mul => Value::Int(a.checked_mul(b).ok_or_else(overflow)?),
+        BinOp::Rem => Value::Int(a.checked_rem(b).ok_or_else(|| EvalError::failed("remainder by zero"))?),
+        _ => Value::Decimal(dec_op(op, a.into(), b.into())?),
+    })
+}
+
+fn dec_op(op: BinOp, a: Decimal, b: Decimal) -> Result<Decimal, EvalError> {
+    let r = match op {
+        BinOp::Add => a.checked_add(b),
+        BinOp::Sub => a.checked_sub(b),
+        BinOp::Mul => a.checked_mul(b),
+        BinOp::Div if b.is_zero() => return Err(EvalError::failed("division by zero")),
+        BinOp::Div => a.checked_div(b),
+        BinOp::Rem if b.is_zero() => return Err(EvalError::failed("remainder by zero")),
+        BinOp::Rem => a.checked_rem(b),
+        _ => None,
+    };
+    r.ok_or_else(overflow)
+}
+
+fn float_op(op: BinOp, a: f64, b: f64) -> f64 {
+    match op {
+        BinOp::Add => a + b,
+        BinOp::Sub => a - b,
+        BinOp::Mul => a * b,
+        BinOp::Div => a / b,
+        _ => a % b,
+    }
+}
+
+fn matcher(scrutinee: Compiled, arms: &[(Vec<Pattern>, ir::Expr)]) -> Compiled {
+    let arms: Vec<(Vec<Pattern>, Compiled)> = arms.iter().map(|(p, e)| (p.clone(), compile(e))).collect();
+    Arc::new(move |f| {
+        let v = scrutinee(f)?;
+        for (patterns, body) in &arms {
+            for p in patterns {
+                let hit = match p {
+                    Pattern::Any => true,
+                    Pattern::Null => v.is_null(),
+                    Pattern::Bool(b) => matches!(v, Value::Bool(x) if x == *b),
+                    Pattern::Str(s) => matches!(&v, Value::Str(x) if **x == **s),
+                    Pattern::Int(n) => v.equals(&Value::Int(*n)),
+                    Pattern::Decimal(d) => v.equals(&Value::Decimal(*d)),
+                    Pattern::Bind(slot) => {
+                        f.set(*slot, v.clone());
+                        true
+                    }
+                };
+                if hit {
+                    return body(f);
+                }
+            }
+        }
+        Err(EvalError::Hold { code: "no_match".into(), message: Some(format!("no match arm covers {v}")) })
+    })
+}
+
+/// Builds a record in its layout's order: named fields, else spread fields, else null.
+fn make_record(ty: &Type, spreads: &[ir::Expr], fields: &[(String, ir::Expr)]) -> Compiled {
+    let layout: Arc<RecordType> = match ty.unwrap_optional() {
+        Type::Record(r) => r,
+        _ => Arc::new(RecordType { name: None, fields: fields.iter().map(|(k, _)| (k.clone(), Type::Json)).collect() }),
+    };
+    let spreads: Vec<Compiled> = spreads.iter().map(compile).collect();
+    // For each layout slot: which given field fills it.
+    let plan: Vec<Option<Compiled>> =
+        layout.fields.keys().map(|k| fields.iter().find(|(n, _)| n == k).map(|(_, e)| compile(e))).collect();
+    Arc::new(move |f| {
+        let spread_values: Vec<Value> = spreads.iter().map(|s| s(f)).collect::<Result<_, _>>()?;
+        let mut values = Vec::with_capacity(plan.len());
+        for ((name, _), p) in layout.fields.iter().zip(&plan) {
+            let v = match p {
+                Some(e) => e(f)?,
+                None => spread_values.iter().rev().find_map(|s| s.field(name).cloned()).unwrap_or(Value::Null),
+            };
+            values.push(v);
+        }
+        Ok(Value::Record(Arc::new(Record { layout: layout.clone(), values })))
+    })
+}

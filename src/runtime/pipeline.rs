@@ -1,0 +1,723 @@
+//! The pipeline: a source thread, a task per stage, a sinks task and a collector,
+//! joined by bounded channels.
+
+use std::collections::HashSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::mpsc;
+
+use super::eval::{compile, compile_fn, truthy, Compiled, Frame, Shared};
+use super::stage::{compile_stage, run_stage, CompiledStage, DedupeView, StageResult, Stop, Unit};
+use super::summary::Summary;
+use super::{lookups, RunContext, RunOptions, RuntimeError};
+use crate::connectors::sink::{body_json, csv_line};
+use crate::connectors::source::expand;
+use crate::connectors::{read_inputs, Delivery, Format, Incoming, SinkPlan};
+use crate::ir::{self, ExprKind, StageKind};
+use crate::state::{NewHold, StateStore};
+use crate::value::Value;
+
+const CHANNEL: usize = 256;
+
+/// One record's end, as the collector hears of it.
+#[derive(Clone, Debug)]
+pub enum Event {
+    Delivered { seq: (u64, u32), source_ref: Arc<str>, sink: String, delivery: Delivery },
+    Filtered { seq: (u64, u32), source_ref: Arc<str>, stage: String, why: String },
+    Held { seq: (u64, u32), hold: Box<NewHold> },
+}
+
+impl Event {
+    pub fn seq(&self) -> (u64, u32) {
+        match self {
+            Event::Delivered { seq, .. } | Event::Filtered { seq, .. } | Event::Held { seq, .. } => *seq,
+        }
+    }
+}
+
+/// What a run did: the summary, and (when kept) every event in input order.
+#[derive(Debug)]
+pub struct RunReport {
+    pub summary: Summary,
+    pub events: Vec<Event>,
+}
+
+enum Msg {
+    Delivered { unit: Unit, deliveries: Vec<(String, Delivery)> },
+    Filtered { unit: Unit, stage: Option<(usize, String)>, why: String },
+    Held { unit: Unit, stage: Option<(usize, String)>, hold: Box<NewHold> },
+    SplitExtra(u64),
+}
+
+/// Facts about the flow every task needs to make a hold.
+struct FlowInfo {
+    name: String,
+    version: String,
+    now: DateTime<Utc>,
+}
+
+impl FlowInfo {
+    fn hold(&self, unit: &Unit, stage: &str, line: usize, stop: Stop, input: &Value) -> Box<NewHold> {
+        Box::new(NewHold {
+            flow: self.name.clone(),
+            flow_version: self.version.clone(),
+            stage: stage.to_string(),
+            stage_line: u32::try_from(line).unwrap_or(0),
+            reason: stop.code,
+            message: stop.message,
+            blocking_key: blocking_key(&unit.entered),
+            record: body_json(&unit.entered),
+            stage_input: body_json(input),
+            attempts: 1,
+            source_ref: Some(unit.source_ref.to_string()),
+            created_at: self.now,
+        })
+    }
+}
+
+/// The key an operator searches by: the order name or number, else an id or SKU.
+fn blocking_key(v: &Value) -> Option<String> {
+    ["name", "order_number", "number", "id", "sku", "key"].iter().find_map(|k| {
+        v.field(k).filter(|x| !x.is_null() && !matches!(x, Value::Record(_) | Value::List(_))).map(|x| x.to_string())
+    })
+}
+
+/// Runs `flow` to the end of its input.
+pub async fn run(
+    program: &ir::Program,
+    flow: &ir::Flow,
+    store: Arc<dyn StateStore>,
+    opts: RunOptions,
+) -> Result<RunReport, RuntimeError> {
+    let env = prepare_env(program, flow, &opts)?;
+    let mut shared = Shared {
+        functions: program.functions.iter().map(compile_fn).collect(),
+        lookups: Vec::new(),
+        ctx: Box::new(RunContext { now: opts.now, env }),
+    };
+    shared.lookups = lookups::load(&program.lookups, &shared).map_err(RuntimeError::Setup)?;
+    let shared = Arc::new(shared);
+    let (paths, format) = inputs(flow, &opts)?;
+    let sinks = build_sinks(flow, &opts)?;
+    let info = Arc::new(FlowInfo { name: flow.name.clone(), version: flow.version.clone(), now: opts.now.to_utc() });
+
+    let (ev_tx, ev_rx) = mpsc::channel::<Msg>(1024);
+    let (src_tx, mut rx) = mpsc::channel::<Unit>(CHANNEL);
+    let source = spawn_source(flow, paths, format, src_tx, ev_tx.clone(), info.clone(), opts.display_root.clone());
+
+    let mut tasks = Vec::new();
+    for (i, st) in flow.stages.iter().enumerate() {
+        let (tx, next) = mpsc::channel::<Unit>(CHANNEL);
+        let label = format!("stage {} {} (line {})", i + 1, st.kind.name(), st.line);
+        let ctx =
+            StageCtx { index: i, label, line: st.line, shared: shared.clone(), info: info.clone(), ev: ev_tx.clone() };
+        tasks.push(match &st.kind {
+            StageKind::Batch { size, max_wait_ms } => tokio::spawn(batch_task(rx, tx, *size, *max_wait_ms)),
+            _ => tokio::spawn(stage_task(compile_stage(st), ctx, rx, tx, Some(store.clone()))),
+        });
+        rx = next;
+    }
+    let sink_task = tokio::spawn(sinks_task(rx, sinks, shared.clone(), info.clone(), ev_tx.clone()));
+    drop(ev_tx);
+    let collected = collect(ev_rx, store, &opts, &info).await;
+    let records_in = source.await.map_err(|e| RuntimeError::Input(e.to_string()))??;
+    for t in tasks {
+        let _ = t.await;
+    }
+    sink_task.await.map_err(|e| RuntimeError::Output(e.to_string()))??;
+    let (mut summary, mut events) = collected?;
+    summary.records_in = records_in;
+    summary.flow = flow.name.clone();
+    summary.version = flow.version.clone();
+    summary.dry_run = opts.dry_run;
+    events.sort_by_key(Event::seq);
+    Ok(RunReport { summary, events })
+}
+
+/// The environment the run reads. A real run refuses to start when a variable the flow
+/// names is missing; a dry run fills it with a visible placeholder.
+fn prepare_env(
+    program: &ir::Program,
+    flow: &ir::Flow,
+    opts: &RunOptions,
+) -> Result<std::collections::HashMap<String, String>, RuntimeError> {
+    let mut names = Vec::new();
+    let mut visit = |e: &ir::Expr| collect_env_names(e, &mut names);
+    for f in &program.functions {
+        visit(&f.body);
+    }
+    for (_, e) in flow.source.options.iter().chain(flow.sinks.iter().flat_map(|s| s.options.iter())) {
+        visit(e);
+    }
+    for s in &flow.stages {
+        each_stage_expr(&s.kind, &mut visit);
+    }
+    let mut env = opts.env.clone();
+    let mut missing: Vec<String> = names.into_iter().filter(|n| !env.contains_key(n)).collect();
+    missing.sort();
+    missing.dedup();
+    if missing.is_empty() {
+        return Ok(env);
+    }
+    if !opts.dry_run {
+        return Err(RuntimeError::MissingEnv(missing));
+    }
+    for m in missing {
+        let placeholder = format!("<{m}>");
+        env.insert(m, placeholder);
+    }
+    Ok(env)
+}
+
+fn each_stage_expr(k: &StageKind, f: &mut dyn FnMut(&ir::Expr)) {
+    match k {
+        StageKind::Filter(e) | StageKind::Split(e) | StageKind::Map(e) => f(e),
+        StageKind::Dedupe { key, .. } => f(key),
+        StageKind::Validate(rules) => rules.iter().for_each(|r| f(&r.cond)),
+        StageKind::Let { value, .. } => f(value),
+        StageKind::HoldWhen { cond, .. } => f(cond),
+        StageKind::Batch { .. } => {}
+    }
+}
+
+/// Names passed as literals to `env()` and `secret()` anywhere in an expression.
+fn collect_env_names(e: &ir::Expr, out: &mut Vec<String>) {
+    if let ExprKind::Builtin { builtin, args, .. } = &e.kind {
+        if matches!(builtin.name, "env" | "secret") {
+            if let Some(ExprKind::Concat(parts)) = args.first().map(|a| &a.kind) {
+                if let [ir::StrPart::Text(t)] = parts.as_slice() {
+                    out.push(t.clone());
+                }
+            }
+        }
+    }
+    match &e.kind {
+        ExprKind::Concat(parts) => parts.iter().for_each(|p| {
+            if let ir::StrPart::Value(v) = p {
+                collect_env_names(v, out)
+            }
+        }),
+        ExprKind::Field { base, .. } => collect_env_names(base, out),
+        ExprKind::Index { base, index, .. } => {
+            collect_env_names(base, out);
+            collect_env_names(index, out)
+        }
+        ExprKind::Lookup { key, .. } => collect_env_names(key, out),
+        ExprKind::Builtin { args, .. } | ExprKind::CallFn { args, .. } | ExprKind::List(args) => {
+            args.iter().for_each(|a| collect_env_names(a, out))
+        }
+        ExprKind::Unary(_, x) => collect_env_names(x, out),
+        ExprKind::Binary(_, a, b) => {
+            collect_env_names(a, out);
+            collect_env_names(b, out)
+        }
+        ExprKind::Lambda { body, .. } => collect_env_names(body, out),
+        ExprKind::If { cond, then, otherwise } => {
+            collect_env_names(cond, out);
+            collect_env_names(then, out);
+            collect_env_names(otherwise, out)
+        }
+        ExprKind::Match { scrutinee, arms } => {
+            collect_env_names(scrutinee, out);
+            arms.iter().for_each(|(_, b)| collect_env_names(b, out))
+        }
+        ExprKind::MakeRecord { spreads, fields } => {
+            spreads.iter().for_each(|s| collect_env_names(s, out));
+            fields.iter().for_each(|(_, v)| collect_env_names(v, out))
+        }
+        ExprKind::Hold(h) => {
+            if let Some(m) = &h.message {
+                collect_env_names(m, out)
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A constant option (`path: "orders/*.json"`), if it is one.
+fn const_str(e: &ir::Expr) -> Option<String> {
+    match &e.kind {
+        ExprKind::Concat(parts) => match parts.as_slice() {
+            [ir::StrPart::Text(t)] => Some(t.clone()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn option<'a>(c: &'a ir::Connector, name: &str) -> Option<&'a ir::Expr> {
+    c.options.iter().find(|(n, _)| n == name).map(|(_, e)| e)
+}
+
+/// The files to read: `--input`, else the file source's own path, else stdin.
+fn inputs(flow: &ir::Flow, opts: &RunOptions) -> Result<(Vec<PathBuf>, Option<Format>), RuntimeError> {
+    let src = &flow.source;
+    let format = option(src, "format").and_then(const_str).and_then(|f| Format::parse(&f));
+    let patterns: Vec<String> = match (&opts.inputs, src.kind.as_str()) {
+        (Some(inputs), _) => inputs.clone(),
+        (None, "file") => vec![option(src, "path")
+            .and_then(const_str)
+            .ok_or_else(|| RuntimeError::Setup("the file source's `path` must be a plain string".into()))?],
+        (None, "stdin") => vec!["-".into()],
+        (None, kind) => {
+            return Err(RuntimeError::Setup(format!(
+                "the `{kind}` source `{}` reads from the network; give recorded payloads with --input FILE...",
+                src.name
+            )))
+        }
+    };
+    let base = if opts.inputs.is_some() { PathBuf::from(".") } else { opts.base_dir.clone() };
+    let paths = expand(&patterns, &base).map_err(RuntimeError::Input)?;
+    Ok((paths, format))
+}
+
+fn spawn_source(
+    flow: &ir::Flow,
+    paths: Vec<PathBuf>,
+    format: Option<Format>,
+    tx: mpsc::Sender<Unit>,
+    ev: mpsc::Sender<Msg>,
+    info: Arc<FlowInfo>,
+    display_root: Option<PathBuf>,
+) -> tokio::task::JoinHandle<Result<u64, RuntimeError>> {
+    let ty = flow.source.ty.clone();
+    let slots = flow.slots as usize;
+    let line = flow.file.line_col(flow.source.span.start).0;
+    let stage_name = format!("source {}", flow.source.name);
+    let root = display_root;
+    tokio::task::spawn_blocking(move || {
+        let mut n: u64 = 0;
+        let display = |p: &Path| match root.as_ref().and_then(|r| p.strip_prefix(r).ok()) {
+            Some(rel) => rel.display().to_string(),
+            None => crate::modules::display_path(p),
+        };
+        read_inputs(&paths, format, &ty, &display, &mut |item| {
+            n += 1;
+            match item {
+                Incoming::Record { source_ref, value } => {
+                    let unit = Unit {
+                        seq: (n, 0),
+                        source_ref: Arc::from(source_ref.as_str()),
+                        entered: Arc::new(value.clone()),
+                        record: value,
+                        slots: vec![Value::Null; slots],
+                        dedupe: Vec::new(),
+                        members: Vec::new(),
+                    };
+                    tx.blocking_send(unit).is_ok()
+                }
+                Incoming::Bad { source_ref, raw, error } => {
+                    let entered =
+                        crate::value::decode_json_value(&raw, &crate::check::types::Type::Json).unwrap_or(Value::Null);
+                    let unit = Unit {
+                        seq: (n, 0),
+                        source_ref: Arc::from(source_ref.as_str()),
+                        entered: Arc::new(entered.clone()),
+                        record: entered.clone(),
+                        slots: Vec::new(),
+                        dedupe: Vec::new(),
+                        members: Vec::new(),
+                    };
+                    let stop = Stop { code: error.reason().to_string(), message: error.to_string() };
+                    let hold = info.hold(&unit, &stage_name, line, stop, &entered);
+                    ev.blocking_send(Msg::Held { unit, stage: None, hold }).is_ok()
+                }
+            }
+        })
+        .map_err(RuntimeError::Input)?;
+        Ok(n)
+    })
+}
+
+struct StageCtx {
+    index: usize,
+    label: String,
+    line: usize,
+    shared: Arc<Shared>,
+    info: Arc<FlowInfo>,
+    ev: mpsc::Sender<Msg>,
+}
+
+async fn stage_task(
+    stage: CompiledStage,
+    ctx: StageCtx,
+    mut rx: mpsc::Receiver<Unit>,
+    tx: mpsc::Sender<Unit>,
+    store: Option<Arc<dyn StateStore>>,
+) {
+    let mut seen: HashSet<String> = HashSet::new();
+    let stage_name = ctx.label.split(" (").next().unwrap_or("").to_string();
+    while let Some(unit) = rx.recv().await {
+        let keep = unit.clone();
+        let result = {
+            let seen_before = |key: &str| {
+                store.as_ref().is_some_and(|s| s.dedupe_seen(&ctx.info.name, key, ctx.info.now).unwrap_or(false))
+            };
+            let view = DedupeView { seen_this_run: &mut seen, seen_before: &seen_before, now: ctx.info.now };
+            run_stage(&stage, unit, &ctx.shared, Some(view))
+        };
+        let msg = match result {
+            StageResult::Continue(units) => {
+                if units.len() > 1 {
+                    let _ = ctx.ev.send(Msg::SplitExtra(units.len() as u64 - 1)).await;
+                }
+                for u in units {
+                    if tx.send(u).await.is_err() {
+                        return;
+                    }
+                }
+                continue;
+            }
+            StageResult::Filtered(why) => {
+                Msg::Filtered { unit: keep, stage: Some((ctx.index, ctx.label.clone())), why }
+            }
+            StageResult::Held { stop, input } => {
+                let hold = ctx.info.hold(&keep, &stage_name, ctx.line, stop, &input);
+                Msg::Held { unit: keep, stage: Some((ctx.index, ctx.label.clone())), hold }
+            }
+        };
+        if ctx.ev.send(msg).await.is_err() {
+            return;
+        }
+    }
+}
+
+async fn batch_task(mut rx: mpsc::Receiver<Unit>, tx: mpsc::Sender<Unit>, size: u64, max_wait_ms: Option<u64>) {
+    let size = usize::try_from(size.max(1)).unwrap_or(usize::MAX);
+    let mut open = true;
+    while open {
+        let Some(first) = rx.recv().await else { break };
+        let mut batch = vec![first];
+        let deadline = max_wait_ms.map(|ms| tokio::time::Instant::now() + std::time::Duration::from_millis(ms));
+        while batch.len() < size {
+            let next = match deadline {
+                Some(d) => match tokio::time::timeout_at(d, rx.recv()).await {
+                    Ok(n) => n,
+                    Err(_) => break,
+                },
+                None => rx.recv().await,
+            };
+            match next {
+                Some(u) => batch.push(u),
+                None => {
+                    open = false;
+                    break;
+                }
+            }
+        }
+        let records: Vec<Value> = batch.iter().map(|u| u.record.clone()).collect();
+        let head = &batch[0];
+        let last = batch.last().map_or("", |u| &u.source_ref);
+        let source_ref: Arc<str> = match batch.len() {
+            1 => head.source_ref.clone(),
+            n if *head.source_ref == *last => Arc::from(format!("{} ({n} records)", head.source_ref)),
+            n => Arc::from(format!("{} .. {last} ({n} records)", head.source_ref)),
+        };
+        let unit = Unit {
+            seq: head.seq,
+            source_ref,
+            entered: head.entered.clone(),
+            record: Value::list(records),
+            slots: head.slots.clone(),
+            dedupe: batch.iter().flat_map(|u| u.dedupe.clone()).collect(),
+            members: batch,
+        };
+        if tx.send(unit).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// A sink ready to render and write records.
+struct SinkRt {
+    name: String,
+    plan: SinkPlan,
+    url: Option<Compiled>,
+    headers: Option<Compiled>,
+    idempotency_key: Option<Compiled>,
+    body: Option<Compiled>,
+    when: Option<Compiled>,
+    writer: Option<Box<dyn Write + Send>>,
+    written: u64,
+}
+
+fn build_sinks(flow: &ir::Flow, opts: &RunOptions) -> Result<Vec<SinkRt>, RuntimeError> {
+    flow.sinks.iter().map(|s| build_sink(s, opts)).collect()
+}
+
+fn build_sink(s: &ir::Connector, opts: &RunOptions) -> Result<SinkRt, RuntimeError> {
+    let fmt = |default| option(s, "format").and_then(const_str).and_then(|f| Format::parse(&f)).unwrap_or(default);
+    let plan = match s.kind.as_str() {
+        "file" => {
+            let path = option(s, "path")
+                .and_then(const_str)
+                .ok_or_else(|| RuntimeError::Setup(format!("sink `{}`: `path` must be a plain string", s.name)))?;
+            let format = option(s, "format")
+                .and_then(const_str)
+                .and_then(|f| Format::parse(&f))
+                .unwrap_or_else(|| Format::of_path(Path::new(&path)));
+            SinkPlan::File { path, format }
+        }
+        "stdout" => SinkPlan::Stdout { format: fmt(Format::Ndjson) },
+        "http" => SinkPlan::Http { method: option(s, "method").and_then(const_str).unwrap_or_else(|| "POST".into()) },
+        k => SinkPlan::Http { method: k.trim_start_matches("http.").to_uppercase() },
+    };
+    if plan.is_http() && !opts.dry_run {
+        return Err(RuntimeError::Setup(format!(
+            "sink `{}` ({}) delivers over HTTP, which this version does only as a dry run: add --dry-run",
+            s.name, s.kind
+        )));
+    }
+    let writer: Option<Box<dyn Write + Send>> = match (&plan, opts.dry_run) {
+        (SinkPlan::File { path, .. }, false) => {
+            let full = opts.base_dir.join(path);
+            if let Some(dir) = full.parent() {
+                std::fs::create_dir_all(dir).map_err(|e| RuntimeError::Output(format!("{}: {e}", dir.display())))?;
+            }
+            let f =
+                std::fs::File::create(&full).map_err(|e| RuntimeError::Output(format!("{}: {e}", full.display())))?;
+            Some(Box::new(std::io::BufWriter::new(f)))
+        }
+        (SinkPlan::Stdout { .. }, false) => Some(Box::new(std::io::BufWriter::new(std::io::stdout()))),
+        _ => None,
+    };
+    let opt = |n: &str| option(s, n).map(compile);
+    Ok(SinkRt {
+        name: s.name.clone(),
+        plan,
+        url: opt("url"),
+        headers: opt("headers"),
+        idempotency_key: opt("idempotency_key"),
+        body: opt("body"),
+        when: opt("when"),
+        writer,
+        written: 0,
+    })
+}
+
+impl SinkRt {
+    /// The delivery for one record, or `None` when the sink's `when` says no.
+    fn render(&self, frame: &Frame<'_>) -> Result<Option<Delivery>, crate::builtins::EvalError> {
+        if let Some(when) = &self.when {
+            if !truthy(&when(frame)?) {
+                return Ok(None);
+            }
+        }
+        let body = match &self.body {
+            Some(b) => body_json(&b(frame)?),
+            None => body_json(&frame.record),
+        };
+        let SinkPlan::Http { method } = &self.plan else {
+            return Ok(Some(Delivery { method: None, url: None, headers: Vec::new(), body }));
+        };
+        let url = match &self.url {
+            Some(u) => u(frame)?.to_string(),
+            None => String::new(),
+        };
+        let mut headers: Vec<(String, Value)> = vec![("Content-Type".into(), Value::str("application/json"))];
+        if let Some(h) = &self.headers {
+            if let Value::Record(r) = h(frame)? {
+                headers.extend(r.fields().map(|(k, v)| (k.to_string(), v.clone())));
+            }
+        }
+        if let Some(k) = &self.idempotency_key {
+            headers.push(("Idempotency-Key".into(), k(frame)?));
+        }
+        Ok(Some(Delivery { method: Some(method.clone()), url: Some(url), headers, body }))
+    }
+
+    fn write(&mut self, d: &Delivery, record: &Value) -> std::io::Result<()> {
+        let Some(w) = self.writer.as_mut() else { return Ok(()) };
+        let format = match &self.plan {
+            SinkPlan::File { format, .. } | SinkPlan::Stdout { format } => *format,
+            SinkPlan::Http { .. } => return Ok(()),
+        };
+        match format {
+            Format::Ndjson => writeln!(w, "{}", d.body)?,
+            Format::Json => {
+                let sep = if self.written == 0 { "[\n" } else { ",\n" };
+                write!(w, "{sep}{}", serde_json::to_string_pretty(&d.body).unwrap_or_default())?;
+            }
+            Format::Csv => {
+                if self.written == 0 {
+                    w.write_all(csv_line(record, true).as_bytes())?;
+                }
+                w.write_all(csv_line(record, false).as_bytes())?;
+            }
+        }
+        self.written += 1;
+        Ok(())
+    }
+
+    fn finish(&mut self) -> std::io::Result<()> {
+        let json = matches!(
+            &self.plan,
+            SinkPlan::File { format: Format::Json, .. } | SinkPlan::Stdout { format: Format::Json }
+        );
+        if let Some(w) = self.writer.as_mut() {
+            if json {
+                w.write_all(if self.written == 0 { b"[]\n" } else { b"\n]\n" })?;
+            }
+            w.flush()?;
+        }
+        Ok(())
+    }
+}
+
+async fn sinks_task(
+    mut rx: mpsc::Receiver<Unit>,
+    mut sinks: Vec<SinkRt>,
+    shared: Arc<Shared>,
+    info: Arc<FlowInfo>,
+    ev: mpsc::Sender<Msg>,
+) -> Result<(), RuntimeError> {
+    while let Some(unit) = rx.recv().await {
+        let rendered: Result<Vec<(usize, Delivery)>, (String, Stop)> = {
+            let frame = Frame::new(unit.record.clone(), unit.slots.clone(), &shared);
+            let mut out = Vec::new();
+            let mut failed = None;
+            for (i, s) in sinks.iter().enumerate() {
+                match s.render(&frame) {
+                    Ok(Some(d)) => out.push((i, d)),
+                    Ok(None) => {}
+                    Err(e) => {
+                        failed = Some((s.name.clone(), Stop::from_eval(e)));
+                        break;
+                    }
+                }
+            }
+            match failed {
+                Some(f) => Err(f),
+                None => Ok(out),
+            }
+        };
+        let msg = match rendered {
+            Err((name, stop)) => {
+                let hold = info.hold(&unit, &format!("sink {name}"), 0, stop, &unit.record);
+                Msg::Held { unit, stage: None, hold }
+            }
+            Ok(d) if d.is_empty() => Msg::Filtered { unit, stage: None, why: "no sink's `when` matched".into() },
+            Ok(d) => {
+                let mut deliveries = Vec::with_capacity(d.len());
+                for (i, delivery) in d {
+                    let sink = &mut sinks[i];
+                    sink.write(&delivery, &unit.record)
+                        .map_err(|e| RuntimeError::Output(format!("sink `{}`: {e}", sink.name)))?;
+                    deliveries.push((sink.name.clone(), delivery));
+                }
+                Msg::Delivered { unit, deliveries }
+            }
+        };
+        if ev.send(msg).await.is_err() {
+            break;
+        }
+    }
+    for s in &mut sinks {
+        s.finish().map_err(|e| RuntimeError::Output(format!("sink `{}`: {e}", s.name)))?;
+    }
+    Ok(())
+}
+
+/// Counts every end, writes holds (in transactions of up to 64) and commits dedupe keys.
+async fn collect(
+    mut rx: mpsc::Receiver<Msg>,
+    store: Arc<dyn StateStore>,
+    opts: &RunOptions,
+    info: &FlowInfo,
+) -> Result<(Summary, Vec<Event>), RuntimeError> {
+    let mut summary = Summary::default();
+    let mut events = Vec::new();
+    let mut holds: Vec<NewHold> = Vec::new();
+    let mut keys: Vec<(String, Option<DateTime<Utc>>)> = Vec::new();
+    let progress = opts.progress.then(|| {
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} {pos} records {per_sec} {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        );
+        bar
+    });
+    while let Some(msg) = rx.recv().await {
+        match msg {
+            Msg::SplitExtra(n) => {
+                summary.split_extra += n;
+                continue;
+            }
+            Msg::Delivered { unit, deliveries } => {
+                let members = unit.members.len().max(1) as u64;
+                summary.delivered += members;
+                for (sink, d) in deliveries {
+                    *summary.per_sink.entry(sink.clone()).or_default() += members;
+                    if opts.keep_events {
+                        events.push(Event::Delivered {
+                            seq: unit.seq,
+                            source_ref: unit.source_ref.clone(),
+                            sink,
+                            delivery: d,
+                        });
+                    }
+                }
+                keys.extend(unit.dedupe);
+            }
+            Msg::Filtered { unit, stage, why } => {
+                summary.filtered += 1;
+                let label = stage.clone().unwrap_or((usize::MAX, "sinks".into()));
+                summary.per_stage.entry(label.clone()).or_default().0 += 1;
+                if opts.keep_events {
+                    events.push(Event::Filtered {
+                        seq: unit.seq,
+                        source_ref: unit.source_ref.clone(),
+                        stage: label.1,
+                        why,
+                    });
+                }
+                keys.extend(unit.dedupe);
+            }
+            Msg::Held { unit, stage, hold } => {
+                let members: Vec<Unit> = if unit.members.is_empty() { vec![unit] } else { unit.members };
+                for m in members {
+                    summary.held += 1;
+                    *summary.held_by_reason.entry(hold.reason.clone()).or_default() += 1;
+                    let label = stage.clone().unwrap_or((usize::MAX - 1, hold.stage.clone()));
+                    summary.per_stage.entry(label).or_default().1 += 1;
+                    let mut h = (*hold).clone();
+                    h.record = body_json(&m.entered);
+                    h.source_ref = Some(m.source_ref.to_string());
+                    if opts.keep_events {
+                        events.push(Event::Held { seq: m.seq, hold: Box::new(h.clone()) });
+                    }
+                    keys.extend(m.dedupe);
+                    if !opts.dry_run {
+                        holds.push(h);
+                    }
+                }
+            }
+        }
+        if let Some(bar) = &progress {
+            bar.inc(1);
+        }
+        if holds.len() >= 64 {
+            store.add_holds(&holds)?;
+            holds.clear();
+        }
+        if keys.len() >= 256 && !opts.dry_run {
+            store.dedupe_commit(&info.name, &keys, info.now)?;
+            keys.clear();
+        }
+    }
+    if !opts.dry_run {
+        if !holds.is_empty() {
+            store.add_holds(&holds)?;
+        }
+        if !keys.is_empty() {
+            store.dedupe_commit(&info.name, &keys, info.now)?;
+        }
+    }
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
+    Ok((summary, events))
+}

@@ -1,0 +1,30 @@
+//! The dry-run report: what every sink would have sent, what was filtered and held,
+//! in input order, then the summary. Deterministic, so it can be diffed and kept as a
+//! test expectation.
+
+use std::fmt::Write;
+
+use super::pipeline::{Event, RunReport};
+
+pub fn render(report: &RunReport) -> String {
+    let mut out = String::new();
+    for e in &report.events {
+        match e {
+            Event::Delivered { source_ref, sink, delivery, .. } => {
+                let _ = writeln!(out, "── {source_ref} → sink {sink}");
+                out.push_str(&delivery.render());
+            }
+            Event::Filtered { source_ref, stage, why, .. } => {
+                let _ = writeln!(out, "── {source_ref} → filtered at {stage}: {why}");
+            }
+            Event::Held { hold, .. } => {
+                let line = if hold.stage_line > 0 { format!(" (line {})", hold.stage_line) } else { String::new() };
+                let src = hold.source_ref.as_deref().unwrap_or("?");
+                let _ = writeln!(out, "── {src} → held `{}` at {}{line}: {}", hold.reason, hold.stage, hold.message);
+            }
+        }
+        out.push('\n');
+    }
+    let _ = write!(out, "{}", report.summary);
+    out
+}

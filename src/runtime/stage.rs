@@ -1,0 +1,216 @@
+//! Running one stage on one record: continue (one or several records), filter or hold.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use super::eval::{compile, truthy, Compiled, Frame, Shared};
+use crate::builtins::EvalError;
+use crate::ir::{self, StageKind};
+use crate::value::Value;
+
+/// A record on its way through the flow, with what it carries between stages.
+#[derive(Clone, Debug)]
+pub struct Unit {
+    /// Position in the input, then position within a split: the order of the output.
+    pub seq: (u64, u32),
+    pub source_ref: Arc<str>,
+    /// The record as it entered the flow, for holds and replays.
+    pub entered: Arc<Value>,
+    pub record: Value,
+    pub slots: Vec<Value>,
+    /// Dedupe keys to commit once the record reaches its end.
+    pub dedupe: Vec<(String, Option<DateTime<Utc>>)>,
+    /// After a `batch` stage: the records in the batch (the record is their list).
+    pub members: Vec<Unit>,
+}
+
+/// Why a record stopped.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Stop {
+    pub code: String,
+    pub message: String,
+}
+
+impl Stop {
+    pub fn from_eval(e: EvalError) -> Stop {
+        match e {
+            EvalError::Hold { code, message } => Stop { message: message.unwrap_or_else(|| code.clone()), code },
+            EvalError::Failed(m) => Stop { code: "expression_failed".into(), message: m },
+        }
+    }
+}
+
+pub enum StageResult {
+    Continue(Vec<Unit>),
+    Filtered(String),
+    Held { stop: Stop, input: Value },
+}
+
+/// A stage compiled once.
+pub enum CompiledStage {
+    Filter(Compiled),
+    Dedupe { key: Compiled, within_ms: Option<u64> },
+    Validate(Vec<(Compiled, String, Option<Compiled>)>),
+    Let { slot: u32, value: Compiled },
+    Split(Compiled),
+    Map(Compiled),
+    HoldWhen { cond: Compiled, code: String, message: Option<Compiled> },
+    Batch,
+}
+
+pub fn compile_stage(s: &ir::Stage) -> CompiledStage {
+    match &s.kind {
+        StageKind::Filter(e) => CompiledStage::Filter(compile(e)),
+        StageKind::Dedupe { key, within_ms } => CompiledStage::Dedupe { key: compile(key), within_ms: *within_ms },
+        StageKind::Validate(rules) => CompiledStage::Validate(
+            rules
+                .iter()
+                .map(|r| (compile(&r.cond), r.hold.code.clone(), r.hold.message.as_ref().map(|m| compile(m))))
+                .collect(),
+        ),
+        StageKind::Let { slot, value, .. } => CompiledStage::Let { slot: *slot, value: compile(value) },
+        StageKind::Split(e) => CompiledStage::Split(compile(e)),
+        StageKind::Map(e) => CompiledStage::Map(compile(e)),
+        StageKind::HoldWhen { cond, hold } => CompiledStage::HoldWhen {
+            cond: compile(cond),
+            code: hold.code.clone(),
+            message: hold.message.as_ref().map(|m| compile(m)),
+        },
+        StageKind::Batch { .. } => CompiledStage::Batch,
+    }
+}
+
+/// What the dedupe stage consults: keys seen in this run, and the durable ones.
+pub struct DedupeView<'a> {
+    pub seen_this_run: &'a mut HashSet<String>,
+    pub seen_before: &'a dyn Fn(&str) -> bool,
+    pub now: DateTime<Utc>,
+}
+
+pub fn run_stage(
+    stage: &CompiledStage,
+    mut unit: Unit,
+    shared: &Shared,
+    dedupe: Option<DedupeView<'_>>,
+) -> StageResult {
+    let input = unit.record.clone();
+    let frame = Frame::new(unit.record.clone(), std::mem::take(&mut unit.slots), shared);
+    let held = |e: EvalError, input: Value| StageResult::Held { stop: Stop::from_eval(e), input };
+    let result = match stage {
+        CompiledStage::Filter(cond) => match cond(&frame) {
+            Ok(v) if truthy(&v) => None,
+            Ok(_) => return StageResult::Filtered("condition false".into()),
+            Err(e) => return held(e, input),
+        },
+        CompiledStage::Dedupe { key, within_ms } => {
+            let key = match key(&frame) {
+                Ok(k) => k.key(),
+                Err(e) => return held(e, input),
+            };
+            if let Some(view) = dedupe {
+                if view.seen_this_run.contains(&key) || (view.seen_before)(&key) {
+                    return StageResult::Filtered(format!("duplicate of key {key}"));
+                }
+                view.seen_this_run.insert(key.clone());
+                let expires = within_ms
+                    .and_then(|ms| i64::try_from(ms).ok())
+                    .map(|ms| view.now + chrono::Duration::milliseconds(ms));
+                unit.dedupe.push((key, expires));
+            }
+            None
+        }
+        CompiledStage::Validate(rules) => match validate(rules, &frame) {
+            Ok(None) => None,
+            Ok(Some(stop)) => return StageResult::Held { stop, input },
+            Err(e) => return held(e, input),
+        },
+        CompiledStage::Let { slot, value } => match value(&frame) {
+            Ok(v) => {
+                let mut slots = frame.slots.borrow_mut();
+                let i = *slot as usize;
+                if slots.len() <= i {
+                    slots.resize(i + 1, Value::Null);
+                }
+                slots[i] = v;
+                None
+            }
+            Err(e) => return held(e, input),
+        },
+        CompiledStage::Split(list) => match list(&frame) {
+            Ok(Value::List(items)) => Some(items.iter().cloned().collect::<Vec<_>>()),
+            Ok(Value::Null) => Some(Vec::new()),
+            Ok(other) => return held(EvalError::failed(format!("split needs a list, found {}", other.kind())), input),
+            Err(e) => return held(e, input),
+        },
+        CompiledStage::Map(body) => match body(&frame) {
+            Ok(v) => Some(vec![v]),
+            Err(e) => return held(e, input),
+        },
+        CompiledStage::HoldWhen { cond, code, message } => match cond(&frame) {
+            Ok(v) if truthy(&v) => {
+                let message = match message.as_ref().map(|m| m(&frame)) {
+                    Some(Ok(m)) => m.to_string(),
+                    Some(Err(e)) => return held(e, input),
+                    None => code.clone(),
+                };
+                return StageResult::Held { stop: Stop { code: code.clone(), message }, input };
+            }
+            Ok(_) => None,
+            Err(e) => return held(e, input),
+        },
+        CompiledStage::Batch => None,
+    };
+    unit.slots = frame.slots.into_inner();
+    match result {
+        None => StageResult::Continue(vec![unit]),
+        Some(records) if records.len() == 1 && !matches!(stage, CompiledStage::Split(_)) => {
+            unit.record = records.into_iter().next().unwrap_or(Value::Null);
+            StageResult::Continue(vec![unit])
+        }
+        Some(records) if records.is_empty() => StageResult::Filtered("split gave no records".into()),
+        Some(records) => {
+            let base = unit.seq;
+            let parts = records
+                .into_iter()
+                .enumerate()
+                .map(|(i, r)| Unit {
+                    seq: (base.0, base.1 * 1000 + u32::try_from(i).unwrap_or(u32::MAX)),
+                    record: r,
+                    ..unit.clone()
+                })
+                .collect();
+            StageResult::Continue(parts)
+        }
+    }
+}
+
+/// Every rule is evaluated; the first failing one names the hold, the others are listed.
+fn validate(rules: &[(Compiled, String, Option<Compiled>)], frame: &Frame<'_>) -> Result<Option<Stop>, EvalError> {
+    let mut failed: Vec<Stop> = Vec::new();
+    for (cond, code, message) in rules {
+        match cond(frame) {
+            Ok(v) if truthy(&v) => {}
+            Ok(_) => {
+                let message = match message {
+                    Some(m) => m(frame)?.to_string(),
+                    None => format!("rule `{code}` failed"),
+                };
+                failed.push(Stop { code: code.clone(), message });
+            }
+            Err(EvalError::Hold { code, message }) => {
+                failed.push(Stop { message: message.unwrap_or_else(|| code.clone()), code })
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    let mut it = failed.into_iter();
+    Ok(it.next().map(|mut first| {
+        let others: Vec<String> = it.map(|s| s.code).collect();
+        if !others.is_empty() {
+            first.message = format!("{} (also failed: {})", first.message, others.join(", "));
+        }
+        first
+    }))
+}

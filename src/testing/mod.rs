@@ -1,0 +1,116 @@
+//! `flowgate test`: recorded cases beside each flow, compared with what the flow does now.
+//!
+//! A flow `orders.flow` has its cases in `orders.tests/<case>/`: the recorded payloads in
+//! `input/` (read in name order, the format by extension), the expected dry-run report in
+//! `expected.txt`, and optionally the clock in `now` (RFC 3339; default
+//! 2026-01-01T00:00:00Z). A case passes when the report matches exactly.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use similar::TextDiff;
+
+use crate::runtime::{self, RunOptions};
+use crate::state::MemoryStore;
+
+pub const DEFAULT_NOW: &str = "2026-01-01T00:00:00Z";
+
+/// One case of one flow.
+#[derive(Clone, Debug)]
+pub struct Case {
+    pub flow_file: PathBuf,
+    pub name: String,
+    pub dir: PathBuf,
+}
+
+#[derive(Debug)]
+pub enum CaseResult {
+    Passed,
+    /// The report differs; the unified diff, expected to actual.
+    Failed(String),
+    /// Written with `--update`.
+    Updated,
+    /// Could not run (the flow has errors, the input is missing ...).
+    Error(String),
+}
+
+/// The cases of a flow file, sorted by name.
+pub fn cases(flow_file: &Path) -> Vec<Case> {
+    let dir = flow_file.with_extension("tests");
+    let Ok(entries) = std::fs::read_dir(&dir) else { return Vec::new() };
+    let mut out: Vec<Case> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .map(|p| Case {
+            flow_file: flow_file.to_path_buf(),
+            name: p.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default(),
+            dir: p,
+        })
+        .collect();
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    out
+}
+
+/// Runs one case as a dry run and compares (or, with `update`, rewrites) its report.
+pub fn run_case(case: &Case, program: &crate::ir::Program, flow: usize, base_dir: &Path, update: bool) -> CaseResult {
+    let actual = match report(case, program, flow, base_dir) {
+        Ok(r) => r,
+        Err(e) => return CaseResult::Error(e),
+    };
+    let expected_path = case.dir.join("expected.txt");
+    if update {
+        return match std::fs::write(&expected_path, &actual) {
+            Ok(()) => CaseResult::Updated,
+            Err(e) => CaseResult::Error(format!("{}: {e}", expected_path.display())),
+        };
+    }
+    let expected = match std::fs::read_to_string(&expected_path) {
+        Ok(t) => t,
+        Err(_) => return CaseResult::Error(format!("no {} (run with --update to record it)", expected_path.display())),
+    };
+    if expected == actual {
+        CaseResult::Passed
+    } else {
+        let diff = TextDiff::from_lines(&expected, &actual)
+            .unified_diff()
+            .context_radius(3)
+            .header("expected", "actual")
+            .to_string();
+        CaseResult::Failed(diff)
+    }
+}
+
+/// The dry-run report of a case.
+pub fn report(case: &Case, program: &crate::ir::Program, flow: usize, base_dir: &Path) -> Result<String, String> {
+    let input_dir = case.dir.join("input");
+    let input_dir = input_dir.canonicalize().unwrap_or(input_dir);
+    let mut inputs: Vec<String> = std::fs::read_dir(&input_dir)
+        .map_err(|e| format!("{}: {e}", input_dir.display()))?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_file())
+        .map(|p| p.to_string_lossy().to_string())
+        .collect();
+    inputs.sort();
+    if inputs.is_empty() {
+        return Err(format!("{} has no input files", input_dir.display()));
+    }
+    let now_text = std::fs::read_to_string(case.dir.join("now")).unwrap_or_else(|_| DEFAULT_NOW.to_string());
+    let now = chrono::DateTime::parse_from_rfc3339(now_text.trim()).map_err(|e| format!("now: {e}"))?;
+    let opts = RunOptions {
+        dry_run: true,
+        inputs: Some(inputs),
+        now,
+        env: std::collections::HashMap::new(),
+        base_dir: base_dir.to_path_buf(),
+        progress: false,
+        keep_events: true,
+        display_root: Some(input_dir.clone()),
+    };
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
+    let flow_ir = program.flows.get(flow).ok_or("no such flow")?;
+    let report =
+        rt.block_on(runtime::run(program, flow_ir, Arc::new(MemoryStore::new()), opts)).map_err(|e| e.to_string())?;
+    Ok(runtime::report::render(&report))
+}

@@ -1,0 +1,165 @@
+//! Running flows end to end: exact money, bad input held, dry-run reports, `flowgate test`.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn flowgate() -> Command {
+    Command::cargo_bin("flowgate").expect("the flowgate binary is built")
+}
+
+/// Copies a fixture directory's files into a fresh temp dir, so runs write nowhere else.
+fn sandbox(files: &[&str]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for f in files {
+        let from = Path::new("tests/fixtures/run").join(f);
+        let to = dir.path().join(f);
+        copy(&from, &to);
+    }
+    dir
+}
+
+fn copy(from: &Path, to: &Path) {
+    if from.is_dir() {
+        fs::create_dir_all(to).unwrap();
+        for e in fs::read_dir(from).unwrap() {
+            let e = e.unwrap();
+            copy(&e.path(), &to.join(e.file_name()));
+        }
+    } else {
+        fs::create_dir_all(to.parent().unwrap()).unwrap();
+        fs::copy(from, to).unwrap();
+    }
+}
+
+fn lines(path: PathBuf) -> Vec<serde_json::Value> {
+    fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn money_is_exact_end_to_end() {
+    let dir = sandbox(&["money.flow", "money.ndjson"]);
+    flowgate().arg("run").arg(dir.path().join("money.flow")).assert().code(0);
+    let out = fs::read_to_string(dir.path().join("out/money.ndjson")).unwrap();
+    // Written as exact JSON numbers: 0.1 + 0.2 is 0.3, digits f64 cannot hold survive,
+    // and round(…, 2, half_even) keeps its two places.
+    assert_eq!(
+        out,
+        concat!(
+            r#"{"id":1,"sum":0.3,"product":0.02,"rounded":0.30}"#,
+            "\n",
+            r#"{"id":2,"sum":12345678901234567.90,"product":123456789012345.6789,"rounded":12345678901234567.90}"#,
+            "\n",
+            r#"{"id":3,"sum":1.005,"product":0,"rounded":1.00}"#,
+            "\n",
+            r#"{"id":4,"sum":0.375,"product":0.03125,"rounded":0.38}"#,
+            "\n",
+        )
+    );
+}
+
+#[test]
+fn bad_input_is_held_and_the_rest_goes_on() {
+    let dir = sandbox(&["corpus.flow", "corpus"]);
+    let state = dir.path().join("state.db");
+    let out = flowgate().arg("run").arg(dir.path().join("corpus.flow")).arg("--state").arg(&state).output().unwrap();
+    let summary = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(0), "{summary}");
+    let delivered: Vec<i64> =
+        lines(dir.path().join("out/corpus.ndjson")).iter().map(|v| v["id"].as_i64().unwrap()).collect();
+    assert_eq!(delivered, vec![1, 8, 11, 12], "{summary}");
+
+    let holds = flowgate().args(["holds", "export", "--state"]).arg(&state).output().unwrap();
+    assert_eq!(holds.status.code(), Some(0));
+    let holds: Vec<serde_json::Value> =
+        String::from_utf8(holds.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let by_reason = |r: &str| holds.iter().filter(|h| h["reason"] == r).count();
+    // malformed line, deep nesting, invalid UTF-8, the empty file
+    assert_eq!(by_reason("malformed_input"), 4, "{holds:#?}");
+    // wrong type, missing field, number too large, fractional Int, "x" as Decimal
+    assert_eq!(by_reason("schema_mismatch"), 5, "{holds:#?}");
+    assert_eq!(by_reason("no_lines"), 1);
+    let missing =
+        holds.iter().find(|h| h["message"].as_str().unwrap_or("").contains("`total`")).expect("a hold naming `total`");
+    assert!(missing["message"].as_str().unwrap().contains("expected Decimal"), "{missing:#}");
+    assert!(summary.contains("records in       14"), "{summary}");
+    assert!(summary.contains("delivered         4"), "{summary}");
+    assert!(summary.contains("held             10"), "{summary}");
+}
+
+#[test]
+fn dry_run_of_the_example_flow() {
+    let out = flowgate()
+        .args(["run", "flows/shopify_orders_to_erp.flow", "--dry-run", "--now", "2026-11-24T12:00:00Z", "--state"])
+        .arg(tempfile::tempdir().unwrap().path().join("state.db"))
+        .env_remove("ERP_URL")
+        .env_remove("ERP_TOKEN")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let report = String::from_utf8(out.stdout).unwrap();
+    assert!(!report.contains("ERP_TOKEN_VALUE"));
+    insta::assert_snapshot!("dry_run_shopify_orders_to_erp", report);
+}
+
+#[test]
+fn dry_run_never_prints_a_secret() {
+    let out = flowgate()
+        .args(["run", "flows/shopify_orders_to_erp.flow", "--dry-run", "--state"])
+        .arg(tempfile::tempdir().unwrap().path().join("state.db"))
+        .env("ERP_URL", "https://erp.example")
+        .env("ERP_TOKEN", "s3cr3t-token-value")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(all.contains("Authorization: Bearer <redacted>") || all.contains("Authorization: <redacted>"), "{all}");
+    assert!(!all.contains("s3cr3t-token-value"));
+    assert!(all.contains("POST https://erp.example/sales-orders"));
+}
+
+#[test]
+fn a_real_run_refuses_to_start_without_its_environment() {
+    flowgate()
+        .args(["run", "flows/shopify_orders_to_erp.flow", "--state"])
+        .arg(tempfile::tempdir().unwrap().path().join("state.db"))
+        .env_remove("ERP_URL")
+        .env_remove("ERP_TOKEN")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("ERP_TOKEN").and(predicate::str::contains("ERP_URL")));
+}
+
+#[test]
+fn flowgate_test_passes_on_the_shipped_cases() {
+    flowgate()
+        .args(["test", "flows"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::is_match(r"\n[1-9][0-9]* passed, 0 failed\n$").unwrap());
+}
+
+#[test]
+fn flowgate_test_shows_a_diff_and_update_accepts() {
+    let dir = tempfile::tempdir().unwrap();
+    copy(Path::new("tests/fixtures/run/money.flow"), &dir.path().join("money.flow"));
+    let case = dir.path().join("money.tests/basic");
+    copy(Path::new("tests/fixtures/run/money.ndjson"), &case.join("input/money.ndjson"));
+    fs::write(case.join("expected.txt"), "not what it does\n").unwrap();
+    flowgate()
+        .arg("test")
+        .arg(dir.path())
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("-not what it does").and(predicate::str::contains("0 passed, 1 failed")));
+    flowgate().arg("test").arg("--update").arg(dir.path()).assert().code(0);
+    flowgate().arg("test").arg(dir.path()).assert().code(0).stdout(predicate::str::contains("1 passed, 0 failed"));
+    let expected = fs::read_to_string(case.join("expected.txt")).unwrap();
+    assert!(expected.contains(r#""sum": 0.3"#), "{expected}");
+}
