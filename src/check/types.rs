@@ -325,7 +325,10 @@ mod tests {
         assert!(assignable(&Type::String, &Type::String.optional()).is_ok());
         assert_eq!(assignable(&Type::Secret, &Type::String), Err(Mismatch::Secret));
         assert!(assignable(&Type::Never, &Type::Int).is_ok());
-        let with_secret = Type::Record(Arc::new(RecordType { name: None, fields: [("t".to_string(), Type::Secret)].into_iter().collect() }));
+        let with_secret = Type::Record(Arc::new(RecordType {
+            name: None,
+            fields: [("t".to_string(), Type::Secret)].into_iter().collect(),
+        }));
         assert_eq!(assignable(&with_secret, &Type::Json), Err(Mismatch::Secret));
     }
 
