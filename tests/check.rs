@@ -79,6 +79,10 @@ fn err_fixture_paths() -> Vec<PathBuf> {
 
 fn fixture_paths(dir: &str) -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/check").join(dir);
+    // `known_issues/` exists only while there are known issues.
+    if dir.ends_with("known_issues") && !dir.exists() {
+        return Vec::new();
+    }
     let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
         .map(|entry| entry.unwrap().path())

@@ -16,20 +16,28 @@ use super::Checker;
 /// An argument after the receiver has been checked: either typed already or still syntax.
 enum ArgIn<'a> {
     Typed(TExpr),
-    Syntax(&'a Expr),
+    /// An argument as written, with its name when given as `name: value`.
+    Syntax(&'a Expr, Option<&'a Ident>),
 }
 
 impl ArgIn<'_> {
     fn span(&self) -> Span {
         match self {
             ArgIn::Typed(t) => t.span,
-            ArgIn::Syntax(e) => e.span,
+            ArgIn::Syntax(e, _) => e.span,
+        }
+    }
+
+    fn name(&self) -> Option<&Ident> {
+        match self {
+            ArgIn::Syntax(_, n) => *n,
+            ArgIn::Typed(_) => None,
         }
     }
 
     fn lambda(&self) -> Option<(&[Ident], &Expr)> {
         match self {
-            ArgIn::Syntax(Expr { node: ExprKind::Lambda { params, body }, .. }) => Some((params, body)),
+            ArgIn::Syntax(Expr { node: ExprKind::Lambda { params, body }, .. }, _) => Some((params, body)),
             _ => None,
         }
     }
@@ -56,7 +64,7 @@ impl Subst {
     }
 
     fn bind(&mut self, v: u8, actual: &Type) -> bool {
-        if !Constraint::of_var(v).admits(actual) {
+        if actual.contains_secret() || !Constraint::of_var(v).admits(actual) {
             return false;
         }
         match self.0.get(&v) {
@@ -172,11 +180,11 @@ impl Checker<'_> {
                             "positional after named",
                         );
                     }
-                    out.push(ArgIn::Syntax(e));
+                    out.push(ArgIn::Syntax(e, None));
                 }
-                Arg::Named(_, e) => {
+                Arg::Named(n, e) => {
                     named_seen = true;
-                    out.push(ArgIn::Syntax(e));
+                    out.push(ArgIn::Syntax(e, Some(n)));
                 }
             }
         }
@@ -234,7 +242,7 @@ impl Checker<'_> {
             .with_help_opt(help.or_else(|| Some("see docs/builtins.md for the builtin functions".into())));
             self.report(d);
             for i in ins {
-                if let ArgIn::Syntax(e) = i {
+                if let ArgIn::Syntax(e, _) = i {
                     if !matches!(e.node, ExprKind::Lambda { .. }) {
                         self.expr(e, None);
                     }
@@ -256,6 +264,10 @@ impl Checker<'_> {
         name_span: Span,
         span: Span,
     ) -> TExpr {
+        let names: Vec<&str> = params.iter().map(|p| p.0.as_str()).collect();
+        let Some(ins) = self.order_by_name(name, &names, ins) else {
+            return error_expr(span);
+        };
         if ins.len() != params.len() {
             self.arity_error(
                 name,
@@ -271,7 +283,7 @@ impl Checker<'_> {
             let Some((pname, pty)) = params.get(i) else { break };
             let what = format!("argument `{pname}` of `{name}`");
             let t = match a {
-                ArgIn::Syntax(e) => self.expr_against(e, pty, &what),
+                ArgIn::Syntax(e, _) => self.expr_against(e, pty, &what),
                 ArgIn::Typed(t) => {
                     if let Err(why) = assignable(&t.ty, pty) {
                         let d = mismatch(&self.file, t.span, &t.ty, pty, &why, &what);
@@ -287,6 +299,59 @@ impl Checker<'_> {
             ty: ret.clone(),
             span,
         }
+    }
+
+    /// Puts named arguments in their parameter's place. Reports an unknown or repeated
+    /// name, and a parameter left out before one that is given.
+    fn order_by_name<'a>(&mut self, fname: &str, params: &[&str], ins: Vec<ArgIn<'a>>) -> Option<Vec<ArgIn<'a>>> {
+        if ins.iter().all(|a| a.name().is_none()) {
+            return Some(ins);
+        }
+        let mut slots: Vec<Option<ArgIn<'a>>> = (0..params.len().max(ins.len())).map(|_| None).collect();
+        let mut next = 0;
+        let mut ok = true;
+        for a in ins {
+            let index = match a.name() {
+                None => {
+                    next += 1;
+                    next - 1
+                }
+                Some(n) => match params.iter().position(|p| *p == n.node) {
+                    Some(i) => i,
+                    None => {
+                        let help = did_you_mean(&n.node, params.iter().copied())
+                            .unwrap_or_else(|| format!("`{fname}` takes: {}", params.join(", ")));
+                        let d = Diagnostic::new(
+                            Code::UnknownArgument,
+                            &self.file,
+                            n.span,
+                            format!("`{fname}` has no argument `{}`", n.node),
+                            "unknown argument",
+                        )
+                        .with_help(help);
+                        self.report(d);
+                        ok = false;
+                        continue;
+                    }
+                },
+            };
+            match slots.get_mut(index) {
+                Some(slot @ None) => *slot = Some(a),
+                _ => {
+                    let what = params.get(index).copied().unwrap_or("?");
+                    self.error(Code::UnknownArgument, a.span(), format!("argument `{what}` of `{fname}` is given twice"), "given again");
+                    ok = false;
+                }
+            }
+        }
+        let given = slots.iter().rposition(Option::is_some).map_or(0, |i| i + 1);
+        if let Some(gap) = slots[..given].iter().position(Option::is_none) {
+            let what = params.get(gap).copied().unwrap_or("?");
+            let span = slots.iter().flatten().next().map_or(Span::default(), ArgIn::span);
+            self.error(Code::ArgumentCount, span, format!("`{fname}` needs its argument `{what}` here"), format!("`{what}` is missing"));
+            return None;
+        }
+        ok.then(|| slots.into_iter().flatten().collect())
     }
 
     fn arity_error(&mut self, name: &str, span: Span, min: usize, max: usize, given: usize, params: &[String]) {
@@ -318,6 +383,13 @@ impl Checker<'_> {
         optional: bool,
     ) -> TExpr {
         let first = &overloads[0];
+        let with_names = overloads.iter().find(|b| {
+            ins.iter().filter_map(ArgIn::name).all(|n| b.params.iter().any(|p| p.name == n.node))
+        });
+        let names: Vec<&str> = with_names.unwrap_or(first).params.iter().map(|p| p.name.as_str()).collect();
+        let Some(ins) = self.order_by_name(first.name, &names, ins) else {
+            return error_expr(span);
+        };
         let n = ins.len();
         let fits = |b: &Builtin| n >= b.params.iter().filter(|p| !p.optional).count() && n <= b.params.len();
         if !overloads.iter().any(fits) {
@@ -344,10 +416,16 @@ impl Checker<'_> {
             .iter()
             .map(|a| match a {
                 ArgIn::Typed(t) => Some(t.clone()),
-                ArgIn::Syntax(e) if a.lambda().is_none() => Some(self.expr(e, None)),
-                ArgIn::Syntax(_) => None,
+                ArgIn::Syntax(e, _) if a.lambda().is_none() => Some(self.expr(e, None)),
+                ArgIn::Syntax(..) => None,
             })
             .collect();
+        if let Some(t) = typed.iter().flatten().find(|t| t.ty.contains_secret()) {
+            let what = format!("an argument of `{}`", first.name);
+            let d = mismatch(&self.file, t.span, &t.ty, &Type::String, &Mismatch::Secret, &what);
+            self.report(d);
+            return error_expr(span);
+        }
         let chosen = overloads
             .iter()
             .filter(|b| fits(b))

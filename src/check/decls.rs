@@ -213,6 +213,9 @@ impl Checker<'_> {
             d.used = true;
             return Some(d.value);
         }
+        if self.env().failed_imports.iter().any(|a| a == alias) {
+            return None;
+        }
         let imported: Vec<String> = self.env().imports.keys().cloned().collect();
         let help = if crate::modules::stdlib_module(alias).is_some() {
             Some(format!("add `import {alias}` at the top of the file"))

@@ -75,7 +75,16 @@ impl Checker<'_> {
         let span = e.span;
         match &e.node {
             ExprKind::Lit(lit) => texpr(TExprKind::Lit(lit.clone()), literal_type(lit), span),
-            ExprKind::Str(parts) => self.string(parts, span),
+            ExprKind::Str(parts) => {
+                let mut t = self.string(parts, span);
+                // A literal that is a member of the expected union has the union's type.
+                if let (Some(Type::Union(members)), [StrPart::Text(text)]) = (expected.map(Type::unwrap_optional), parts.as_slice()) {
+                    if members.contains(text) {
+                        t.ty = Type::Union(members);
+                    }
+                }
+                t
+            }
             ExprKind::Name(name) => self.name(name, span),
             ExprKind::Field { base, name, optional } => self.field(e, base, &name.node, name.span, *optional),
             ExprKind::Index { base, index, optional } => self.index(e, base, index, *optional),
@@ -209,6 +218,9 @@ impl Checker<'_> {
         let span = whole.span;
         if let ExprKind::Name(alias) = &base.node {
             if self.is_module_alias(alias) {
+                if self.env().failed_imports.iter().any(|a| a == alias) {
+                    return error_expr(span);
+                }
                 let d = Diagnostic::new(
                     Code::UnknownName,
                     &self.file,
@@ -299,8 +311,10 @@ impl Checker<'_> {
         self.report(d);
     }
 
+    /// Whether `name` is an import alias (one that failed counts: its uses stay silent).
     pub(super) fn is_module_alias(&mut self, name: &str) -> bool {
-        self.scope.names().iter().all(|n| n != name) && self.env().imports.contains_key(name)
+        self.scope.names().iter().all(|n| n != name)
+            && (self.env().imports.contains_key(name) || self.env().failed_imports.iter().any(|a| a == name))
     }
 
     fn index(&mut self, whole: &Expr, base: &Expr, index: &Expr, optional: bool) -> TExpr {
@@ -617,6 +631,19 @@ impl Checker<'_> {
         if let Some(j) = join(&a.ty, &b.ty) {
             return j;
         }
+        if matches!((a.ty.unwrap_optional(), b.ty.unwrap_optional()), (Type::Decimal(_), Type::Float) | (Type::Float, Type::Decimal(_))) {
+            let d = Diagnostic::new(
+                Code::DecimalFloatMix,
+                &self.file,
+                b.span,
+                format!("one branch is {}, the other {}: Decimal and Float do not mix", a.ty, b.ty),
+                format!("this is {}", b.ty),
+            )
+            .with_secondary(&self.file, a.span, format!("this is {}", a.ty))
+            .with_help("convert one branch explicitly with `to_decimal(x)` or `to_float(x)`");
+            self.report(d);
+            return Type::Error;
+        }
         if let Some(exp) = expected {
             if assignable(&a.ty, exp).is_ok() && assignable(&b.ty, exp).is_ok() {
                 return exp.clone();
@@ -784,6 +811,8 @@ impl Checker<'_> {
         };
         let mut fields: IndexMap<String, Type> = IndexMap::new();
         let mut out = Vec::new();
+        // A misspelt field is reported once, as unknown; its intended name is not also "missing".
+        let mut meant: Vec<String> = Vec::new();
         for entry in entries {
             match entry {
                 RecordEntry::Spread(e) => {
@@ -805,6 +834,9 @@ impl Checker<'_> {
                         Some(Some(fty)) => self.expr_against(e, fty, &format!("field `{}`", name.node)),
                         Some(None) => {
                             let r = target.as_ref().map(|r| (*r).clone()).unwrap_or_else(|| unreachable!());
+                            if let Some(close) = closest(&name.node, r.fields.keys()) {
+                                meant.push(close);
+                            }
                             self.extra_field(&r, name);
                             self.expr(e, None)
                         }
@@ -828,7 +860,7 @@ impl Checker<'_> {
             let missing: Vec<String> = r
                 .fields
                 .iter()
-                .filter(|(k, t)| !t.is_optional() && !fields.contains_key(*k))
+                .filter(|(k, t)| !t.is_optional() && !fields.contains_key(*k) && !meant.contains(k))
                 .map(|(k, _)| k.clone())
                 .collect();
             if !missing.is_empty() {
@@ -866,6 +898,13 @@ impl Checker<'_> {
         .with_help(help);
         self.report(d);
     }
+}
+
+/// The candidate "did you mean" would suggest, by name.
+fn closest<'a>(name: &str, candidates: impl Iterator<Item = &'a String>) -> Option<String> {
+    let list: Vec<&String> = candidates.collect();
+    let help = did_you_mean(name, list.iter().map(|s| s.as_str()))?;
+    list.into_iter().find(|c| help.contains(&format!("`{c}`"))).cloned()
 }
 
 /// Whether a checked expression should take on the expected type (a record literal

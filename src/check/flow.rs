@@ -15,6 +15,15 @@ use super::Checker;
 
 impl Checker<'_> {
     pub(super) fn check_flow(&mut self, f: &FlowDecl) {
+        self.flow_lets.clear();
+        let mut sink_names: Vec<(&str, Span)> = Vec::new();
+        for s in &f.sinks {
+            if let Some((_, first)) = sink_names.iter().find(|(n, _)| *n == s.name.node) {
+                let first = *first;
+                self.duplicate(&s.name.node, s.name.span, first);
+            }
+            sink_names.push((&s.name.node, s.name.span));
+        }
         self.scope.reset_ids();
         self.scope.push();
         self.check_order(f);
@@ -372,7 +381,9 @@ impl Checker<'_> {
             StageKind::Dedupe { key, within } => {
                 let k = self.expr(key, None);
                 if !(k.ty.is_scalar() || k.ty.is_error()) {
-                    let d = if k.ty.is_optional() {
+                    let d = if k.ty.contains_secret() {
+                        mismatch(&self.file, key.span, &k.ty, &Type::String, &Mismatch::Secret, "a dedupe key")
+                    } else if k.ty.is_optional() {
                         mismatch(
                             &self.file,
                             key.span,
@@ -411,6 +422,7 @@ impl Checker<'_> {
                 TStageKind::Validate(out)
             }
             StageKind::Let { name, ty, value } => {
+                self.check_let_name(name);
                 let t = match ty {
                     Some(te) => {
                         let declared = self.resolve_type(te);
@@ -466,6 +478,10 @@ impl Checker<'_> {
                     ExprKind::Record(entries) => self.record(entries, body.span, target_ty.as_ref()),
                     _ => self.expr(body, target_ty.as_ref()),
                 };
+                if t.ty.contains_secret() {
+                    let d = mismatch(&self.file, body.span, &t.ty, &Type::Json, &Mismatch::Secret, "a field of a mapped record");
+                    self.report(d);
+                }
                 output = target_ty.filter(|t| !t.is_error()).unwrap_or_else(|| t.ty.clone());
                 self.scope.forget("record");
                 TStageKind::Map(t)
@@ -492,6 +508,20 @@ impl Checker<'_> {
         };
         let t = TStage { kind, input: rec.clone(), output, span: stage.span };
         (t, always)
+    }
+
+    /// `let record` would hide the record; a second `let` of one name hides the first.
+    fn check_let_name(&mut self, name: &crate::syntax::ast::Ident) {
+        if name.node == "record" {
+            let d = Diagnostic::new(Code::DuplicateDefinition, &self.file, name.span, "`record` is the record flowing through the stage", "reserved name")
+                .with_help("choose another name for the binding");
+            self.report(d);
+            return;
+        }
+        if let Some(first) = self.flow_lets.iter().find(|(n, _)| *n == name.node).map(|(_, s)| *s) {
+            self.duplicate(&name.node, name.span, first);
+        }
+        self.flow_lets.push((name.node.clone(), name.span));
     }
 
     /// After a stage, what its condition proved holds for every later stage.

@@ -86,6 +86,8 @@ struct ModuleEnv {
     fns: HashMap<String, Declared<FnSig>>,
     lookups: HashMap<String, Declared<LookupSig>>,
     imports: HashMap<String, Declared<ModuleId>>,
+    /// Aliases of imports that failed (already reported).
+    failed_imports: Vec<String>,
 }
 
 pub(crate) struct Checker<'g> {
@@ -98,6 +100,8 @@ pub(crate) struct Checker<'g> {
     scope: Scope,
     /// The type of `record` where a flow stage is being checked.
     record: Option<Type>,
+    /// The `let` names of the flow being checked, with where each was bound.
+    flow_lets: Vec<(String, Span)>,
 }
 
 impl<'g> Checker<'g> {
@@ -112,6 +116,7 @@ impl<'g> Checker<'g> {
             file,
             scope: Scope::default(),
             record: None,
+            flow_lets: Vec::new(),
         }
     }
 
@@ -145,12 +150,33 @@ impl<'g> Checker<'g> {
         for imp in &m.imports {
             env.imports.insert(imp.alias.clone(), Declared { value: imp.module, span: imp.span, used: false });
         }
+        // Imports that did not resolve were reported; their uses are not reported again.
+        for item in &m.ast.items {
+            if let crate::syntax::ast::Item::Import(imp) = item {
+                let alias = match (&imp.alias, &imp.target) {
+                    (Some(a), _) => a.node.clone(),
+                    (None, crate::syntax::ast::ImportTarget::Name(n)) => n.node.clone(),
+                    (None, crate::syntax::ast::ImportTarget::Path(p)) => {
+                        std::path::Path::new(&p.node).file_stem().and_then(|s| s.to_str()).unwrap_or("").to_string()
+                    }
+                };
+                if !env.imports.contains_key(&alias) {
+                    env.failed_imports.push(alias);
+                }
+            }
+        }
         self.envs.insert(id, env);
         let ast = &m.ast;
         self.declare_types(ast);
         self.declare_signatures(ast);
         self.check_bodies(ast);
+        let mut flow_names: Vec<(&str, Span)> = Vec::new();
         for flow in crate::syntax::flows(ast) {
+            if let Some((_, first)) = flow_names.iter().find(|(n, _)| *n == flow.name.node) {
+                let first = *first;
+                self.duplicate(&flow.name.node, flow.name.span, first);
+            }
+            flow_names.push((&flow.name.node, flow.name.span));
             self.check_flow(flow);
         }
         self.warn_unused(ast);

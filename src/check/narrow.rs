@@ -21,21 +21,23 @@ pub fn facts(cond: &Expr, positive: bool) -> Vec<String> {
 fn collect(cond: &Expr, positive: bool, out: &mut Vec<String>) {
     match &cond.node {
         ExprKind::Binary(op @ (BinOp::Ne | BinOp::Eq), l, r) => {
-            let proves_present = (*op == BinOp::Ne) == positive;
-            if !proves_present {
-                return;
-            }
-            let subject = match (&l.node, &r.node) {
-                (_, ExprKind::Lit(Literal::Null)) => l,
-                (ExprKind::Lit(Literal::Null), _) => r,
-                // `x == "a"` also proves x present.
-                _ if *op == BinOp::Eq => {
-                    present_path(l, out);
-                    r
+            let is_null = |e: &Expr| matches!(e.node, ExprKind::Lit(Literal::Null));
+            let equal = (*op == BinOp::Eq) == positive;
+            match (is_null(l), is_null(r)) {
+                // `x != null` true, or `x == null` false: x is present.
+                (false, true) if !equal => present_path(l, out),
+                (true, false) if !equal => present_path(r, out),
+                // `x == "paid"` true: x equals something present, so it is present.
+                (false, false) if equal => {
+                    if is_literal(r) {
+                        present_path(l, out);
+                    }
+                    if is_literal(l) {
+                        present_path(r, out);
+                    }
                 }
-                _ => return,
-            };
-            present_path(subject, out);
+                _ => {}
+            }
         }
         ExprKind::Binary(BinOp::And, l, r) if positive => {
             collect(l, true, out);
@@ -48,6 +50,10 @@ fn collect(cond: &Expr, positive: bool, out: &mut Vec<String>) {
         ExprKind::Unary(UnOp::Not, inner) => collect(inner, !positive, out),
         _ => {}
     }
+}
+
+fn is_literal(e: &Expr) -> bool {
+    matches!(e.node, ExprKind::Lit(_) | ExprKind::Str(_))
 }
 
 /// `a?.b?.c` present means `a`, `a.b` and `a.b.c` are all present.

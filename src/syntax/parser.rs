@@ -56,9 +56,11 @@ impl Builder {
         Builder { offset, errors: Vec::new() }
     }
 
+    /// The pair's span without the white space a trailing optional part may have eaten.
     fn span(&self, pair: &Pair<'_, Rule>) -> Span {
         let s = pair.as_span();
-        Span::new(s.start() + self.offset, s.end() + self.offset)
+        let len = pair.as_str().trim_end().len();
+        Span::new(s.start() + self.offset, s.start() + len + self.offset)
     }
 
     fn ident(&self, pair: Pair<'_, Rule>) -> Ident {
