@@ -392,3 +392,40 @@ mod tests {
         }
     }
 }
+
+/// docs/builtins.md, generated from the registry so the docs cannot drift from the code.
+pub fn render_docs() -> String {
+    let mut out = String::from(
+        "# Builtin functions\n\n\
+         Generated from the registry in `src/builtins/` (a test keeps this file in sync:\n\
+         `UPDATE_DOCS=1 cargo test --test docs` rewrites it).\n\n\
+         Every builtin can be called as a function, `round(x, 2, half_even)`, or as a method on\n\
+         its first argument, `x.round(2, half_even)`; `x?.f()` calls `f` only when `x` is present.\n\
+         Named arguments go by parameter name: `exponential(1s, max: 2m)`.\n\n\
+         Type variables: `T`, `U` any type; `N` a number (Int, Decimal or Float); `C` anything\n\
+         ordered (numbers, strings, dates, times, durations); `K` a key (a scalar). A parameter\n\
+         marked `?` may be left out. Several lines with one name are overloads.\n\n\
+         Constants: the rounding modes `half_even` (banker's rounding), `half_up`, `half_down`,\n\
+         `down` (toward zero), `up` (away from zero), `floor`, `ceiling`; the retry failure\n\
+         classes `timeout` and `connection_error`.\n",
+    );
+    for (family, builtins) in all() {
+        out.push_str(&format!("\n## {}\n\n", capitalize(family)));
+        for b in builtins {
+            out.push_str(&format!("### `{}`\n\n{}\n", b.signature, b.doc));
+            if !b.examples.is_empty() {
+                out.push_str("\n| call | result |\n| --- | --- |\n");
+                for (call, result) in b.examples {
+                    out.push_str(&format!("| `{}` | `{}` |\n", call.replace('|', "\\|"), result.replace('|', "\\|")));
+                }
+            }
+            out.push('\n');
+        }
+    }
+    out
+}
+
+fn capitalize(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
+}

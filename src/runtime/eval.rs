@@ -411,6 +411,21 @@ fn matcher(scrutinee: Compiled, arms: &[(Vec<Pattern>, ir::Expr)]) -> Compiled {
     })
 }
 
+/// A number in the form its declared field type promises: an Int in a Decimal field
+/// becomes a Decimal, and a `Decimal(n)` field always shows n places (0 becomes 0.00).
+/// Only widening happens here; the checker already refused anything that would round.
+fn coerce(v: Value, target: &Type) -> Value {
+    match (v, target.unwrap_optional()) {
+        (Value::Int(n), Type::Decimal(scale)) => coerce(Value::Decimal(Decimal::from(n)), &Type::Decimal(scale)),
+        (Value::Decimal(mut d), Type::Decimal(Some(s))) if d.scale() < s => {
+            d.rescale(s);
+            Value::Decimal(d)
+        }
+        (Value::Int(n), Type::Float) => Value::Float(n as f64),
+        (v, _) => v,
+    }
+}
+
 /// Builds a record in its layout's order: named fields, else spread fields, else null.
 fn make_record(ty: &Type, spreads: &[ir::Expr], fields: &[(String, ir::Expr)]) -> Compiled {
     let layout: Arc<RecordType> = match ty.unwrap_optional() {
@@ -421,15 +436,16 @@ fn make_record(ty: &Type, spreads: &[ir::Expr], fields: &[(String, ir::Expr)]) -
     // For each layout slot: which given field fills it.
     let plan: Vec<Option<Compiled>> =
         layout.fields.keys().map(|k| fields.iter().find(|(n, _)| n == k).map(|(_, e)| compile(e))).collect();
+    let targets: Vec<Type> = layout.fields.values().cloned().collect();
     Arc::new(move |f| {
         let spread_values: Vec<Value> = spreads.iter().map(|s| s(f)).collect::<Result<_, _>>()?;
         let mut values = Vec::with_capacity(plan.len());
-        for ((name, _), p) in layout.fields.iter().zip(&plan) {
+        for (((name, _), p), target) in layout.fields.iter().zip(&plan).zip(&targets) {
             let v = match p {
                 Some(e) => e(f)?,
                 None => spread_values.iter().rev().find_map(|s| s.field(name).cloned()).unwrap_or(Value::Null),
             };
-            values.push(v);
+            values.push(coerce(v, target));
         }
         Ok(Value::Record(Arc::new(Record { layout: layout.clone(), values })))
     })
