@@ -93,7 +93,21 @@ pub fn check_text(name: &str, text: &str) -> CheckOutcome {
     check_sources(vec![SourceFile::inline(name, text)])
 }
 
+/// The front end recurses over the syntax tree; it runs on its own thread with a stack
+/// large enough for anything the nesting limit lets through, whoever calls it. The
+/// memory is reserved, not used, until deep input needs it.
+const FRONT_END_STACK: usize = 256 << 20;
+
 fn check_sources(files: Vec<Arc<SourceFile>>) -> CheckOutcome {
+    let worker = std::thread::Builder::new().name("flowgate-check".into()).stack_size(FRONT_END_STACK);
+    match worker.spawn(move || check_sources_here(files)).map(|h| h.join()) {
+        Ok(Ok(outcome)) => outcome,
+        Ok(Err(panic)) => std::panic::resume_unwind(panic),
+        Err(e) => panic!("cannot start the front end's thread: {e}"),
+    }
+}
+
+fn check_sources_here(files: Vec<Arc<SourceFile>>) -> CheckOutcome {
     let mut diagnostics = Diagnostics::default();
     let mut graph = ModuleGraph::default();
     let roots: Vec<ModuleId> = files.into_iter().map(|f| graph.load_root(f, &mut diagnostics)).collect();

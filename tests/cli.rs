@@ -46,7 +46,12 @@ flow warns {
 fn clean_file_exits_zero_with_a_summary() {
     let dir = tempfile::tempdir().unwrap();
     let f = write(&dir, "ok.flow", CLEAN);
-    flowgate().arg("check").arg(&f).assert().code(0).stdout(predicate::str::contains("checked 1 file: 0 errors, 0 warnings"));
+    flowgate()
+        .arg("check")
+        .arg(&f)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("checked 1 file: 0 errors, 0 warnings"));
 }
 
 #[test]
@@ -88,7 +93,8 @@ fn json_format_has_one_object_per_diagnostic() {
     let out = flowgate().args(["check", "--format", "json"]).arg(&f).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8(out.stdout).unwrap();
-    let lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).expect("each line is JSON")).collect();
+    let lines: Vec<serde_json::Value> =
+        text.lines().map(|l| serde_json::from_str(l).expect("each line is JSON")).collect();
     assert_eq!(lines.len(), 1, "{text}");
     let d = &lines[0];
     assert_eq!(d["code"], "E0102");
@@ -106,12 +112,12 @@ fn json_format_has_one_object_per_diagnostic() {
 fn github_format_prints_workflow_annotations() {
     let dir = tempfile::tempdir().unwrap();
     let f = write(&dir, "broken.flow", BROKEN);
-    flowgate()
-        .args(["check", "--format", "github"])
-        .arg(&f)
-        .assert()
-        .code(1)
-        .stdout(predicate::str::is_match(r"^::error file=[^,]*broken\.flow,line=5,col=17,endLine=5,endColumn=26,title=E0102 unknown field::").unwrap());
+    flowgate().args(["check", "--format", "github"]).arg(&f).assert().code(1).stdout(
+        predicate::str::is_match(
+            r"^::error file=[^,]*broken\.flow,line=5,col=17,endLine=5,endColumn=26,title=E0102 unknown field::",
+        )
+        .unwrap(),
+    );
 }
 
 #[test]

@@ -163,3 +163,43 @@ fn flowgate_test_shows_a_diff_and_update_accepts() {
     let expected = fs::read_to_string(case.join("expected.txt")).unwrap();
     assert!(expected.contains(r#""sum": 0.3"#), "{expected}");
 }
+
+#[test]
+fn a_held_record_replays_after_the_flow_is_fixed() {
+    let dir = sandbox(&["corpus.flow", "corpus"]);
+    let flow = dir.path().join("corpus.flow");
+    flowgate().arg("run").arg(&flow).assert().code(0);
+    let state = dir.path().join(".flowgate/state.db");
+    assert!(state.exists(), "state is kept beside the flow");
+    // Still broken: replaying holds it again and counts the attempt.
+    flowgate()
+        .args(["holds", "replay"])
+        .arg(&flow)
+        .args(["--reason", "no_lines"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("held again: no_lines"));
+    // Fix the rule, replay: delivered, and the hold is marked replayed with the outcome.
+    let fixed = fs::read_to_string(&flow).unwrap().replace("count() > 0", "count() >= 0");
+    fs::write(&flow, fixed).unwrap();
+    flowgate()
+        .args(["holds", "replay"])
+        .arg(&flow)
+        .args(["--reason", "no_lines"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("delivered to out").and(predicate::str::contains("1 replayed")));
+    let out = flowgate()
+        .args(["holds", "export", "--status", "all", "--reason", "no_lines", "--state"])
+        .arg(&state)
+        .output()
+        .unwrap();
+    let hold: serde_json::Value = serde_json::from_str(String::from_utf8(out.stdout).unwrap().trim()).unwrap();
+    assert_eq!(hold["status"], "replayed");
+    assert_eq!(hold["outcome"], "delivered to out");
+    assert_eq!(hold["attempts"], 2);
+    // The replayed record reached the sink, after what the first run delivered.
+    let delivered: Vec<i64> =
+        lines(dir.path().join("out/corpus.ndjson")).iter().map(|v| v["id"].as_i64().unwrap()).collect();
+    assert_eq!(delivered, vec![1, 8, 11, 12, 7]);
+}

@@ -339,7 +339,12 @@ impl Checker<'_> {
                 Some(slot @ None) => *slot = Some(a),
                 _ => {
                     let what = params.get(index).copied().unwrap_or("?");
-                    self.error(Code::UnknownArgument, a.span(), format!("argument `{what}` of `{fname}` is given twice"), "given again");
+                    self.error(
+                        Code::UnknownArgument,
+                        a.span(),
+                        format!("argument `{what}` of `{fname}` is given twice"),
+                        "given again",
+                    );
                     ok = false;
                 }
             }
@@ -348,7 +353,12 @@ impl Checker<'_> {
         if let Some(gap) = slots[..given].iter().position(Option::is_none) {
             let what = params.get(gap).copied().unwrap_or("?");
             let span = slots.iter().flatten().next().map_or(Span::default(), ArgIn::span);
-            self.error(Code::ArgumentCount, span, format!("`{fname}` needs its argument `{what}` here"), format!("`{what}` is missing"));
+            self.error(
+                Code::ArgumentCount,
+                span,
+                format!("`{fname}` needs its argument `{what}` here"),
+                format!("`{what}` is missing"),
+            );
             return None;
         }
         ok.then(|| slots.into_iter().flatten().collect())
@@ -383,9 +393,9 @@ impl Checker<'_> {
         optional: bool,
     ) -> TExpr {
         let first = &overloads[0];
-        let with_names = overloads.iter().find(|b| {
-            ins.iter().filter_map(ArgIn::name).all(|n| b.params.iter().any(|p| p.name == n.node))
-        });
+        let with_names = overloads
+            .iter()
+            .find(|b| ins.iter().filter_map(ArgIn::name).all(|n| b.params.iter().any(|p| p.name == n.node)));
         let names: Vec<&str> = with_names.unwrap_or(first).params.iter().map(|p| p.name.as_str()).collect();
         let Some(ins) = self.order_by_name(first.name, &names, ins) else {
             return error_expr(span);

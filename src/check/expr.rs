@@ -78,7 +78,9 @@ impl Checker<'_> {
             ExprKind::Str(parts) => {
                 let mut t = self.string(parts, span);
                 // A literal that is a member of the expected union has the union's type.
-                if let (Some(Type::Union(members)), [StrPart::Text(text)]) = (expected.map(Type::unwrap_optional), parts.as_slice()) {
+                if let (Some(Type::Union(members)), [StrPart::Text(text)]) =
+                    (expected.map(Type::unwrap_optional), parts.as_slice())
+                {
                     if members.contains(text) {
                         t.ty = Type::Union(members);
                     }
@@ -631,7 +633,10 @@ impl Checker<'_> {
         if let Some(j) = join(&a.ty, &b.ty) {
             return j;
         }
-        if matches!((a.ty.unwrap_optional(), b.ty.unwrap_optional()), (Type::Decimal(_), Type::Float) | (Type::Float, Type::Decimal(_))) {
+        if matches!(
+            (a.ty.unwrap_optional(), b.ty.unwrap_optional()),
+            (Type::Decimal(_), Type::Float) | (Type::Float, Type::Decimal(_))
+        ) {
             let d = Diagnostic::new(
                 Code::DecimalFloatMix,
                 &self.file,

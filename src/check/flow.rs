@@ -479,7 +479,14 @@ impl Checker<'_> {
                     _ => self.expr(body, target_ty.as_ref()),
                 };
                 if t.ty.contains_secret() {
-                    let d = mismatch(&self.file, body.span, &t.ty, &Type::Json, &Mismatch::Secret, "a field of a mapped record");
+                    let d = mismatch(
+                        &self.file,
+                        body.span,
+                        &t.ty,
+                        &Type::Json,
+                        &Mismatch::Secret,
+                        "a field of a mapped record",
+                    );
                     self.report(d);
                 }
                 output = target_ty.filter(|t| !t.is_error()).unwrap_or_else(|| t.ty.clone());
@@ -513,8 +520,14 @@ impl Checker<'_> {
     /// `let record` would hide the record; a second `let` of one name hides the first.
     fn check_let_name(&mut self, name: &crate::syntax::ast::Ident) {
         if name.node == "record" {
-            let d = Diagnostic::new(Code::DuplicateDefinition, &self.file, name.span, "`record` is the record flowing through the stage", "reserved name")
-                .with_help("choose another name for the binding");
+            let d = Diagnostic::new(
+                Code::DuplicateDefinition,
+                &self.file,
+                name.span,
+                "`record` is the record flowing through the stage",
+                "reserved name",
+            )
+            .with_help("choose another name for the binding");
             self.report(d);
             return;
         }

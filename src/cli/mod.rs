@@ -1,7 +1,9 @@
 //! The command line: clap arguments and one module per subcommand.
 
 mod check;
+mod holds;
 mod load;
+mod replay;
 mod run;
 mod test;
 
@@ -24,6 +26,8 @@ enum Command {
     Run(run::RunArgs),
     /// Run each flow's recorded cases (NAME.tests/CASE/) and compare with the expectations.
     Test(test::TestArgs),
+    /// List, count, show, discard and export held records.
+    Holds(holds::HoldsArgs),
 }
 
 /// Exit codes shared by every subcommand.
@@ -48,6 +52,7 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check::run(&args),
         Command::Run(args) => run::run(&args),
         Command::Test(args) => test::run(&args),
+        Command::Holds(args) => holds::run(&args),
     };
     ExitCode::from(code)
 }

@@ -130,7 +130,9 @@ fn read_ndjson(reader: Box<dyn Read>, name: &str, ty: &Type, emit: &mut dyn FnMu
                     raw: serde_json::Value::Null,
                     error: DecodeError::Malformed(format!("read error: {e}")),
                 };
-                return emit(bad) && false;
+                // A read error ends this file; the caller goes on with the next one.
+                emit(bad);
+                return true;
             }
         }
         n += 1;

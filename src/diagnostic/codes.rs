@@ -36,6 +36,7 @@ codes! {
     Syntax = "E0001", Error, "syntax error";
     InvalidNumber = "E0002", Error, "number literal out of range";
     InvalidEscape = "E0003", Error, "invalid escape in a string";
+    TooDeep = "E0004", Error, "nested too deep";
     UnknownModule = "E0050", Error, "unknown module";
     ImportCycle = "E0051", Error, "import cycle";
     DuplicateImport = "E0052", Error, "module imported twice under one name";

@@ -13,6 +13,9 @@ use crate::ir::{self, ExprKind, Pattern, StrPart};
 use crate::syntax::ast::{BinOp, Literal, UnOp};
 use crate::value::{Record, Value};
 
+/// A lambda as a builtin receives it, borrowing the frame it runs in.
+type BoxedLambda<'f> = Box<dyn Fn(&[Value]) -> Result<Value, EvalError> + 'f>;
+
 /// A compiled expression.
 pub type Compiled = Arc<dyn Fn(&Frame<'_>) -> Result<Value, EvalError> + Send + Sync>;
 
@@ -249,11 +252,11 @@ fn builtin_call(b: &'static crate::builtins::Builtin, args: &[ir::Expr], optiona
                 A::Lambda(..) => None,
             });
         }
-        let lambdas: Vec<Option<Box<dyn Fn(&[Value]) -> Result<Value, EvalError> + '_>>> = args
+        let lambdas: Vec<Option<BoxedLambda<'_>>> = args
             .iter()
             .map(|a| match a {
                 A::Lambda(params, body) => {
-                    let l: Box<dyn Fn(&[Value]) -> Result<Value, EvalError> + '_> = Box::new(move |xs: &[Value]| {
+                    let l: BoxedLambda<'_> = Box::new(move |xs: &[Value]| {
                         for (p, x) in params.iter().zip(xs) {
                             f.set(*p, x.clone());
                         }

@@ -8,6 +8,7 @@
 mod eval;
 mod lookups;
 mod pipeline;
+pub mod replay;
 pub mod report;
 mod stage;
 mod summary;

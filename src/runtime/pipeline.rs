@@ -322,7 +322,10 @@ fn spawn_source(
                         members: Vec::new(),
                     };
                     let stop = Stop { code: error.reason().to_string(), message: error.to_string() };
-                    let hold = info.hold(&unit, &stage_name, line, stop, &entered);
+                    let mut hold = info.hold(&unit, &stage_name, line, stop, &entered);
+                    // Bad input is kept exactly as it came, not as it decodes.
+                    hold.record = raw.clone();
+                    hold.stage_input = raw;
                     ev.blocking_send(Msg::Held { unit, stage: None, hold }).is_ok()
                 }
             }
@@ -442,6 +445,8 @@ struct SinkRt {
     when: Option<Compiled>,
     writer: Option<Box<dyn Write + Send>>,
     written: u64,
+    /// A CSV file that already has its header line.
+    header_written: bool,
 }
 
 fn build_sinks(flow: &ir::Flow, opts: &RunOptions) -> Result<Vec<SinkRt>, RuntimeError> {
@@ -471,14 +476,25 @@ fn build_sink(s: &ir::Connector, opts: &RunOptions) -> Result<SinkRt, RuntimeErr
             s.name, s.kind
         )));
     }
+    let mut header_written = false;
     let writer: Option<Box<dyn Write + Send>> = match (&plan, opts.dry_run) {
         (SinkPlan::File { path, .. }, false) => {
             let full = opts.base_dir.join(path);
             if let Some(dir) = full.parent() {
                 std::fs::create_dir_all(dir).map_err(|e| RuntimeError::Output(format!("{}: {e}", dir.display())))?;
             }
-            let f =
-                std::fs::File::create(&full).map_err(|e| RuntimeError::Output(format!("{}: {e}", full.display())))?;
+            // NDJSON and CSV outputs accumulate across runs (a replay adds to them); a JSON
+            // array cannot be appended to, so it is written anew.
+            let append = !matches!(plan, SinkPlan::File { format: Format::Json, .. });
+            let existing = append && std::fs::metadata(&full).is_ok_and(|m| m.len() > 0);
+            let f = std::fs::OpenOptions::new()
+                .create(true)
+                .write(true)
+                .append(append)
+                .truncate(!append)
+                .open(&full)
+                .map_err(|e| RuntimeError::Output(format!("{}: {e}", full.display())))?;
+            header_written = existing;
             Some(Box::new(std::io::BufWriter::new(f)))
         }
         (SinkPlan::Stdout { .. }, false) => Some(Box::new(std::io::BufWriter::new(std::io::stdout()))),
@@ -495,6 +511,7 @@ fn build_sink(s: &ir::Connector, opts: &RunOptions) -> Result<SinkRt, RuntimeErr
         when: opt("when"),
         writer,
         written: 0,
+        header_written,
     })
 }
 
@@ -542,8 +559,9 @@ impl SinkRt {
                 write!(w, "{sep}{}", serde_json::to_string_pretty(&d.body).unwrap_or_default())?;
             }
             Format::Csv => {
-                if self.written == 0 {
+                if !self.header_written {
                     w.write_all(csv_line(record, true).as_bytes())?;
+                    self.header_written = true;
                 }
                 w.write_all(csv_line(record, false).as_bytes())?;
             }
@@ -677,6 +695,7 @@ async fn collect(
                 keys.extend(unit.dedupe);
             }
             Msg::Held { unit, stage, hold } => {
+                let unit_is_member = !unit.members.is_empty();
                 let members: Vec<Unit> = if unit.members.is_empty() { vec![unit] } else { unit.members };
                 for m in members {
                     summary.held += 1;
@@ -684,7 +703,9 @@ async fn collect(
                     let label = stage.clone().unwrap_or((usize::MAX - 1, hold.stage.clone()));
                     summary.per_stage.entry(label).or_default().1 += 1;
                     let mut h = (*hold).clone();
-                    h.record = body_json(&m.entered);
+                    if stage.is_some() || !m.members.is_empty() || unit_is_member {
+                        h.record = body_json(&m.entered);
+                    }
                     h.source_ref = Some(m.source_ref.to_string());
                     if opts.keep_events {
                         events.push(Event::Held { seq: m.seq, hold: Box::new(h.clone()) });

@@ -1,7 +1,8 @@
 //! A compact, stable S-expression view of the syntax tree, for parser snapshots.
 //!
 //! Every node prints as `(head child ...)`. A form that fits in 80 columns stays on one
-//! line; a longer one keeps its leading atoms on the first line and puts each further
+//! line; a longer one keeps its head and what names the node (a declaration's name, a
+//! source's kind, a lambda's parameters, ...) on the first line and puts each further
 //! child on its own line, indented by two spaces. Spans are left out unless asked for
 //! with [`dump_with_spans`], which writes them as `@start..end` after the head.
 //!
@@ -121,7 +122,7 @@ impl Sx {
         }
         for (_, item) in rest {
             out.push('\n');
-            out.extend(std::iter::repeat_n(' ', indent + 2));
+            out.push_str(&" ".repeat(indent + 2));
             item.write(indent + 2, out);
         }
         out.push(')');

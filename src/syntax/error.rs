@@ -17,6 +17,8 @@ pub enum SyntaxError {
     Unexpected { span: Span, expected: Vec<&'static str>, found: String },
     /// A literal that parsed but has no value (`99999999999999999999`, `"\q"`).
     Literal { span: Span, kind: LiteralError },
+    /// Brackets or an expression nested deeper than `MAX_DEPTH`.
+    TooDeep { span: Span },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -58,15 +60,22 @@ impl SyntaxError {
 
     pub fn span(&self) -> Span {
         match self {
-            SyntaxError::Unexpected { span, .. } | SyntaxError::Literal { span, .. } => *span,
+            SyntaxError::Unexpected { span, .. }
+            | SyntaxError::Literal { span, .. }
+            | SyntaxError::TooDeep { span } => *span,
         }
     }
 
     pub fn into_diagnostic(self, file: &Arc<SourceFile>) -> Diagnostic {
         match self {
             SyntaxError::Unexpected { span, expected, found } => {
-                let found_words =
-                    if found.is_empty() { "the end of the file".to_string() } else { format!("`{found}`") };
+                let found_words = if found.starts_with(['\n', '\r']) {
+                    "the end of the line".to_string()
+                } else if found.is_empty() {
+                    "the end of the file".to_string()
+                } else {
+                    format!("`{found}`")
+                };
                 let expected_words = join_or(&expected);
                 let message = if expected.is_empty() {
                     format!("unexpected {found_words}")
@@ -81,6 +90,14 @@ impl SyntaxError {
                 Diagnostic::new(Code::Syntax, file, span, message, label).with_help_opt(syntax_help(&found, &expected))
             }
             SyntaxError::Literal { span, kind } => literal_diagnostic(file, span, kind),
+            SyntaxError::TooDeep { span } => Diagnostic::new(
+                Code::TooDeep,
+                file,
+                span,
+                format!("nested more than {} levels deep", super::MAX_DEPTH),
+                "too deep from here",
+            )
+            .with_help("split the expression with `let` bindings or functions"),
         }
     }
 }

@@ -5,6 +5,7 @@
 //! start a stage, source or sink), and each piece is parsed on its own.
 
 pub mod ast;
+mod depth;
 pub mod dump;
 mod error;
 pub(crate) mod parser;
@@ -32,8 +33,72 @@ pub fn parse(file: &Arc<SourceFile>) -> Result<Module, Diagnostics> {
     Err(diags)
 }
 
+/// How deep brackets and expressions may nest. Real flows stay far below; the limit
+/// keeps a hostile or generated file from exhausting the stack.
+pub const MAX_DEPTH: usize = 256;
+
 /// Parses text to a module and the syntax errors found; the module holds what parsed.
 pub fn parse_errors(text: &str) -> (Module, Vec<SyntaxError>) {
+    if let Some(at) = too_deep(text) {
+        return (Module::default(), vec![SyntaxError::TooDeep { span: crate::source::Span::new(at, at + 1) }]);
+    }
+    let (module, mut errors) = parse_unchecked(text);
+    if errors.is_empty() {
+        if let Some(span) = depth::deepest_beyond(&module, MAX_DEPTH) {
+            errors.push(SyntaxError::TooDeep { span });
+            return (Module::default(), errors);
+        }
+    }
+    (module, errors)
+}
+
+/// The offset where nesting first exceeds `MAX_DEPTH`, outside strings and comments:
+/// brackets, and `if`/`match` within one declaration (an `else if` chain nests too).
+fn too_deep(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let (mut depth, mut i) = (0usize, 0usize);
+    let mut branches = 0usize;
+    let (mut in_str, mut in_line, mut in_block) = (false, false, false);
+    while i < bytes.len() {
+        let (c, next) = (bytes[i], bytes.get(i + 1).copied());
+        match c {
+            b'\n' if in_line => in_line = false,
+            _ if in_line => {}
+            b'*' if in_block && next == Some(b'/') => {
+                in_block = false;
+                i += 1;
+            }
+            _ if in_block => {}
+            b'\\' if in_str => i += 1,
+            b'"' => in_str = !in_str,
+            _ if in_str => {}
+            b'/' if next == Some(b'/') => in_line = true,
+            b'/' if next == Some(b'*') => in_block = true,
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Some(i);
+                }
+            }
+            b'\n' if DECL_WORDS.iter().any(|w| starts_with_word(&text[i + 1..], w)) => branches = 0,
+            b'i' | b'm'
+                if (i == 0 || !(bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_'))
+                    && (starts_with_word(&text[i..], "if") || starts_with_word(&text[i..], "match")) =>
+            {
+                branches += 1;
+                if branches > MAX_DEPTH {
+                    return Some(i);
+                }
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+fn parse_unchecked(text: &str) -> (Module, Vec<SyntaxError>) {
     match parse_rule(Rule::file, text) {
         Ok(mut pairs) => {
             let mut b = Builder::new(0);
@@ -52,7 +117,7 @@ fn recover(text: &str, whole: &pest::error::Error<Rule>) -> (Module, Vec<SyntaxE
     let mut errors = Vec::new();
     for (start, end) in chunks(text, 0, text.len(), DECL_WORDS, true) {
         let piece = &text[start..end];
-        if piece.trim().is_empty() {
+        if is_blank(piece) {
             continue;
         }
         match parse_rule(Rule::single_item, piece) {
@@ -99,7 +164,7 @@ fn recover_flow(text: &str, start: usize, end: usize) -> Vec<SyntaxError> {
     };
     for (s, e) in chunks(text, body_start, body_end, FLOW_WORDS, false) {
         let piece = &text[s..e];
-        if piece.trim().is_empty() {
+        if is_blank(piece) {
             continue;
         }
         match parse_rule(Rule::single_flow_item, piece) {
@@ -116,15 +181,26 @@ fn recover_flow(text: &str, start: usize, end: usize) -> Vec<SyntaxError> {
     errors
 }
 
+/// Only white space and comments.
+fn is_blank(piece: &str) -> bool {
+    piece.trim().is_empty() || parse_rule(Rule::blank, piece).is_ok()
+}
+
 /// Cuts `text[from..to]` before each line whose first word is one of `words`
-/// (at column 0 when `column0`, else after any indentation).
+/// (at column 0 when `column0`, else after any indentation), never inside a block comment.
 fn chunks(text: &str, from: usize, to: usize, words: &[&str], column0: bool) -> Vec<(usize, usize)> {
     let mut cuts = vec![from];
     let mut pos = from;
+    let mut in_comment = false;
     for line in text[from..to].split_inclusive('\n') {
         let trimmed = if column0 { line } else { line.trim_start() };
-        if pos != from && words.iter().any(|w| starts_with_word(trimmed, w)) {
+        if pos != from && !in_comment && words.iter().any(|w| starts_with_word(trimmed, w)) {
             cuts.push(pos + (line.len() - trimmed.len()));
+        }
+        if let (Some(open), close) = (line.rfind("/*"), line.rfind("*/")) {
+            in_comment = close.is_none_or(|c| c < open);
+        } else if in_comment && line.contains("*/") {
+            in_comment = false;
         }
         pos += line.len();
     }

@@ -59,7 +59,7 @@ impl Builder {
     /// The pair's span without the white space a trailing optional part may have eaten.
     fn span(&self, pair: &Pair<'_, Rule>) -> Span {
         let s = pair.as_span();
-        let len = pair.as_str().trim_end().len();
+        let len = without_trailing_trivia(pair.as_str()).len();
         Span::new(s.start() + self.offset, s.start() + len + self.offset)
     }
 
@@ -613,6 +613,40 @@ impl Builder {
             None => self.literal_error(span, LiteralError::Escape(pair.as_str().to_string())),
         }
     }
+}
+
+/// The text without white space and comments at its end.
+fn without_trailing_trivia(mut t: &str) -> &str {
+    loop {
+        t = t.trim_end();
+        if t.ends_with("*/") {
+            if let Some(open) = t.rfind("/*") {
+                t = &t[..open];
+                continue;
+            }
+        }
+        let line_start = t.rfind('\n').map_or(0, |i| i + 1);
+        match line_comment_start(&t[line_start..]) {
+            Some(i) => t = &t[..line_start + i],
+            None => return t,
+        }
+    }
+}
+
+/// Where a `//` comment starts on a line, outside string literals.
+fn line_comment_start(line: &str) -> Option<usize> {
+    let bytes = line.as_bytes();
+    let (mut in_str, mut i) = (false, 0);
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' if in_str => i += 1,
+            b'"' => in_str = !in_str,
+            b'/' if !in_str && bytes.get(i + 1) == Some(&b'/') => return Some(i),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
 }
 
 fn unescape(esc: &str) -> Option<char> {

@@ -1,0 +1,179 @@
+//! Replaying holds: each held record, as it entered, goes through the current version
+//! of its flow. A record that now gets through is marked replayed with how it ended; one
+//! that is held again stays held, with its attempts counted and its message refreshed.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Utc};
+
+use super::pipeline::{run, Event};
+use super::{RunOptions, RuntimeError, Summary};
+use crate::ir;
+use crate::state::{Hold, HoldCount, HoldFilter, HoldId, NewHold, StateError, StateStore};
+
+/// How one replayed hold ended.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Replayed {
+    pub id: HoldId,
+    /// `delivered to erp`, `filtered at ...`, or `held again: reason: message`.
+    pub outcome: String,
+    pub held_again: bool,
+}
+
+/// Runs `holds` through `flow`. The holds' records become the run's input, in order;
+/// sinks deliver for real unless `opts.dry_run`, and then nothing is marked.
+pub async fn replay(
+    program: &ir::Program,
+    flow: &ir::Flow,
+    store: Arc<dyn StateStore>,
+    holds: &[Hold],
+    mut opts: RunOptions,
+) -> Result<(Vec<Replayed>, Summary), RuntimeError> {
+    let dir = tempfile::tempdir().map_err(|e| RuntimeError::Input(e.to_string()))?;
+    let input = dir.path().join("held.ndjson");
+    let mut file = std::fs::File::create(&input).map_err(|e| RuntimeError::Input(e.to_string()))?;
+    for h in holds {
+        writeln!(file, "{}", replay_line(h)).map_err(|e| RuntimeError::Input(e.to_string()))?;
+    }
+    drop(file);
+    opts.inputs = Some(vec![input.to_string_lossy().to_string()]);
+    opts.keep_events = true;
+    let dry_run = opts.dry_run;
+    let now = opts.now.to_utc();
+    let capture = Arc::new(Capturing { inner: store.clone(), captured: Mutex::new(Vec::new()) });
+    let report = run(program, flow, capture, opts).await?;
+    let mut results = Vec::new();
+    for (i, h) in holds.iter().enumerate() {
+        let line = i + 1;
+        let events: Vec<&Event> = report.events.iter().filter(|e| input_line(e) == Some(line)).collect();
+        let again = events.iter().find_map(|e| match e {
+            Event::Held { hold, .. } => Some(hold),
+            _ => None,
+        });
+        let (outcome, held_again) = match again {
+            Some(hold) => (format!("held again: {}: {}", hold.reason, hold.message), true),
+            None => (describe(&events), false),
+        };
+        if !dry_run {
+            mark(store.as_ref(), h.id, &outcome, held_again, again.map(|h| h.message.as_str()), now)?;
+        }
+        results.push(Replayed { id: h.id, outcome, held_again });
+    }
+    Ok((results, report.summary))
+}
+
+/// The input line a held record is written as: its JSON, or for input that never
+/// parsed, the original text on one line, so the same error shows again until fixed.
+fn replay_line(h: &Hold) -> String {
+    match (&h.record, h.reason.as_str()) {
+        (serde_json::Value::String(raw), "malformed_input") if raw.trim().is_empty() => "\"\"".to_string(),
+        (serde_json::Value::String(raw), "malformed_input") => raw.replace(['\n', '\r'], " "),
+        (record, _) => record.to_string(),
+    }
+}
+
+/// Which line of the replay input an event is about (`held.ndjson:3` is line 3).
+fn input_line(e: &Event) -> Option<usize> {
+    let source_ref = match e {
+        Event::Delivered { source_ref, .. } | Event::Filtered { source_ref, .. } => source_ref.to_string(),
+        Event::Held { hold, .. } => hold.source_ref.clone()?,
+    };
+    let (_, line) = source_ref.rsplit_once(':')?;
+    line.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
+}
+
+fn mark(
+    store: &dyn StateStore,
+    id: HoldId,
+    outcome: &str,
+    held_again: bool,
+    message: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(), StateError> {
+    if held_again {
+        store.record_attempt(id, message.unwrap_or(outcome), now)
+    } else {
+        store.mark_replayed(id, outcome, now)
+    }
+}
+
+fn describe(events: &[&Event]) -> String {
+    let mut sinks: Vec<&str> = Vec::new();
+    let mut filtered = None;
+    for e in events {
+        match e {
+            Event::Delivered { sink, .. } if !sinks.contains(&sink.as_str()) => sinks.push(sink),
+            Event::Filtered { stage, why, .. } => filtered = Some(format!("filtered at {stage}: {why}")),
+            _ => {}
+        }
+    }
+    match (sinks.is_empty(), filtered) {
+        (false, _) => format!("delivered to {}", sinks.join(", ")),
+        (true, Some(f)) => f,
+        (true, None) => "no outcome".to_string(),
+    }
+}
+
+/// The store as the replay sees it: holds made during the replay are kept aside (the
+/// original hold is updated instead), everything else goes to the real store.
+struct Capturing {
+    inner: Arc<dyn StateStore>,
+    captured: Mutex<Vec<NewHold>>,
+}
+
+impl StateStore for Capturing {
+    fn add_holds(&self, holds: &[NewHold]) -> Result<Vec<HoldId>, StateError> {
+        let mut c = self.captured.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        c.extend(holds.iter().cloned());
+        Ok(vec![0; holds.len()])
+    }
+    fn hold(&self, id: HoldId) -> Result<Option<Hold>, StateError> {
+        self.inner.hold(id)
+    }
+    fn holds(&self, filter: &HoldFilter) -> Result<Vec<Hold>, StateError> {
+        self.inner.holds(filter)
+    }
+    fn hold_summary(&self, filter: &HoldFilter) -> Result<Vec<HoldCount>, StateError> {
+        self.inner.hold_summary(filter)
+    }
+    fn mark_replayed(&self, id: HoldId, outcome: &str, now: DateTime<Utc>) -> Result<(), StateError> {
+        self.inner.mark_replayed(id, outcome, now)
+    }
+    fn mark_discarded(&self, id: HoldId, why: &str, now: DateTime<Utc>) -> Result<(), StateError> {
+        self.inner.mark_discarded(id, why, now)
+    }
+    fn record_attempt(&self, id: HoldId, message: &str, now: DateTime<Utc>) -> Result<(), StateError> {
+        self.inner.record_attempt(id, message, now)
+    }
+    fn dedupe_seen(&self, flow: &str, key: &str, now: DateTime<Utc>) -> Result<bool, StateError> {
+        self.inner.dedupe_seen(flow, key, now)
+    }
+    fn dedupe_commit(
+        &self,
+        flow: &str,
+        keys: &[(String, Option<DateTime<Utc>>)],
+        now: DateTime<Utc>,
+    ) -> Result<(), StateError> {
+        self.inner.dedupe_commit(flow, keys, now)
+    }
+    fn cursor(&self, flow: &str, source: &str) -> Result<Option<String>, StateError> {
+        self.inner.cursor(flow, source)
+    }
+    fn set_cursor(&self, flow: &str, source: &str, value: &str) -> Result<(), StateError> {
+        self.inner.set_cursor(flow, source, value)
+    }
+    fn delivered(&self, flow: &str, sink: &str, key: &str) -> Result<bool, StateError> {
+        self.inner.delivered(flow, sink, key)
+    }
+    fn record_delivery(
+        &self,
+        flow: &str,
+        sink: &str,
+        key: &str,
+        status: u16,
+        now: DateTime<Utc>,
+    ) -> Result<(), StateError> {
+        self.inner.record_delivery(flow, sink, key, status, now)
+    }
+}

@@ -1,0 +1,183 @@
+//! `MemoryStore`: the state store kept in memory, for dry runs and tests. It behaves as
+//! the SQLite store does (ids, ordering, errors) and forgets everything when dropped.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::{Mutex, MutexGuard};
+
+use chrono::{DateTime, Utc};
+
+use super::{Hold, HoldCount, HoldFilter, HoldId, HoldStatus, NewHold, StateError, StateStore};
+
+/// The name a `MemoryStore` gives itself in error messages.
+const NAME: &str = ":memory:";
+
+/// A state store that lives as long as the value does.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    inner: Mutex<Inner>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    /// In id order; ids start at 1 and are never reused.
+    holds: Vec<Hold>,
+    dedupe: HashMap<(String, String), Option<DateTime<Utc>>>,
+    cursors: HashMap<(String, String), String>,
+    deliveries: HashMap<(String, String, String), (u16, DateTime<Utc>)>,
+}
+
+impl MemoryStore {
+    pub fn new() -> MemoryStore {
+        MemoryStore::default()
+    }
+
+    /// A poisoned lock means a panic elsewhere mid-call; every call below changes the
+    /// data in one step after its checks, so what is there is still whole.
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+fn path() -> PathBuf {
+    PathBuf::from(NAME)
+}
+
+impl Inner {
+    /// The held hold `id`, or why it cannot change.
+    fn held_mut(&mut self, id: HoldId) -> Result<&mut Hold, StateError> {
+        let hold = self.holds.iter_mut().find(|h| h.id == id).ok_or(StateError::NoSuchHold { path: path(), id })?;
+        if hold.status != HoldStatus::Held {
+            return Err(StateError::NotHeld { path: path(), id, status: hold.status });
+        }
+        Ok(hold)
+    }
+}
+
+impl StateStore for MemoryStore {
+    fn add_holds(&self, holds: &[NewHold]) -> Result<Vec<HoldId>, StateError> {
+        let mut inner = self.lock();
+        let first = inner.holds.last().map_or(1, |h| h.id + 1);
+        let ids: Vec<HoldId> = (first..).take(holds.len()).collect();
+        inner.holds.extend(ids.iter().zip(holds).map(|(&id, h)| Hold::stored(id, h.clone())));
+        Ok(ids)
+    }
+
+    fn hold(&self, id: HoldId) -> Result<Option<Hold>, StateError> {
+        Ok(self.lock().holds.iter().find(|h| h.id == id).cloned())
+    }
+
+    fn holds(&self, filter: &HoldFilter) -> Result<Vec<Hold>, StateError> {
+        Ok(self.lock().holds.iter().filter(|h| filter.matches(h)).cloned().collect())
+    }
+
+    fn hold_summary(&self, filter: &HoldFilter) -> Result<Vec<HoldCount>, StateError> {
+        let inner = self.lock();
+        let mut groups: BTreeMap<(&str, &str, HoldStatus), HoldCount> = BTreeMap::new();
+        for h in inner.holds.iter().filter(|h| filter.matches(h)) {
+            groups
+                .entry((&h.flow, &h.reason, h.status))
+                .and_modify(|c| {
+                    c.count += 1;
+                    c.oldest = c.oldest.min(h.created_at);
+                    c.newest = c.newest.max(h.created_at);
+                })
+                .or_insert_with(|| HoldCount {
+                    flow: h.flow.clone(),
+                    reason: h.reason.clone(),
+                    status: h.status,
+                    count: 1,
+                    oldest: h.created_at,
+                    newest: h.created_at,
+                });
+        }
+        Ok(groups.into_values().collect())
+    }
+
+    fn mark_replayed(&self, id: HoldId, outcome: &str, now: DateTime<Utc>) -> Result<(), StateError> {
+        let mut inner = self.lock();
+        let hold = inner.held_mut(id)?;
+        hold.status = HoldStatus::Replayed;
+        hold.outcome = Some(outcome.to_string());
+        hold.updated_at = now;
+        Ok(())
+    }
+
+    fn mark_discarded(&self, id: HoldId, why: &str, now: DateTime<Utc>) -> Result<(), StateError> {
+        let mut inner = self.lock();
+        let hold = inner.held_mut(id)?;
+        hold.status = HoldStatus::Discarded;
+        hold.outcome = Some(why.to_string());
+        hold.updated_at = now;
+        Ok(())
+    }
+
+    fn record_attempt(&self, id: HoldId, message: &str, now: DateTime<Utc>) -> Result<(), StateError> {
+        let mut inner = self.lock();
+        let hold = inner.held_mut(id)?;
+        hold.attempts = hold.attempts.saturating_add(1);
+        hold.message = message.to_string();
+        hold.updated_at = now;
+        Ok(())
+    }
+
+    fn dedupe_seen(&self, flow: &str, key: &str, now: DateTime<Utc>) -> Result<bool, StateError> {
+        let inner = self.lock();
+        Ok(match inner.dedupe.get(&(flow.to_string(), key.to_string())) {
+            Some(None) => true,
+            Some(Some(expires)) => *expires > now,
+            None => false,
+        })
+    }
+
+    fn dedupe_commit(
+        &self,
+        flow: &str,
+        keys: &[(String, Option<DateTime<Utc>>)],
+        now: DateTime<Utc>,
+    ) -> Result<(), StateError> {
+        let mut inner = self.lock();
+        inner.dedupe.retain(|(f, _), expires| f != flow || expires.is_none_or(|e| e > now));
+        for (key, expires) in keys {
+            inner
+                .dedupe
+                .entry((flow.to_string(), key.clone()))
+                .and_modify(|old| *old = later(*old, *expires))
+                .or_insert(*expires);
+        }
+        Ok(())
+    }
+
+    fn cursor(&self, flow: &str, source: &str) -> Result<Option<String>, StateError> {
+        Ok(self.lock().cursors.get(&(flow.to_string(), source.to_string())).cloned())
+    }
+
+    fn set_cursor(&self, flow: &str, source: &str, value: &str) -> Result<(), StateError> {
+        self.lock().cursors.insert((flow.to_string(), source.to_string()), value.to_string());
+        Ok(())
+    }
+
+    fn delivered(&self, flow: &str, sink: &str, key: &str) -> Result<bool, StateError> {
+        Ok(self.lock().deliveries.contains_key(&(flow.to_string(), sink.to_string(), key.to_string())))
+    }
+
+    fn record_delivery(
+        &self,
+        flow: &str,
+        sink: &str,
+        key: &str,
+        status: u16,
+        now: DateTime<Utc>,
+    ) -> Result<(), StateError> {
+        self.lock().deliveries.insert((flow.to_string(), sink.to_string(), key.to_string()), (status, now));
+        Ok(())
+    }
+}
+
+/// The later of two expiries, where `None` (never) is the latest.
+fn later(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        _ => None,
+    }
+}

@@ -1,0 +1,274 @@
+//! The durable state of flows: holds, dedupe keys, source cursors, the delivery log and
+//! (later) the webhook inbox, behind one trait so the runtime never knows which database
+//! keeps them. SQLite is the embedded default; `MemoryStore` serves dry runs and tests.
+//!
+//! The store owns no policy: when to hold, when a key may be committed and what a
+//! replay does belong to the runtime. The store promises only that what it has
+//! acknowledged is kept: a write returns after its transaction has committed.
+
+mod memory;
+mod sqlite;
+
+use std::fmt;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+pub use memory::MemoryStore;
+pub use sqlite::SqliteStore;
+
+/// A hold's number, unique in its store and never reused.
+pub type HoldId = i64;
+
+/// Everything a flow's durable state must do. Every method is one transaction: it
+/// either happened completely or not at all when it returns.
+pub trait StateStore: Send + Sync {
+    /// Stores holds in one transaction and returns their ids in the same order. When
+    /// this returns `Ok`, the holds survive a crash of the process.
+    fn add_holds(&self, holds: &[NewHold]) -> Result<Vec<HoldId>, StateError>;
+    /// One hold, whatever its status.
+    fn hold(&self, id: HoldId) -> Result<Option<Hold>, StateError>;
+    /// The holds the filter matches, oldest first (in the order they were stored, by
+    /// id), so a replay takes them first in, first out.
+    fn holds(&self, filter: &HoldFilter) -> Result<Vec<Hold>, StateError>;
+    /// How many holds the filter matches, by flow, reason and status, with the oldest
+    /// and newest `created_at` of each group; ordered by flow, reason, then status
+    /// (held, replayed, discarded).
+    fn hold_summary(&self, filter: &HoldFilter) -> Result<Vec<HoldCount>, StateError>;
+    /// A replay delivered (or filtered) the held record: status `replayed`, `outcome`
+    /// says how. Fails with `NoSuchHold` or `NotHeld`.
+    fn mark_replayed(&self, id: HoldId, outcome: &str, now: DateTime<Utc>) -> Result<(), StateError>;
+    /// An operator gave up on the record: status `discarded`, `why` kept as the
+    /// outcome. The hold stays in the store. Fails with `NoSuchHold` or `NotHeld`.
+    fn mark_discarded(&self, id: HoldId, why: &str, now: DateTime<Utc>) -> Result<(), StateError>;
+    /// A replay held the record again: `attempts` goes up by one, the message and
+    /// `updated_at` are refreshed, the status stays `held`. Fails with `NoSuchHold` or
+    /// `NotHeld`.
+    fn record_attempt(&self, id: HoldId, message: &str, now: DateTime<Utc>) -> Result<(), StateError>;
+
+    /// Whether `key` was committed for `flow` and has not expired at `now`.
+    fn dedupe_seen(&self, flow: &str, key: &str, now: DateTime<Utc>) -> Result<bool, StateError>;
+    /// Commits dedupe keys once their records reached an end (delivered, filtered or
+    /// held), so a crash before that replays the record instead of losing it. An
+    /// expiry of `None` keeps the key forever. Committing a key again keeps the later
+    /// of the two expiries. Keys of `flow` that expired by `now` are purged.
+    fn dedupe_commit(
+        &self,
+        flow: &str,
+        keys: &[(String, Option<DateTime<Utc>>)],
+        now: DateTime<Utc>,
+    ) -> Result<(), StateError>;
+
+    /// Where a polling source of `flow` left off, if it ever committed a cursor.
+    fn cursor(&self, flow: &str, source: &str) -> Result<Option<String>, StateError>;
+    /// Moves a polling source's cursor; commit it only after every record before it
+    /// reached an end.
+    fn set_cursor(&self, flow: &str, source: &str, value: &str) -> Result<(), StateError>;
+    /// Whether a delivery with this idempotency key to `sink` was recorded.
+    fn delivered(&self, flow: &str, sink: &str, key: &str) -> Result<bool, StateError>;
+    /// Records that `sink` accepted the record with idempotency key `key` (with the
+    /// status it answered), so a replay never sends it twice. Recording the same key
+    /// again updates the status and time.
+    fn record_delivery(
+        &self,
+        flow: &str,
+        sink: &str,
+        key: &str,
+        status: u16,
+        now: DateTime<Utc>,
+    ) -> Result<(), StateError>;
+}
+
+/// A record a flow could not take to its end, as the runtime hands it to the store.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NewHold {
+    /// The flow's name.
+    pub flow: String,
+    /// The hash of the flow's text when it held the record.
+    pub flow_version: String,
+    /// Where it stopped: `"validate"`, `"source"`, `"sink erp"`, ...
+    pub stage: String,
+    /// The line of that stage in the flow file (0 when it has none).
+    pub stage_line: u32,
+    /// The reason code, e.g. `"invalid"`, `"retries_exhausted"`.
+    pub reason: String,
+    /// What an operator reads.
+    pub message: String,
+    /// The order id, order number or SKU the record is about, to search by.
+    pub blocking_key: Option<String>,
+    /// How many times the record was tried.
+    pub attempts: u32,
+    /// Where the record came from, e.g. `"payloads/a.json#3"`.
+    pub source_ref: Option<String>,
+    pub created_at: DateTime<Utc>,
+    /// The record as it entered the flow.
+    pub record: serde_json::Value,
+    /// What the stage that held it received.
+    pub stage_input: serde_json::Value,
+}
+
+/// A stored hold: the `NewHold` fields, its id, status and what became of it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Hold {
+    pub id: HoldId,
+    pub status: HoldStatus,
+    pub flow: String,
+    pub flow_version: String,
+    pub stage: String,
+    pub stage_line: u32,
+    pub reason: String,
+    pub message: String,
+    pub blocking_key: Option<String>,
+    pub attempts: u32,
+    pub source_ref: Option<String>,
+    pub created_at: DateTime<Utc>,
+    /// When the status, message or attempts last changed (`created_at` until then).
+    pub updated_at: DateTime<Utc>,
+    /// How the replay ended, or why the hold was discarded.
+    pub outcome: Option<String>,
+    pub record: serde_json::Value,
+    pub stage_input: serde_json::Value,
+}
+
+impl Hold {
+    /// A freshly stored hold: status `held`, no outcome, `updated_at` = `created_at`.
+    pub fn stored(id: HoldId, new: NewHold) -> Hold {
+        Hold {
+            id,
+            status: HoldStatus::Held,
+            updated_at: new.created_at,
+            outcome: None,
+            flow: new.flow,
+            flow_version: new.flow_version,
+            stage: new.stage,
+            stage_line: new.stage_line,
+            reason: new.reason,
+            message: new.message,
+            blocking_key: new.blocking_key,
+            attempts: new.attempts,
+            source_ref: new.source_ref,
+            created_at: new.created_at,
+            record: new.record,
+            stage_input: new.stage_input,
+        }
+    }
+}
+
+/// Where a hold is in its life. Holds are never deleted: a replayed or discarded hold
+/// stays, for the record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HoldStatus {
+    /// Waiting for a replay or a discard.
+    Held,
+    /// A replay took the record to its end.
+    Replayed,
+    /// An operator gave up on it.
+    Discarded,
+}
+
+impl HoldStatus {
+    pub const ALL: [HoldStatus; 3] = [HoldStatus::Held, HoldStatus::Replayed, HoldStatus::Discarded];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HoldStatus::Held => "held",
+            HoldStatus::Replayed => "replayed",
+            HoldStatus::Discarded => "discarded",
+        }
+    }
+}
+
+impl fmt::Display for HoldStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A status name that is not one of `held`, `replayed`, `discarded`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown hold status `{0}` (expected held, replayed or discarded)")]
+pub struct UnknownStatus(pub String);
+
+impl FromStr for HoldStatus {
+    type Err = UnknownStatus;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        HoldStatus::ALL.into_iter().find(|st| st.as_str() == s).ok_or_else(|| UnknownStatus(s.to_string()))
+    }
+}
+
+/// Which holds to list, count or export. Every field left `None` matches everything:
+/// `HoldFilter::default()` is every hold of every status (the CLI narrows to `held`
+/// unless told otherwise).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HoldFilter {
+    pub flow: Option<String>,
+    pub reason: Option<String>,
+    pub status: Option<HoldStatus>,
+    /// Only these ids (an empty list matches none).
+    pub ids: Option<Vec<HoldId>>,
+}
+
+impl HoldFilter {
+    /// The holds still waiting: status `held`, every flow and reason.
+    pub fn held() -> HoldFilter {
+        HoldFilter { status: Some(HoldStatus::Held), ..HoldFilter::default() }
+    }
+
+    /// Whether `hold` passes the filter.
+    pub fn matches(&self, hold: &Hold) -> bool {
+        self.flow.as_ref().is_none_or(|f| *f == hold.flow)
+            && self.reason.as_ref().is_none_or(|r| *r == hold.reason)
+            && self.status.is_none_or(|s| s == hold.status)
+            && self.ids.as_ref().is_none_or(|ids| ids.contains(&hold.id))
+    }
+}
+
+/// How many holds share a flow, reason and status, and how old they are.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HoldCount {
+    pub flow: String,
+    pub reason: String,
+    pub status: HoldStatus,
+    pub count: u64,
+    /// The earliest `created_at` in the group.
+    pub oldest: DateTime<Utc>,
+    /// The latest `created_at` in the group.
+    pub newest: DateTime<Utc>,
+}
+
+/// What can go wrong with the state store. Every message names the database.
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    /// A read-only command found no database (it never creates one).
+    #[error("no state database at {}", path.display())]
+    Missing { path: PathBuf },
+    #[error("cannot create the directory of the state database {}: {source}", path.display())]
+    CreateDir { path: PathBuf, source: std::io::Error },
+    /// The database refused: cannot open, locked for too long, disk full, not a database.
+    #[error("state database {}: {source}", path.display())]
+    Db { path: PathBuf, source: Box<dyn std::error::Error + Send + Sync> },
+    #[error(
+        "state database {} was written by a newer flowgate (schema version {found}; this one knows up to {known})",
+        path.display()
+    )]
+    TooNew { path: PathBuf, found: i64, known: i64 },
+    /// A value in the database is not what this version wrote (bad JSON, status, time).
+    #[error("state database {} holds bad data: {what}", path.display())]
+    Corrupt { path: PathBuf, what: String },
+    #[error("no hold {id} in {}", path.display())]
+    NoSuchHold { path: PathBuf, id: HoldId },
+    #[error("hold {id} in {} is {status}, not held", path.display())]
+    NotHeld { path: PathBuf, id: HoldId, status: HoldStatus },
+}
+
+impl StateError {
+    /// The id named does not exist, or the hold is no longer held: the request was
+    /// understood but there is nothing to do (as opposed to a store that cannot work).
+    pub fn is_about_a_hold(&self) -> bool {
+        matches!(self, StateError::NoSuchHold { .. } | StateError::NotHeld { .. })
+    }
+}

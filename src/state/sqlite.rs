@@ -1,0 +1,526 @@
+//! `SqliteStore`: the state store in one SQLite file (`.flowgate/state.db` by default).
+//! It owns the schema and its migrations (`PRAGMA user_version`), not the policy of
+//! what is stored when.
+//!
+//! Durability: WAL journal with `synchronous = FULL`. In WAL mode `NORMAL` survives a
+//! crash of the process but may lose the last commits on a power cut; a hold is the
+//! only copy of a record the flow has already taken from its source (a cursor moved, a
+//! webhook answered 200), so a commit here is fsynced before the write returns. Writes
+//! are batched by the runtime (up to 64 holds a transaction), so the cost is small.
+//!
+//! Timestamps are TEXT in RFC 3339, UTC, with nine fraction digits, so they sort as
+//! text and read well in `sqlite3`. JSON columns are TEXT.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{params, params_from_iter, Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior};
+
+use super::{Hold, HoldCount, HoldFilter, HoldId, HoldStatus, NewHold, StateError, StateStore};
+
+/// How long a write waits for another process (a running flow, `flowgate holds`)
+/// to finish its transaction before giving up with "database is locked".
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Each entry takes the schema from version `i` to `i + 1`. Append; never edit one
+/// that has shipped.
+const MIGRATIONS: &[&str] = &[SCHEMA_V1];
+
+const SCHEMA_V1: &str = "
+CREATE TABLE holds (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    flow         TEXT    NOT NULL,
+    flow_version TEXT    NOT NULL,
+    stage        TEXT    NOT NULL,
+    stage_line   INTEGER NOT NULL,
+    reason       TEXT    NOT NULL,
+    message      TEXT    NOT NULL,
+    blocking_key TEXT,
+    attempts     INTEGER NOT NULL,
+    source_ref   TEXT,
+    created_at   TEXT    NOT NULL,
+    record       TEXT    NOT NULL,
+    stage_input  TEXT    NOT NULL,
+    status       TEXT    NOT NULL DEFAULT 'held' CHECK (status IN ('held', 'replayed', 'discarded')),
+    outcome      TEXT,
+    updated_at   TEXT    NOT NULL
+);
+CREATE INDEX holds_by_status ON holds (status, flow, reason);
+CREATE INDEX holds_by_key ON holds (blocking_key);
+
+CREATE TABLE dedupe_keys (
+    flow       TEXT NOT NULL,
+    key        TEXT NOT NULL,
+    expires_at TEXT,
+    PRIMARY KEY (flow, key)
+) WITHOUT ROWID;
+CREATE INDEX dedupe_keys_by_expiry ON dedupe_keys (flow, expires_at);
+
+CREATE TABLE cursors (
+    flow       TEXT NOT NULL,
+    source     TEXT NOT NULL,
+    value      TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (flow, source)
+) WITHOUT ROWID;
+
+CREATE TABLE deliveries (
+    flow         TEXT    NOT NULL,
+    sink         TEXT    NOT NULL,
+    key          TEXT    NOT NULL,
+    status       INTEGER NOT NULL,
+    delivered_at TEXT    NOT NULL,
+    PRIMARY KEY (flow, sink, key)
+) WITHOUT ROWID;
+
+-- Reserved for webhook sources: a request is stored here before it is answered.
+CREATE TABLE inbox (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    flow        TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    headers     TEXT NOT NULL,
+    body        BLOB NOT NULL,
+    dedupe_key  TEXT,
+    status      TEXT NOT NULL DEFAULT 'pending',
+    UNIQUE (flow, dedupe_key)
+);
+CREATE INDEX inbox_by_status ON inbox (flow, status, id);
+";
+
+const HOLD_COLUMNS: &str = "id, status, flow, flow_version, stage, stage_line, reason, message, blocking_key, \
+     attempts, source_ref, created_at, updated_at, outcome, record, stage_input";
+
+/// The state store in a SQLite file. One connection, behind a mutex: calls from many
+/// threads take turns; other processes wait up to the busy timeout.
+#[derive(Debug)]
+pub struct SqliteStore {
+    path: PathBuf,
+    conn: Mutex<Connection>,
+}
+
+impl SqliteStore {
+    /// Opens the database at `path`, creating it (and its directory) when missing,
+    /// and brings its schema up to date.
+    pub fn open(path: impl AsRef<Path>) -> Result<SqliteStore, StateError> {
+        let path = path.as_ref();
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|source| StateError::CreateDir { path: path.to_path_buf(), source })?;
+        }
+        Self::connect(path, OpenFlags::SQLITE_OPEN_CREATE)
+    }
+
+    /// Opens an existing database; `StateError::Missing` when there is none. For
+    /// commands that only read or change existing holds and must not leave an empty
+    /// database behind.
+    pub fn open_existing(path: impl AsRef<Path>) -> Result<SqliteStore, StateError> {
+        let path = path.as_ref();
+        if !path.exists() {
+            return Err(StateError::Missing { path: path.to_path_buf() });
+        }
+        Self::connect(path, OpenFlags::empty())
+    }
+
+    /// The file this store writes.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn connect(path: &Path, extra: OpenFlags) -> Result<SqliteStore, StateError> {
+        let db = |e: rusqlite::Error| StateError::Db { path: path.to_path_buf(), source: Box::new(e) };
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | extra;
+        let mut conn = Connection::open_with_flags(path, flags).map_err(db)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(db)?;
+        // WAL lets readers (`flowgate holds list`) work while a flow writes. Where the
+        // file system cannot do WAL, SQLite keeps its rollback journal, which is as safe.
+        let _mode: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0)).map_err(db)?;
+        conn.pragma_update(None, "synchronous", "FULL").map_err(db)?;
+        migrate(&mut conn, path)?;
+        Ok(SqliteStore { path: path.to_path_buf(), conn: Mutex::new(conn) })
+    }
+
+    /// A panic while the lock was held rolled its transaction back as it unwound, so
+    /// the connection is still usable.
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn db(&self, e: rusqlite::Error) -> StateError {
+        StateError::Db { path: self.path.clone(), source: Box::new(e) }
+    }
+
+    fn corrupt(&self, what: String) -> StateError {
+        StateError::Corrupt { path: self.path.clone(), what }
+    }
+
+    /// Runs `f` in one write transaction (taken at once, so two writers never
+    /// deadlock upgrading a read lock) and commits it.
+    fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T, StateError>) -> Result<T, StateError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(|e| self.db(e))?;
+        let out = f(&tx)?;
+        tx.commit().map_err(|e| self.db(e))?;
+        Ok(out)
+    }
+
+    /// Applies `update` (with `?1` = id) to hold `id` if it is still held.
+    fn change_held(&self, id: HoldId, update: &str, text: &str, now: DateTime<Utc>) -> Result<(), StateError> {
+        self.write(|tx| {
+            let status: Option<String> = tx
+                .query_row("SELECT status FROM holds WHERE id = ?1", [id], |r| r.get(0))
+                .optional()
+                .map_err(|e| self.db(e))?;
+            let status = status.ok_or_else(|| StateError::NoSuchHold { path: self.path.clone(), id })?;
+            let status = self.status(id, &status)?;
+            if status != HoldStatus::Held {
+                return Err(StateError::NotHeld { path: self.path.clone(), id, status });
+            }
+            tx.execute(update, params![id, text, timestamp(now)]).map_err(|e| self.db(e))?;
+            Ok(())
+        })
+    }
+
+    fn status(&self, id: HoldId, s: &str) -> Result<HoldStatus, StateError> {
+        s.parse().map_err(|e| self.corrupt(format!("hold {id}: {e}")))
+    }
+
+    fn time(&self, what: &str, s: &str) -> Result<DateTime<Utc>, StateError> {
+        DateTime::parse_from_rfc3339(s)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|e| self.corrupt(format!("{what}: `{s}` is not an RFC 3339 time: {e}")))
+    }
+
+    fn json(&self, what: &str, s: &str) -> Result<serde_json::Value, StateError> {
+        serde_json::from_str(s).map_err(|e| self.corrupt(format!("{what} is not JSON: {e}")))
+    }
+
+    fn small(&self, what: &str, n: i64) -> Result<u32, StateError> {
+        u32::try_from(n).map_err(|_| self.corrupt(format!("{what} is {n}, out of range")))
+    }
+
+    fn to_hold(&self, raw: RawHold) -> Result<Hold, StateError> {
+        let id = raw.id;
+        Ok(Hold {
+            id,
+            status: self.status(id, &raw.status)?,
+            flow: raw.flow,
+            flow_version: raw.flow_version,
+            stage: raw.stage,
+            stage_line: self.small(&format!("hold {id}: stage_line"), raw.stage_line)?,
+            reason: raw.reason,
+            message: raw.message,
+            blocking_key: raw.blocking_key,
+            attempts: self.small(&format!("hold {id}: attempts"), raw.attempts)?,
+            source_ref: raw.source_ref,
+            created_at: self.time(&format!("hold {id}: created_at"), &raw.created_at)?,
+            updated_at: self.time(&format!("hold {id}: updated_at"), &raw.updated_at)?,
+            outcome: raw.outcome,
+            record: self.json(&format!("hold {id}: record"), &raw.record)?,
+            stage_input: self.json(&format!("hold {id}: stage_input"), &raw.stage_input)?,
+        })
+    }
+
+    fn query_holds(&self, sql: &str, params: Vec<SqlValue>) -> Result<Vec<Hold>, StateError> {
+        let raws = {
+            let conn = self.lock();
+            let mut stmt = conn.prepare_cached(sql).map_err(|e| self.db(e))?;
+            let rows = stmt.query_map(params_from_iter(params), RawHold::from_row).map_err(|e| self.db(e))?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.db(e))?
+        };
+        raws.into_iter().map(|raw| self.to_hold(raw)).collect()
+    }
+}
+
+/// Brings the schema to the newest version this build knows, in one transaction.
+/// Refuses a database from a newer build rather than guess at its tables.
+fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StateError> {
+    let db = |e: rusqlite::Error| StateError::Db { path: path.to_path_buf(), source: Box::new(e) };
+    let known = MIGRATIONS.len() as i64;
+    let version = |c: &Connection| c.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0));
+    let found = version(conn).map_err(db)?;
+    if found == known {
+        return Ok(());
+    }
+    if found > known {
+        return Err(StateError::TooNew { path: path.to_path_buf(), found, known });
+    }
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db)?;
+    // Another process may have migrated while this one waited for the lock.
+    let found = version(&tx).map_err(db)?;
+    if found > known {
+        return Err(StateError::TooNew { path: path.to_path_buf(), found, known });
+    }
+    for sql in MIGRATIONS.iter().skip(usize::try_from(found).unwrap_or(0)) {
+        tx.execute_batch(sql).map_err(db)?;
+    }
+    tx.pragma_update(None, "user_version", known).map_err(db)?;
+    tx.commit().map_err(db)
+}
+
+/// A time as stored: RFC 3339, UTC, nine fraction digits (fixed width, sorts as text).
+fn timestamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Nanos, true)
+}
+
+/// The WHERE clause (empty or starting with " WHERE") and its parameters.
+fn filter_sql(filter: &HoldFilter) -> (String, Vec<SqlValue>) {
+    let mut terms = Vec::new();
+    let mut params = Vec::new();
+    if let Some(flow) = &filter.flow {
+        terms.push("flow = ?");
+        params.push(SqlValue::Text(flow.clone()));
+    }
+    if let Some(reason) = &filter.reason {
+        terms.push("reason = ?");
+        params.push(SqlValue::Text(reason.clone()));
+    }
+    if let Some(status) = filter.status {
+        terms.push("status = ?");
+        params.push(SqlValue::Text(status.as_str().to_string()));
+    }
+    if let Some(ids) = &filter.ids {
+        // One parameter however many ids: no limit on the number of variables.
+        terms.push("id IN (SELECT value FROM json_each(?))");
+        let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        params.push(SqlValue::Text(format!("[{list}]")));
+    }
+    let clause = if terms.is_empty() { String::new() } else { format!(" WHERE {}", terms.join(" AND ")) };
+    (clause, params)
+}
+
+/// A `holds` row as SQLite gives it, before it is checked.
+struct RawHold {
+    id: i64,
+    status: String,
+    flow: String,
+    flow_version: String,
+    stage: String,
+    stage_line: i64,
+    reason: String,
+    message: String,
+    blocking_key: Option<String>,
+    attempts: i64,
+    source_ref: Option<String>,
+    created_at: String,
+    updated_at: String,
+    outcome: Option<String>,
+    record: String,
+    stage_input: String,
+}
+
+impl RawHold {
+    /// Reads the columns in `HOLD_COLUMNS` order.
+    fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawHold> {
+        Ok(RawHold {
+            id: r.get(0)?,
+            status: r.get(1)?,
+            flow: r.get(2)?,
+            flow_version: r.get(3)?,
+            stage: r.get(4)?,
+            stage_line: r.get(5)?,
+            reason: r.get(6)?,
+            message: r.get(7)?,
+            blocking_key: r.get(8)?,
+            attempts: r.get(9)?,
+            source_ref: r.get(10)?,
+            created_at: r.get(11)?,
+            updated_at: r.get(12)?,
+            outcome: r.get(13)?,
+            record: r.get(14)?,
+            stage_input: r.get(15)?,
+        })
+    }
+}
+
+impl StateStore for SqliteStore {
+    fn add_holds(&self, holds: &[NewHold]) -> Result<Vec<HoldId>, StateError> {
+        if holds.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.write(|tx| {
+            let mut stmt = tx
+                .prepare_cached(
+                    "INSERT INTO holds (flow, flow_version, stage, stage_line, reason, message, blocking_key, \
+                     attempts, source_ref, created_at, record, stage_input, status, updated_at) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 'held', ?10)",
+                )
+                .map_err(|e| self.db(e))?;
+            let mut ids = Vec::with_capacity(holds.len());
+            for h in holds {
+                let record = json_text(&h.record).map_err(|e| self.corrupt(format!("a new hold's record: {e}")))?;
+                let input =
+                    json_text(&h.stage_input).map_err(|e| self.corrupt(format!("a new hold's stage input: {e}")))?;
+                let id = stmt
+                    .insert(params![
+                        h.flow,
+                        h.flow_version,
+                        h.stage,
+                        h.stage_line,
+                        h.reason,
+                        h.message,
+                        h.blocking_key,
+                        h.attempts,
+                        h.source_ref,
+                        timestamp(h.created_at),
+                        record,
+                        input,
+                    ])
+                    .map_err(|e| self.db(e))?;
+                ids.push(id);
+            }
+            Ok(ids)
+        })
+    }
+
+    fn hold(&self, id: HoldId) -> Result<Option<Hold>, StateError> {
+        let sql = format!("SELECT {HOLD_COLUMNS} FROM holds WHERE id = ?");
+        Ok(self.query_holds(&sql, vec![SqlValue::Integer(id)])?.pop())
+    }
+
+    fn holds(&self, filter: &HoldFilter) -> Result<Vec<Hold>, StateError> {
+        let (clause, params) = filter_sql(filter);
+        self.query_holds(&format!("SELECT {HOLD_COLUMNS} FROM holds{clause} ORDER BY id"), params)
+    }
+
+    fn hold_summary(&self, filter: &HoldFilter) -> Result<Vec<HoldCount>, StateError> {
+        let (clause, params) = filter_sql(filter);
+        let sql = format!(
+            "SELECT flow, reason, status, COUNT(*), MIN(created_at), MAX(created_at) FROM holds{clause} \
+             GROUP BY flow, reason, status \
+             ORDER BY flow, reason, CASE status WHEN 'held' THEN 0 WHEN 'replayed' THEN 1 ELSE 2 END"
+        );
+        type Row = (String, String, String, i64, String, String);
+        let rows: Vec<Row> = {
+            let conn = self.lock();
+            let mut stmt = conn.prepare_cached(&sql).map_err(|e| self.db(e))?;
+            let rows = stmt
+                .query_map(params_from_iter(params), |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+                })
+                .map_err(|e| self.db(e))?;
+            rows.collect::<Result<_, _>>().map_err(|e| self.db(e))?
+        };
+        rows.into_iter()
+            .map(|(flow, reason, status, count, oldest, newest)| {
+                let status = status.parse().map_err(|e| self.corrupt(format!("holds of flow {flow}: {e}")))?;
+                Ok(HoldCount {
+                    count: u64::try_from(count).unwrap_or(0),
+                    oldest: self.time("holds: created_at", &oldest)?,
+                    newest: self.time("holds: created_at", &newest)?,
+                    flow,
+                    reason,
+                    status,
+                })
+            })
+            .collect()
+    }
+
+    fn mark_replayed(&self, id: HoldId, outcome: &str, now: DateTime<Utc>) -> Result<(), StateError> {
+        let sql = "UPDATE holds SET status = 'replayed', outcome = ?2, updated_at = ?3 WHERE id = ?1";
+        self.change_held(id, sql, outcome, now)
+    }
+
+    fn mark_discarded(&self, id: HoldId, why: &str, now: DateTime<Utc>) -> Result<(), StateError> {
+        let sql = "UPDATE holds SET status = 'discarded', outcome = ?2, updated_at = ?3 WHERE id = ?1";
+        self.change_held(id, sql, why, now)
+    }
+
+    fn record_attempt(&self, id: HoldId, message: &str, now: DateTime<Utc>) -> Result<(), StateError> {
+        let sql = "UPDATE holds SET attempts = attempts + 1, message = ?2, updated_at = ?3 WHERE id = ?1";
+        self.change_held(id, sql, message, now)
+    }
+
+    fn dedupe_seen(&self, flow: &str, key: &str, now: DateTime<Utc>) -> Result<bool, StateError> {
+        let conn = self.lock();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM dedupe_keys WHERE flow = ?1 AND key = ?2 \
+                 AND (expires_at IS NULL OR expires_at > ?3))",
+            )
+            .map_err(|e| self.db(e))?;
+        stmt.query_row(params![flow, key, timestamp(now)], |r| r.get(0)).map_err(|e| self.db(e))
+    }
+
+    fn dedupe_commit(
+        &self,
+        flow: &str,
+        keys: &[(String, Option<DateTime<Utc>>)],
+        now: DateTime<Utc>,
+    ) -> Result<(), StateError> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        self.write(|tx| {
+            // The purge rides along with each commit: the index makes it cheap, and a
+            // flow that commits nothing has nothing new to purge.
+            tx.execute("DELETE FROM dedupe_keys WHERE flow = ?1 AND expires_at <= ?2", params![flow, timestamp(now)])
+                .map_err(|e| self.db(e))?;
+            let mut stmt = tx
+                .prepare_cached(
+                    "INSERT INTO dedupe_keys (flow, key, expires_at) VALUES (?1, ?2, ?3) \
+                     ON CONFLICT (flow, key) DO UPDATE SET expires_at = \
+                     CASE WHEN dedupe_keys.expires_at IS NULL OR excluded.expires_at IS NULL THEN NULL \
+                     ELSE max(dedupe_keys.expires_at, excluded.expires_at) END",
+                )
+                .map_err(|e| self.db(e))?;
+            for (key, expires) in keys {
+                stmt.execute(params![flow, key, expires.map(timestamp)]).map_err(|e| self.db(e))?;
+            }
+            Ok(())
+        })
+    }
+
+    fn cursor(&self, flow: &str, source: &str) -> Result<Option<String>, StateError> {
+        let conn = self.lock();
+        conn.query_row("SELECT value FROM cursors WHERE flow = ?1 AND source = ?2", params![flow, source], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.db(e))
+    }
+
+    fn set_cursor(&self, flow: &str, source: &str, value: &str) -> Result<(), StateError> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO cursors (flow, source, value, updated_at) VALUES (?1, ?2, ?3, ?4) \
+                 ON CONFLICT (flow, source) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+                params![flow, source, value, timestamp(Utc::now())],
+            )
+            .map_err(|e| self.db(e))?;
+            Ok(())
+        })
+    }
+
+    fn delivered(&self, flow: &str, sink: &str, key: &str) -> Result<bool, StateError> {
+        let conn = self.lock();
+        let mut stmt = conn
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM deliveries WHERE flow = ?1 AND sink = ?2 AND key = ?3)")
+            .map_err(|e| self.db(e))?;
+        stmt.query_row(params![flow, sink, key], |r| r.get(0)).map_err(|e| self.db(e))
+    }
+
+    fn record_delivery(
+        &self,
+        flow: &str,
+        sink: &str,
+        key: &str,
+        status: u16,
+        now: DateTime<Utc>,
+    ) -> Result<(), StateError> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO deliveries (flow, sink, key, status, delivered_at) VALUES (?1, ?2, ?3, ?4, ?5) \
+                 ON CONFLICT (flow, sink, key) DO UPDATE SET status = excluded.status, \
+                 delivered_at = excluded.delivered_at",
+                params![flow, sink, key, status, timestamp(now)],
+            )
+            .map_err(|e| self.db(e))?;
+            Ok(())
+        })
+    }
+}
+
+fn json_text(v: &serde_json::Value) -> Result<String, serde_json::Error> {
+    serde_json::to_string(v)
+}

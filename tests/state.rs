@@ -1,0 +1,509 @@
+//! The state store's contract, checked against both stores: every spec below runs on a
+//! `SqliteStore` in a fresh temporary directory and on a `MemoryStore`. Then what only
+//! a file can show: reopening, several connections, a crash, the schema.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use flowgate::state::{
+    Hold, HoldCount, HoldFilter, HoldId, HoldStatus, MemoryStore, NewHold, SqliteStore, StateError, StateStore,
+};
+
+fn at(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).expect("test time").to_utc()
+}
+
+fn t0() -> DateTime<Utc> {
+    at("2026-11-24T12:00:00Z")
+}
+
+/// A hold of `flow` for `reason`, about `key`, created `mins` minutes after t0.
+fn hold(flow: &str, reason: &str, key: &str, mins: i64) -> NewHold {
+    NewHold {
+        flow: flow.into(),
+        flow_version: "v1-3f2a".into(),
+        stage: "validate".into(),
+        stage_line: 12,
+        reason: reason.into(),
+        message: format!("{key}: {reason}"),
+        blocking_key: Some(key.into()),
+        attempts: 1,
+        source_ref: Some(format!("payloads/{flow}.json#{mins}")),
+        created_at: t0() + Duration::minutes(mins),
+        record: serde_json::json!({ "name": key, "line_items": [] }),
+        stage_input: serde_json::json!({ "name": key }),
+    }
+}
+
+fn ids(holds: &[Hold]) -> Vec<HoldId> {
+    holds.iter().map(|h| h.id).collect()
+}
+
+fn filter(flow: Option<&str>, reason: Option<&str>, status: Option<HoldStatus>) -> HoldFilter {
+    HoldFilter { flow: flow.map(Into::into), reason: reason.map(Into::into), status, ids: None }
+}
+
+// ---- the contract, for every store ----
+
+fn a_stored_hold_reads_back_exactly(store: &dyn StateStore) {
+    let mut h = hold("orders", "invalid", "#1001", 0);
+    // Exact numbers and key order survive; times keep their nanoseconds.
+    h.record = serde_json::from_str(r#"{"z": 1, "total": 12.3400, "big": 123456789012345678901234567890.5}"#).unwrap();
+    h.created_at = at("2026-11-24T12:00:00.123456789Z");
+    h.blocking_key = None;
+    h.source_ref = None;
+    let ids = store.add_holds(&[h.clone()]).unwrap();
+    assert_eq!(ids.len(), 1);
+    let got = store.hold(ids[0]).unwrap().expect("the hold just added");
+    assert_eq!(got, Hold::stored(ids[0], h));
+    assert_eq!(got.status, HoldStatus::Held);
+    assert_eq!(got.updated_at, got.created_at);
+    assert_eq!(got.outcome, None);
+    assert_eq!(
+        serde_json::to_string(&got.record).unwrap(),
+        r#"{"z":1,"total":12.3400,"big":123456789012345678901234567890.5}"#
+    );
+    assert_eq!(store.hold(ids[0] + 100).unwrap(), None);
+}
+
+fn ids_come_back_in_order_and_are_never_reused(store: &dyn StateStore) {
+    assert_eq!(store.add_holds(&[]).unwrap(), Vec::<HoldId>::new());
+    let first = store.add_holds(&[hold("a", "r", "1", 0), hold("a", "r", "2", 1), hold("a", "r", "3", 2)]).unwrap();
+    assert_eq!(first.len(), 3);
+    assert!(first.windows(2).all(|w| w[0] < w[1]), "{first:?}");
+    let keys: Vec<_> = first.iter().map(|&id| store.hold(id).unwrap().unwrap().blocking_key.unwrap()).collect();
+    assert_eq!(keys, ["1", "2", "3"]);
+    store.mark_discarded(first[2], "test", t0()).unwrap();
+    let next = store.add_holds(&[hold("a", "r", "4", 3)]).unwrap();
+    assert!(next[0] > first[2]);
+}
+
+fn holds_are_listed_oldest_first_and_filtered(store: &dyn StateStore) {
+    let ids = store
+        .add_holds(&[
+            hold("orders", "invalid", "#1", 0),
+            hold("stock", "invalid", "SKU-1", 1),
+            hold("orders", "retries_exhausted", "#2", 2),
+            hold("orders", "invalid", "#3", 3),
+        ])
+        .unwrap();
+    store.mark_discarded(ids[3], "duplicate", t0()).unwrap();
+
+    assert_eq!(super_ids(store, HoldFilter::default()), ids);
+    assert_eq!(super_ids(store, HoldFilter::held()), [ids[0], ids[1], ids[2]]);
+    assert_eq!(super_ids(store, filter(Some("orders"), None, None)), [ids[0], ids[2], ids[3]]);
+    assert_eq!(super_ids(store, filter(Some("orders"), Some("invalid"), None)), [ids[0], ids[3]]);
+    assert_eq!(super_ids(store, filter(Some("orders"), Some("invalid"), Some(HoldStatus::Held))), [ids[0]]);
+    assert_eq!(super_ids(store, filter(None, None, Some(HoldStatus::Discarded))), [ids[3]]);
+    assert_eq!(super_ids(store, filter(Some("nope"), None, None)), Vec::<HoldId>::new());
+    assert_eq!(super_ids(store, filter(None, None, Some(HoldStatus::Replayed))), Vec::<HoldId>::new());
+    let some = HoldFilter { ids: Some(vec![ids[3], ids[1], 9999]), ..HoldFilter::default() };
+    assert_eq!(super_ids(store, some), [ids[1], ids[3]], "by id, in id order");
+    let none = HoldFilter { ids: Some(vec![]), ..HoldFilter::default() };
+    assert_eq!(super_ids(store, none), Vec::<HoldId>::new());
+    let held_of = HoldFilter { ids: Some(ids.clone()), status: Some(HoldStatus::Held), ..HoldFilter::default() };
+    assert_eq!(super_ids(store, held_of), [ids[0], ids[1], ids[2]]);
+}
+
+fn super_ids(store: &dyn StateStore, f: HoldFilter) -> Vec<HoldId> {
+    ids(&store.holds(&f).unwrap())
+}
+
+fn summary_counts_by_flow_reason_and_status(store: &dyn StateStore) {
+    let ids = store
+        .add_holds(&[
+            hold("stock", "invalid", "SKU-1", 30),
+            hold("orders", "invalid", "#1", 10),
+            hold("orders", "invalid", "#2", 0),
+            hold("orders", "retries_exhausted", "#3", 5),
+            hold("orders", "invalid", "#4", 20),
+        ])
+        .unwrap();
+    store.mark_replayed(ids[4], "delivered to erp", t0()).unwrap();
+    let count = |flow: &str, reason: &str, status, count, oldest: i64, newest: i64| HoldCount {
+        flow: flow.into(),
+        reason: reason.into(),
+        status,
+        count,
+        oldest: t0() + Duration::minutes(oldest),
+        newest: t0() + Duration::minutes(newest),
+    };
+    assert_eq!(
+        store.hold_summary(&HoldFilter::default()).unwrap(),
+        [
+            count("orders", "invalid", HoldStatus::Held, 2, 0, 10),
+            count("orders", "invalid", HoldStatus::Replayed, 1, 20, 20),
+            count("orders", "retries_exhausted", HoldStatus::Held, 1, 5, 5),
+            count("stock", "invalid", HoldStatus::Held, 1, 30, 30),
+        ]
+    );
+    assert_eq!(
+        store.hold_summary(&filter(Some("orders"), None, Some(HoldStatus::Held))).unwrap(),
+        [
+            count("orders", "invalid", HoldStatus::Held, 2, 0, 10),
+            count("orders", "retries_exhausted", HoldStatus::Held, 1, 5, 5)
+        ]
+    );
+    assert_eq!(store.hold_summary(&filter(Some("nope"), None, None)).unwrap(), []);
+}
+
+fn only_a_held_hold_is_replayed_discarded_or_attempted(store: &dyn StateStore) {
+    let ids = store.add_holds(&[hold("orders", "erp_down", "#1", 0), hold("orders", "invalid", "#2", 0)]).unwrap();
+    let later = t0() + Duration::hours(2);
+
+    store.record_attempt(ids[0], "erp answered 503 again", later).unwrap();
+    let h = store.hold(ids[0]).unwrap().unwrap();
+    assert_eq!(
+        (h.status, h.attempts, h.message.as_str(), h.updated_at),
+        (HoldStatus::Held, 2, "erp answered 503 again", later)
+    );
+    assert_eq!(h.created_at, t0(), "created_at never moves");
+
+    store.mark_replayed(ids[0], "delivered: erp 201", later).unwrap();
+    let h = store.hold(ids[0]).unwrap().unwrap();
+    assert_eq!((h.status, h.outcome.as_deref()), (HoldStatus::Replayed, Some("delivered: erp 201")));
+
+    store.mark_discarded(ids[1], "customer cancelled", later).unwrap();
+    let h = store.hold(ids[1]).unwrap().unwrap();
+    assert_eq!(
+        (h.status, h.outcome.as_deref(), h.updated_at),
+        (HoldStatus::Discarded, Some("customer cancelled"), later)
+    );
+
+    for result in [
+        store.mark_discarded(ids[0], "again", later),
+        store.mark_replayed(ids[1], "again", later),
+        store.record_attempt(ids[1], "again", later),
+    ] {
+        let e = result.unwrap_err();
+        assert!(matches!(e, StateError::NotHeld { .. }), "{e:?}");
+        assert!(e.is_about_a_hold());
+        assert!(e.to_string().contains("not held"), "{e}");
+    }
+    let e = store.mark_discarded(4242, "x", later).unwrap_err();
+    assert!(matches!(e, StateError::NoSuchHold { id: 4242, .. }), "{e:?}");
+    assert!(e.to_string().starts_with("no hold 4242 in "), "{e}");
+    // Failed changes change nothing.
+    assert_eq!(store.hold(ids[1]).unwrap().unwrap().outcome.as_deref(), Some("customer cancelled"));
+}
+
+fn dedupe_keys_expire(store: &dyn StateStore) {
+    let hour = Duration::hours(1);
+    assert!(!store.dedupe_seen("orders", "k1", t0()).unwrap());
+    store.dedupe_commit("orders", &[("k1".into(), Some(t0() + hour)), ("k2".into(), None)], t0()).unwrap();
+    assert!(store.dedupe_seen("orders", "k1", t0()).unwrap());
+    assert!(store.dedupe_seen("orders", "k2", t0()).unwrap());
+    assert!(!store.dedupe_seen("stock", "k1", t0()).unwrap(), "keys belong to one flow");
+    assert!(!store.dedupe_seen("orders", "k3", t0()).unwrap());
+    // Expired at the instant of expiry and after; forever is forever.
+    assert!(!store.dedupe_seen("orders", "k1", t0() + hour).unwrap());
+    assert!(store.dedupe_seen("orders", "k2", t0() + Duration::days(3650)).unwrap());
+
+    // Committing again keeps the later expiry.
+    store.dedupe_commit("orders", &[("k1".into(), Some(t0() + hour * 3))], t0()).unwrap();
+    store.dedupe_commit("orders", &[("k1".into(), Some(t0() + hour * 2))], t0()).unwrap();
+    assert!(store.dedupe_seen("orders", "k1", t0() + hour * 2 + Duration::minutes(30)).unwrap());
+    store.dedupe_commit("orders", &[("k2".into(), Some(t0() + hour))], t0()).unwrap();
+    assert!(store.dedupe_seen("orders", "k2", t0() + hour * 2).unwrap(), "forever stays forever");
+    store.dedupe_commit("orders", &[("k1".into(), None)], t0()).unwrap();
+    assert!(store.dedupe_seen("orders", "k1", t0() + Duration::days(365)).unwrap());
+
+    // A key committed after it expired counts again from the new commit.
+    store.dedupe_commit("stock", &[("s".into(), Some(t0() + hour))], t0()).unwrap();
+    let later = t0() + hour * 5;
+    assert!(!store.dedupe_seen("stock", "s", later).unwrap());
+    store.dedupe_commit("stock", &[("s".into(), Some(later + hour))], later).unwrap();
+    assert!(store.dedupe_seen("stock", "s", later).unwrap());
+    store.dedupe_commit("stock", &[], later).unwrap();
+}
+
+fn cursors_are_per_flow_and_source(store: &dyn StateStore) {
+    assert_eq!(store.cursor("orders", "shop").unwrap(), None);
+    store.set_cursor("orders", "shop", "2026-11-24T12:00:00Z").unwrap();
+    store.set_cursor("orders", "shop", "2026-11-24T13:00:00Z").unwrap();
+    store.set_cursor("orders", "other", "page=7").unwrap();
+    assert_eq!(store.cursor("orders", "shop").unwrap().as_deref(), Some("2026-11-24T13:00:00Z"));
+    assert_eq!(store.cursor("orders", "other").unwrap().as_deref(), Some("page=7"));
+    assert_eq!(store.cursor("stock", "shop").unwrap(), None);
+}
+
+fn deliveries_are_per_flow_sink_and_key(store: &dyn StateStore) {
+    assert!(!store.delivered("orders", "erp", "order-1").unwrap());
+    store.record_delivery("orders", "erp", "order-1", 201, t0()).unwrap();
+    store.record_delivery("orders", "erp", "order-1", 200, t0() + Duration::minutes(1)).unwrap();
+    assert!(store.delivered("orders", "erp", "order-1").unwrap());
+    assert!(!store.delivered("orders", "crm", "order-1").unwrap());
+    assert!(!store.delivered("stock", "erp", "order-1").unwrap());
+    assert!(!store.delivered("orders", "erp", "order-2").unwrap());
+}
+
+fn holds_added_from_many_threads_all_arrive(store: &dyn StateStore) {
+    const THREADS: usize = 8;
+    const BATCHES: usize = 10;
+    const PER_BATCH: usize = 5;
+    let all: Vec<Vec<HoldId>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..THREADS)
+            .map(|t| {
+                s.spawn(move || {
+                    let mut mine = Vec::new();
+                    for b in 0..BATCHES {
+                        let batch: Vec<NewHold> = (0..PER_BATCH)
+                            .map(|i| hold(&format!("flow{t}"), "invalid", &format!("{t}-{b}-{i}"), 0))
+                            .collect();
+                        mine.extend(store.add_holds(&batch).unwrap());
+                    }
+                    mine
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut every: Vec<HoldId> = all.iter().flatten().copied().collect();
+    assert!(all.iter().all(|mine| mine.windows(2).all(|w| w[0] < w[1])));
+    every.sort_unstable();
+    every.dedup();
+    assert_eq!(every.len(), THREADS * BATCHES * PER_BATCH);
+    assert_eq!(store.holds(&HoldFilter::held()).unwrap().len(), every.len());
+    for (t, mine) in all.iter().enumerate() {
+        let theirs = store.holds(&filter(Some(&format!("flow{t}")), None, None)).unwrap();
+        assert_eq!(&ids(&theirs), mine, "a thread's holds, in the order it added them");
+        let keys: Vec<String> = theirs.into_iter().filter_map(|h| h.blocking_key).collect();
+        let want: Vec<String> =
+            (0..BATCHES).flat_map(|b| (0..PER_BATCH).map(move |i| format!("{t}-{b}-{i}"))).collect();
+        assert_eq!(keys, want);
+    }
+}
+
+macro_rules! for_each_store {
+    ($($spec:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[test]
+                fn $spec() {
+                    let dir = tempfile::tempdir().unwrap();
+                    let store = flowgate::state::SqliteStore::open(dir.path().join("state.db")).unwrap();
+                    super::$spec(&store);
+                }
+            )*
+        }
+        mod memory {
+            $(
+                #[test]
+                fn $spec() {
+                    super::$spec(&flowgate::state::MemoryStore::new());
+                }
+            )*
+        }
+    };
+}
+
+for_each_store!(
+    a_stored_hold_reads_back_exactly,
+    ids_come_back_in_order_and_are_never_reused,
+    holds_are_listed_oldest_first_and_filtered,
+    summary_counts_by_flow_reason_and_status,
+    only_a_held_hold_is_replayed_discarded_or_attempted,
+    dedupe_keys_expire,
+    cursors_are_per_flow_and_source,
+    deliveries_are_per_flow_sink_and_key,
+    holds_added_from_many_threads_all_arrive,
+);
+
+// ---- what only the SQLite file shows ----
+
+fn raw(path: &Path) -> rusqlite::Connection {
+    rusqlite::Connection::open(path).unwrap()
+}
+
+#[test]
+fn everything_is_still_there_after_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.db");
+    let (ids, before) = {
+        let store = SqliteStore::open(&path).unwrap();
+        let ids = store.add_holds(&[hold("orders", "invalid", "#1", 0), hold("orders", "invalid", "#2", 1)]).unwrap();
+        store.mark_discarded(ids[1], "duplicate", t0()).unwrap();
+        store.dedupe_commit("orders", &[("k".into(), Some(t0() + Duration::days(1)))], t0()).unwrap();
+        store.set_cursor("orders", "shop", "c-42").unwrap();
+        store.record_delivery("orders", "erp", "order-1", 201, t0()).unwrap();
+        (ids, store.holds(&HoldFilter::default()).unwrap())
+    };
+    let store = SqliteStore::open_existing(&path).unwrap();
+    assert_eq!(store.path(), path);
+    assert_eq!(store.holds(&HoldFilter::default()).unwrap(), before);
+    assert_eq!(store.hold(ids[1]).unwrap().unwrap().status, HoldStatus::Discarded);
+    assert!(store.dedupe_seen("orders", "k", t0()).unwrap());
+    assert_eq!(store.cursor("orders", "shop").unwrap().as_deref(), Some("c-42"));
+    assert!(store.delivered("orders", "erp", "order-1").unwrap());
+    let more = store.add_holds(&[hold("orders", "invalid", "#3", 2)]).unwrap();
+    assert!(more[0] > ids[1]);
+}
+
+#[test]
+fn open_creates_the_directory_and_the_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("project").join(".flowgate").join("state.db");
+    SqliteStore::open(&path).unwrap();
+    let conn = raw(&path);
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+    assert_eq!(version, 1);
+    let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+    assert_eq!(mode, "wal");
+    let mut tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    tables.sort();
+    assert_eq!(tables, ["cursors", "dedupe_keys", "deliveries", "holds", "inbox"]);
+    let inbox: Vec<String> = conn
+        .prepare("SELECT name FROM pragma_table_info('inbox')")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(inbox, ["id", "flow", "received_at", "headers", "body", "dedupe_key", "status"]);
+    let index: i64 = conn
+        .query_row("SELECT COUNT(*) FROM pragma_index_list('holds') WHERE name = 'holds_by_status'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(index, 1);
+    // Opening again leaves a current schema alone.
+    SqliteStore::open(&path).unwrap();
+}
+
+#[test]
+fn open_existing_never_creates_a_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(".flowgate").join("state.db");
+    let e = SqliteStore::open_existing(&path).unwrap_err();
+    assert!(matches!(e, StateError::Missing { .. }), "{e:?}");
+    assert_eq!(e.to_string(), format!("no state database at {}", path.display()));
+    assert!(!path.exists() && !path.parent().unwrap().exists());
+}
+
+#[test]
+fn a_database_from_a_newer_flowgate_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.db");
+    SqliteStore::open(&path).unwrap();
+    raw(&path).pragma_update(None, "user_version", 99).unwrap();
+    let e = SqliteStore::open(&path).unwrap_err();
+    assert!(matches!(e, StateError::TooNew { found: 99, known: 1, .. }), "{e:?}");
+    assert!(e.to_string().contains(&path.display().to_string()), "{e}");
+}
+
+#[test]
+fn a_file_that_is_not_a_database_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.db");
+    std::fs::write(&path, "this is a text file, not SQLite, and it is long enough to have a header").unwrap();
+    let e = SqliteStore::open_existing(&path).unwrap_err();
+    assert!(matches!(e, StateError::Db { .. }), "{e:?}");
+    assert!(e.to_string().starts_with(&format!("state database {}: ", path.display())), "{e}");
+}
+
+#[test]
+fn bad_data_in_the_database_is_reported_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.db");
+    let store = SqliteStore::open(&path).unwrap();
+    let ids = store.add_holds(&[hold("orders", "invalid", "#1", 0)]).unwrap();
+    raw(&path).execute("UPDATE holds SET record = '{not json' WHERE id = ?1", [ids[0]]).unwrap();
+    let e = store.hold(ids[0]).unwrap_err();
+    assert!(matches!(e, StateError::Corrupt { .. }), "{e:?}");
+    assert!(e.to_string().contains(&format!("hold {}: record is not JSON", ids[0])), "{e}");
+}
+
+#[test]
+fn two_stores_on_one_file_take_turns() {
+    // As a running flow and `flowgate holds discard` would, from two processes.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.db");
+    let a = Arc::new(SqliteStore::open(&path).unwrap());
+    let b = Arc::new(SqliteStore::open(&path).unwrap());
+    std::thread::scope(|s| {
+        for (n, store) in [a.clone(), b.clone()].into_iter().enumerate() {
+            s.spawn(move || {
+                for i in 0..50 {
+                    store.add_holds(&[hold(&format!("flow{n}"), "invalid", &i.to_string(), 0)]).unwrap();
+                    store.dedupe_commit("orders", &[(format!("{n}-{i}"), None)], t0()).unwrap();
+                }
+            });
+        }
+    });
+    assert_eq!(a.holds(&HoldFilter::default()).unwrap().len(), 100);
+    assert_eq!(b.hold_summary(&HoldFilter::default()).unwrap().iter().map(|c| c.count).sum::<u64>(), 100);
+    assert!(a.dedupe_seen("orders", "1-49", t0()).unwrap());
+}
+
+#[test]
+fn expired_dedupe_keys_are_purged_on_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.db");
+    let store = SqliteStore::open(&path).unwrap();
+    let hour = Duration::hours(1);
+    store.dedupe_commit("orders", &[("old".into(), Some(t0() + hour)), ("keep".into(), None)], t0()).unwrap();
+    store.dedupe_commit("stock", &[("old".into(), Some(t0() + hour))], t0()).unwrap();
+    store.dedupe_commit("orders", &[("new".into(), Some(t0() + hour * 10))], t0() + hour * 2).unwrap();
+    let keys: Vec<(String, String)> = raw(&path)
+        .prepare("SELECT flow, key FROM dedupe_keys ORDER BY flow, key")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let want = [("orders", "keep"), ("orders", "new"), ("stock", "old")].map(|(f, k)| (f.to_string(), k.to_string()));
+    assert_eq!(keys, want, "only the committing flow's expired keys go");
+}
+
+/// The environment variable that turns `child_adds_a_hold_then_aborts` into the child.
+const CHILD: &str = "FLOWGATE_STATE_TEST_CHILD_DB";
+
+#[test]
+fn a_hold_survives_the_process_dying_right_after_add_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.db");
+    let status = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "child_adds_a_hold_then_aborts", "--nocapture", "--test-threads=1"])
+        .env(CHILD, &path)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(!status.success(), "the child aborts");
+    let store = SqliteStore::open_existing(&path).unwrap();
+    let holds = store.holds(&HoldFilter::held()).unwrap();
+    assert_eq!(holds.len(), 1);
+    assert_eq!(holds[0].blocking_key.as_deref(), Some("#crash"));
+}
+
+/// Does nothing unless started by the test above: then it stores a hold and dies
+/// without unwinding, closing or checkpointing anything.
+#[test]
+fn child_adds_a_hold_then_aborts() {
+    let Some(path) = std::env::var_os(CHILD) else { return };
+    let store = SqliteStore::open(&path).unwrap();
+    store.add_holds(&[hold("orders", "invalid", "#crash", 0)]).unwrap();
+    std::process::abort();
+}
+
+#[test]
+fn the_status_names_round_trip() {
+    for s in HoldStatus::ALL {
+        assert_eq!(s.as_str().parse::<HoldStatus>().unwrap(), s);
+        assert_eq!(s.to_string(), s.as_str());
+        assert_eq!(serde_json::to_string(&s).unwrap(), format!("\"{s}\""));
+    }
+    let e = "stuck".parse::<HoldStatus>().unwrap_err();
+    assert_eq!(e.to_string(), "unknown hold status `stuck` (expected held, replayed or discarded)");
+}
+
+#[test]
+fn the_memory_store_names_itself_in_errors() {
+    let e = MemoryStore::new().mark_replayed(1, "x", t0()).unwrap_err();
+    assert_eq!(e.to_string(), "no hold 1 in :memory:");
+}
