@@ -15,6 +15,10 @@ pub struct Delivery {
     /// Header names and values; secret values are redacted unless the request is real.
     pub headers: Vec<(String, Value)>,
     pub body: serde_json::Value,
+    /// The `idempotency_key`: checked against the delivery log, sent as a header.
+    pub idempotency_key: Option<String>,
+    /// The `ordered_by` key: deliveries with the same key go out in order.
+    pub order_key: Option<String>,
 }
 
 impl Delivery {

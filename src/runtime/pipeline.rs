@@ -13,6 +13,7 @@ use super::eval::{compile, compile_fn, truthy, Compiled, Frame, Shared};
 use super::stage::{compile_stage, run_stage, CompiledStage, DedupeView, StageResult, Stop, Unit};
 use super::summary::Summary;
 use super::{lookups, RunContext, RunOptions, RuntimeError};
+use crate::connectors::http::{Dispatcher, HttpTarget, Outcome, RateLimiter, RetryPolicy};
 use crate::connectors::sink::{body_json, csv_line};
 use crate::connectors::source::expand;
 use crate::connectors::{read_inputs, Delivery, Format, Incoming, SinkPlan};
@@ -80,9 +81,13 @@ impl FlowInfo {
 
 /// The key an operator searches by: the order name or number, else an id or SKU.
 fn blocking_key(v: &Value) -> Option<String> {
-    ["name", "order_number", "number", "id", "sku", "key"].iter().find_map(|k| {
-        v.field(k).filter(|x| !x.is_null() && !matches!(x, Value::Record(_) | Value::List(_))).map(|x| x.to_string())
-    })
+    ["name", "order_number", "number", "external_ref", "ref", "reference", "order_id", "id", "sku", "key"]
+        .iter()
+        .find_map(|k| {
+            v.field(k)
+                .filter(|x| !x.is_null() && !matches!(x, Value::Record(_) | Value::List(_)))
+                .map(|x| x.to_string())
+        })
 }
 
 /// Runs `flow` to the end of its input.
@@ -101,7 +106,7 @@ pub async fn run(
     shared.lookups = lookups::load(&program.lookups, &shared).map_err(RuntimeError::Setup)?;
     let shared = Arc::new(shared);
     let (paths, format) = inputs(flow, &opts)?;
-    let sinks = build_sinks(flow, &opts)?;
+    let sinks = build_sinks(flow, &opts, &shared, &store)?;
     let info = Arc::new(FlowInfo { name: flow.name.clone(), version: flow.version.clone(), now: opts.now.to_utc() });
 
     let (ev_tx, ev_rx) = mpsc::channel::<Msg>(1024);
@@ -441,19 +446,75 @@ struct SinkRt {
     url: Option<Compiled>,
     headers: Option<Compiled>,
     idempotency_key: Option<Compiled>,
+    ordered_by: Option<Compiled>,
     body: Option<Compiled>,
     when: Option<Compiled>,
+    /// For an HTTP sink in a real run: the workers that send.
+    dispatcher: Option<Dispatcher>,
     writer: Option<Box<dyn Write + Send>>,
     written: u64,
     /// A CSV file that already has its header line.
     header_written: bool,
 }
 
-fn build_sinks(flow: &ir::Flow, opts: &RunOptions) -> Result<Vec<SinkRt>, RuntimeError> {
-    flow.sinks.iter().map(|s| build_sink(s, opts)).collect()
+fn build_sinks(
+    flow: &ir::Flow,
+    opts: &RunOptions,
+    shared: &Shared,
+    store: &Arc<dyn StateStore>,
+) -> Result<Vec<SinkRt>, RuntimeError> {
+    flow.sinks.iter().map(|s| build_sink(flow, s, opts, shared, store)).collect()
 }
 
-fn build_sink(s: &ir::Connector, opts: &RunOptions) -> Result<SinkRt, RuntimeError> {
+/// A sink option that does not depend on the record, evaluated once.
+fn static_option(s: &ir::Connector, name: &str, shared: &Shared) -> Result<Option<Value>, RuntimeError> {
+    let Some(e) = option(s, name) else { return Ok(None) };
+    let frame = Frame::new(Value::Null, Vec::new(), shared);
+    compile(e)(&frame)
+        .map(Some)
+        .map_err(|e| RuntimeError::Setup(format!("sink `{}` option `{name}`: {}", s.name, Stop::from_eval(e).message)))
+}
+
+fn millis(v: Option<Value>) -> Option<std::time::Duration> {
+    match v {
+        Some(Value::Duration(ms)) => Some(std::time::Duration::from_millis(ms)),
+        _ => None,
+    }
+}
+
+fn build_dispatcher(
+    flow: &ir::Flow,
+    s: &ir::Connector,
+    shared: &Shared,
+    store: &Arc<dyn StateStore>,
+) -> Result<Dispatcher, RuntimeError> {
+    let client = HttpTarget::client(
+        millis(static_option(s, "timeout", shared)?),
+        millis(static_option(s, "connect_timeout", shared)?),
+    )
+    .map_err(RuntimeError::Setup)?;
+    let target = HttpTarget {
+        client,
+        policy: RetryPolicy::from_value(static_option(s, "retry", shared)?.as_ref()),
+        limiter: static_option(s, "rate", shared)?.as_ref().and_then(RateLimiter::from_value),
+        store: store.clone(),
+        flow: flow.name.clone(),
+        sink: s.name.clone(),
+    };
+    let concurrency = match static_option(s, "concurrency", shared)? {
+        Some(Value::Int(n)) => usize::try_from(n).unwrap_or(1),
+        _ => 1,
+    };
+    Ok(Dispatcher::spawn(Arc::new(target), concurrency, option(s, "ordered_by").is_some()))
+}
+
+fn build_sink(
+    flow: &ir::Flow,
+    s: &ir::Connector,
+    opts: &RunOptions,
+    shared: &Shared,
+    store: &Arc<dyn StateStore>,
+) -> Result<SinkRt, RuntimeError> {
     let fmt = |default| option(s, "format").and_then(const_str).and_then(|f| Format::parse(&f)).unwrap_or(default);
     let plan = match s.kind.as_str() {
         "file" => {
@@ -470,12 +531,8 @@ fn build_sink(s: &ir::Connector, opts: &RunOptions) -> Result<SinkRt, RuntimeErr
         "http" => SinkPlan::Http { method: option(s, "method").and_then(const_str).unwrap_or_else(|| "POST".into()) },
         k => SinkPlan::Http { method: k.trim_start_matches("http.").to_uppercase() },
     };
-    if plan.is_http() && !opts.dry_run {
-        return Err(RuntimeError::Setup(format!(
-            "sink `{}` ({}) delivers over HTTP, which this version does only as a dry run: add --dry-run",
-            s.name, s.kind
-        )));
-    }
+    let dispatcher =
+        if plan.is_http() && !opts.dry_run { Some(build_dispatcher(flow, s, shared, store)?) } else { None };
     let mut header_written = false;
     let writer: Option<Box<dyn Write + Send>> = match (&plan, opts.dry_run) {
         (SinkPlan::File { path, .. }, false) => {
@@ -507,8 +564,10 @@ fn build_sink(s: &ir::Connector, opts: &RunOptions) -> Result<SinkRt, RuntimeErr
         url: opt("url"),
         headers: opt("headers"),
         idempotency_key: opt("idempotency_key"),
+        ordered_by: opt("ordered_by"),
         body: opt("body"),
         when: opt("when"),
+        dispatcher,
         writer,
         written: 0,
         header_written,
@@ -528,7 +587,14 @@ impl SinkRt {
             None => body_json(&frame.record),
         };
         let SinkPlan::Http { method } = &self.plan else {
-            return Ok(Some(Delivery { method: None, url: None, headers: Vec::new(), body }));
+            return Ok(Some(Delivery {
+                method: None,
+                url: None,
+                headers: Vec::new(),
+                body,
+                idempotency_key: None,
+                order_key: None,
+            }));
         };
         let url = match &self.url {
             Some(u) => u(frame)?.to_string(),
@@ -540,10 +606,18 @@ impl SinkRt {
                 headers.extend(r.fields().map(|(k, v)| (k.to_string(), v.clone())));
             }
         }
-        if let Some(k) = &self.idempotency_key {
-            headers.push(("Idempotency-Key".into(), k(frame)?));
+        let idempotency_key = match &self.idempotency_key {
+            Some(k) => Some(k(frame)?.to_string()),
+            None => None,
+        };
+        if let Some(k) = &idempotency_key {
+            headers.push(("Idempotency-Key".into(), Value::str(k)));
         }
-        Ok(Some(Delivery { method: Some(method.clone()), url: Some(url), headers, body }))
+        let order_key = match &self.ordered_by {
+            Some(k) => Some(k(frame)?.key()),
+            None => None,
+        };
+        Ok(Some(Delivery { method: Some(method.clone()), url: Some(url), headers, body, idempotency_key, order_key }))
     }
 
     fn write(&mut self, d: &Delivery, record: &Value) -> std::io::Result<()> {
@@ -592,6 +666,7 @@ async fn sinks_task(
     info: Arc<FlowInfo>,
     ev: mpsc::Sender<Msg>,
 ) -> Result<(), RuntimeError> {
+    let inflight = Arc::new(tokio::sync::Semaphore::new(1024));
     while let Some(unit) = rx.recv().await {
         let rendered: Result<Vec<(usize, Delivery)>, (String, Stop)> = {
             let frame = Frame::new(unit.record.clone(), unit.slots.clone(), &shared);
@@ -620,11 +695,29 @@ async fn sinks_task(
             Ok(d) if d.is_empty() => Msg::Filtered { unit, stage: None, why: "no sink's `when` matched".into() },
             Ok(d) => {
                 let mut deliveries = Vec::with_capacity(d.len());
+                let mut pending = Vec::new();
                 for (i, delivery) in d {
                     let sink = &mut sinks[i];
+                    if let Some(dispatcher) = &sink.dispatcher {
+                        pending.push((sink.name.clone(), delivery.clone(), dispatcher.submit(delivery).await));
+                        continue;
+                    }
                     sink.write(&delivery, &unit.record)
                         .map_err(|e| RuntimeError::Output(format!("sink `{}`: {e}", sink.name)))?;
                     deliveries.push((sink.name.clone(), delivery));
+                }
+                if !pending.is_empty() {
+                    // Sending takes time: a finisher waits for the outcomes while the next
+                    // records are rendered; the permit bounds how many wait at once.
+                    let permit =
+                        inflight.clone().acquire_owned().await.map_err(|e| RuntimeError::Output(e.to_string()))?;
+                    let (ev, info) = (ev.clone(), info.clone());
+                    tokio::spawn(async move {
+                        let msg = finish(unit, deliveries, pending, &info).await;
+                        let _ = ev.send(msg).await;
+                        drop(permit);
+                    });
+                    continue;
                 }
                 Msg::Delivered { unit, deliveries }
             }
@@ -637,6 +730,44 @@ async fn sinks_task(
         s.finish().map_err(|e| RuntimeError::Output(format!("sink `{}`: {e}", s.name)))?;
     }
     Ok(())
+}
+
+/// A record whose HTTP deliveries are under way: delivered when every sink took it,
+/// held (with the request and the answer) when one could not.
+async fn finish(
+    unit: Unit,
+    mut deliveries: Vec<(String, Delivery)>,
+    pending: Vec<(String, Delivery, tokio::sync::oneshot::Receiver<Outcome>)>,
+    info: &FlowInfo,
+) -> Msg {
+    let mut failed: Option<(String, String, String, u32, serde_json::Value, Option<String>)> = None;
+    for (sink, delivery, rx) in pending {
+        let outcome = rx.await.unwrap_or_else(|_| Outcome::Failed {
+            reason: "sink_stopped".into(),
+            message: "the sink stopped before answering".into(),
+            attempts: 0,
+            request: delivery.request_json(),
+        });
+        match outcome {
+            Outcome::Delivered { .. } | Outcome::AlreadyDelivered => deliveries.push((sink, delivery)),
+            Outcome::Failed { reason, message, attempts, request } => {
+                if failed.is_none() {
+                    failed = Some((sink, reason, message, attempts, request, delivery.idempotency_key.clone()));
+                }
+            }
+        }
+    }
+    match failed {
+        None => Msg::Delivered { unit, deliveries },
+        Some((sink, reason, message, attempts, request, key)) => {
+            let mut hold = info.hold(&unit, &format!("sink {sink}"), 0, Stop { code: reason, message }, &unit.record);
+            hold.attempts = attempts;
+            hold.stage_input = request;
+            // The idempotency key names the record as the receiving system knows it.
+            hold.blocking_key = key.or(hold.blocking_key);
+            Msg::Held { unit, stage: None, hold }
+        }
+    }
 }
 
 /// Counts every end, writes holds (in transactions of up to 64) and commits dedupe keys.

@@ -1,0 +1,358 @@
+//! The HTTP sink: sends each rendered delivery, with retries, a rate limit, a number of
+//! requests in flight, per-key ordering and idempotency keys checked against the
+//! delivery log. What cannot be delivered comes back as a failure to hold, never lost.
+
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, oneshot, Mutex};
+use tokio::time::Instant;
+
+use super::Delivery;
+use crate::state::StateStore;
+use crate::value::{to_json, Redaction, Value};
+
+/// When to try again, and how long to wait.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RetryPolicy {
+    /// Tries in all, the first included.
+    pub attempts: u32,
+    pub base_ms: u64,
+    pub max_ms: u64,
+    pub statuses: Vec<u16>,
+    /// Status classes by their first digit (5 for `5xx`).
+    pub classes: Vec<u16>,
+    pub timeout: bool,
+    pub connection: bool,
+}
+
+impl Default for RetryPolicy {
+    /// Without a `retry` option: 5 tries, exponential from 1s up to 1m, on 429, 5xx,
+    /// timeouts and connection errors. A 4xx other than 429 is never retried.
+    fn default() -> Self {
+        RetryPolicy {
+            attempts: 5,
+            base_ms: 1_000,
+            max_ms: 60_000,
+            statuses: vec![429],
+            classes: vec![5],
+            timeout: true,
+            connection: true,
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The policy a `retry: { attempts, backoff, on }` value describes.
+    pub fn from_value(v: Option<&Value>) -> RetryPolicy {
+        let mut p = RetryPolicy::default();
+        let Some(v) = v else { return p };
+        if let Some(Value::Int(n)) = v.field("attempts") {
+            p.attempts = u32::try_from(*n).unwrap_or(1).max(1);
+        }
+        if let Some(b) = v.field("backoff") {
+            if let (Some(Value::Int(base)), Some(Value::Int(max))) = (b.field("base_ms"), b.field("max_ms")) {
+                p.base_ms = u64::try_from(*base).unwrap_or(0);
+                p.max_ms = u64::try_from(*max).unwrap_or(p.base_ms);
+            }
+        }
+        if let Some(Value::List(on)) = v.field("on") {
+            (p.statuses, p.classes, p.timeout, p.connection) = (Vec::new(), Vec::new(), false, false);
+            for item in on.iter() {
+                match item {
+                    Value::Int(s) => p.statuses.extend(u16::try_from(*s).ok()),
+                    Value::Str(s) if s.as_ref() == "timeout" => p.timeout = true,
+                    Value::Str(s) if s.as_ref() == "connection_error" => p.connection = true,
+                    Value::Str(s) => p.classes.extend(s.chars().next().and_then(|c| c.to_digit(10)).map(|d| d as u16)),
+                    _ => {}
+                }
+            }
+        }
+        p
+    }
+
+    fn retries(&self, f: &Failure) -> bool {
+        match f {
+            Failure::Status { status, .. } => self.statuses.contains(status) || self.classes.contains(&(status / 100)),
+            Failure::Timeout => self.timeout,
+            Failure::Connection(_) => self.connection,
+        }
+    }
+
+    /// The wait before try `attempt + 1`: full jitter over the exponential step, or what
+    /// the server asked for with `Retry-After` when that is longer.
+    fn delay(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
+        let step = self.base_ms.saturating_mul(1u64 << attempt.min(30)).min(self.max_ms.max(self.base_ms));
+        let jittered = Duration::from_millis(fastrand::u64(0..=step));
+        match retry_after {
+            Some(ra) => ra.max(jittered),
+            None => jittered,
+        }
+    }
+}
+
+/// Spaces requests evenly so a sink never sends faster than its `rate`.
+pub struct RateLimiter {
+    interval: Duration,
+    next: Mutex<Instant>,
+}
+
+impl RateLimiter {
+    /// From a rate value `{ count, per_ms }` (`10/s` is 10 per 1000 ms).
+    pub fn from_value(v: &Value) -> Option<RateLimiter> {
+        let (Some(Value::Int(count)), Some(Value::Int(per))) = (v.field("count"), v.field("per_ms")) else {
+            return None;
+        };
+        let per_request =
+            u64::try_from(*per).ok()?.checked_mul(1_000)? / u64::try_from(*count).ok().filter(|c| *c > 0)?;
+        Some(RateLimiter { interval: Duration::from_micros(per_request), next: Mutex::new(Instant::now()) })
+    }
+
+    pub async fn wait(&self) {
+        let at = {
+            let mut next = self.next.lock().await;
+            let at = (*next).max(Instant::now());
+            *next = at + self.interval;
+            at
+        };
+        tokio::time::sleep_until(at).await;
+    }
+}
+
+#[derive(Clone, Debug)]
+enum Failure {
+    Status { status: u16, excerpt: String, retry_after: Option<Duration> },
+    Timeout,
+    Connection(String),
+}
+
+impl Failure {
+    /// `answered 422 after 1 attempt: {"error": ...}`
+    fn describe(&self, tries: &str) -> String {
+        match self {
+            Failure::Status { status, excerpt, .. } if excerpt.is_empty() => format!("answered {status} after {tries}"),
+            Failure::Status { status, excerpt, .. } => format!("answered {status} after {tries}: {excerpt}"),
+            Failure::Timeout => format!("timed out after {tries}"),
+            Failure::Connection(e) => format!("could not connect after {tries}: {e}"),
+        }
+    }
+}
+
+/// How one delivery ended.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    Delivered {
+        status: u16,
+        attempts: u32,
+    },
+    /// The delivery log already has this idempotency key: not sent again.
+    AlreadyDelivered,
+    Failed {
+        reason: String,
+        message: String,
+        attempts: u32,
+        request: serde_json::Value,
+    },
+}
+
+/// One HTTP sink's sending side.
+pub struct HttpTarget {
+    pub client: reqwest::Client,
+    pub policy: RetryPolicy,
+    pub limiter: Option<RateLimiter>,
+    pub store: Arc<dyn StateStore>,
+    pub flow: String,
+    pub sink: String,
+}
+
+impl HttpTarget {
+    pub fn client(timeout: Option<Duration>, connect_timeout: Option<Duration>) -> Result<reqwest::Client, String> {
+        reqwest::Client::builder()
+            .timeout(timeout.unwrap_or(Duration::from_secs(30)))
+            .connect_timeout(connect_timeout.unwrap_or(Duration::from_secs(10)))
+            .build()
+            .map_err(|e| e.to_string())
+    }
+
+    /// Sends `d` until it is accepted, refused for good, or out of tries.
+    pub async fn deliver(&self, d: &Delivery) -> Outcome {
+        if let Some(key) = &d.idempotency_key {
+            if self.store.delivered(&self.flow, &self.sink, key).unwrap_or(false) {
+                return Outcome::AlreadyDelivered;
+            }
+        }
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            if let Some(l) = &self.limiter {
+                l.wait().await;
+            }
+            let failure = match self.send(d).await {
+                Ok(status) => {
+                    if let Some(key) = &d.idempotency_key {
+                        // The booking happened; failing to log it must not hold the record.
+                        let _ = self.store.record_delivery(&self.flow, &self.sink, key, status, chrono::Utc::now());
+                    }
+                    return Outcome::Delivered { status, attempts: attempt };
+                }
+                Err(f) => f,
+            };
+            let retryable = self.policy.retries(&failure);
+            if !retryable || attempt >= self.policy.attempts {
+                let reason = match (&failure, retryable) {
+                    (Failure::Status { status, .. }, false) => format!("http_{status}"),
+                    (_, true) => "retries_exhausted".to_string(),
+                    (Failure::Timeout, false) => "timeout".to_string(),
+                    (Failure::Connection(_), false) => "connection_failed".to_string(),
+                };
+                let tries = if attempt == 1 { "1 attempt".to_string() } else { format!("{attempt} attempts") };
+                let message = format!(
+                    "{} {} {}",
+                    d.method.as_deref().unwrap_or("POST"),
+                    d.url.as_deref().unwrap_or(""),
+                    failure.describe(&tries)
+                );
+                return Outcome::Failed { reason, message, attempts: attempt, request: d.request_json() };
+            }
+            let retry_after = match &failure {
+                Failure::Status { retry_after, .. } => *retry_after,
+                _ => None,
+            };
+            tokio::time::sleep(self.policy.delay(attempt - 1, retry_after)).await;
+        }
+    }
+
+    async fn send(&self, d: &Delivery) -> Result<u16, Failure> {
+        let method = reqwest::Method::from_bytes(d.method.as_deref().unwrap_or("POST").as_bytes())
+            .unwrap_or(reqwest::Method::POST);
+        let mut req = self.client.request(method, d.url.as_deref().unwrap_or(""));
+        for (k, v) in &d.headers {
+            let text = match v {
+                Value::Secret(s) => s.to_string(),
+                other => other.to_string(),
+            };
+            req = req.header(k.as_str(), text);
+        }
+        let body = serde_json::to_vec(&d.body).unwrap_or_default();
+        let resp = req.body(body).send().await.map_err(|e| {
+            if e.is_timeout() {
+                Failure::Timeout
+            } else {
+                Failure::Connection(short_error(&e))
+            }
+        })?;
+        let status = resp.status().as_u16();
+        if resp.status().is_success() {
+            return Ok(status);
+        }
+        let retry_after = resp
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let excerpt = match tokio::time::timeout(Duration::from_secs(5), resp.text()).await {
+            Ok(Ok(t)) => t.chars().take(500).collect(),
+            _ => String::new(),
+        };
+        Err(Failure::Status { status, excerpt, retry_after })
+    }
+}
+
+fn short_error(e: &reqwest::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        text = format!("{text}: {s}");
+        source = s.source();
+    }
+    text
+}
+
+/// A delivery waiting for a worker, with where to send its outcome.
+pub struct Job {
+    pub delivery: Delivery,
+    pub reply: oneshot::Sender<Outcome>,
+}
+
+/// The workers of one HTTP sink: `concurrency` requests in flight; with `ordered_by`,
+/// records with the same key always go through the same worker, so they stay in order.
+pub struct Dispatcher {
+    lanes: Vec<mpsc::Sender<Job>>,
+    ordered: bool,
+}
+
+impl Dispatcher {
+    pub fn spawn(target: Arc<HttpTarget>, concurrency: usize, ordered: bool) -> Dispatcher {
+        let n = concurrency.max(1);
+        if ordered {
+            let lanes = (0..n)
+                .map(|_| {
+                    let (tx, mut rx) = mpsc::channel::<Job>(64);
+                    let t = target.clone();
+                    tokio::spawn(async move {
+                        while let Some(job) = rx.recv().await {
+                            let out = t.deliver(&job.delivery).await;
+                            let _ = job.reply.send(out);
+                        }
+                    });
+                    tx
+                })
+                .collect();
+            return Dispatcher { lanes, ordered };
+        }
+        let (tx, rx) = mpsc::channel::<Job>(64);
+        let rx = Arc::new(Mutex::new(rx));
+        for _ in 0..n {
+            let (t, rx) = (target.clone(), rx.clone());
+            tokio::spawn(async move {
+                loop {
+                    let Some(job) = rx.lock().await.recv().await else { break };
+                    let out = t.deliver(&job.delivery).await;
+                    let _ = job.reply.send(out);
+                }
+            });
+        }
+        Dispatcher { lanes: vec![tx], ordered }
+    }
+
+    /// Queues a delivery; the receiver gets its outcome.
+    pub async fn submit(&self, delivery: Delivery) -> oneshot::Receiver<Outcome> {
+        let (reply, rx) = oneshot::channel();
+        let lane = match (&delivery.order_key, self.ordered) {
+            (Some(k), true) => {
+                let mut h = DefaultHasher::new();
+                k.hash(&mut h);
+                (h.finish() % self.lanes.len() as u64) as usize
+            }
+            _ => 0,
+        };
+        if let Err(e) = self.lanes[lane].send(Job { delivery, reply }).await {
+            let job = e.0;
+            let request = job.delivery.request_json();
+            let _ = job.reply.send(Outcome::Failed {
+                reason: "sink_stopped".into(),
+                message: "the sink stopped before the record was sent".into(),
+                attempts: 0,
+                request,
+            });
+        }
+        rx
+    }
+}
+
+impl Delivery {
+    /// The request as a hold keeps it: method, URL, headers with secrets redacted, body.
+    pub fn request_json(&self) -> serde_json::Value {
+        let headers: serde_json::Map<String, serde_json::Value> =
+            self.headers.iter().map(|(k, v)| (k.clone(), to_json(v, Redaction::Redact))).collect();
+        serde_json::json!({
+            "method": self.method,
+            "url": self.url,
+            "headers": headers,
+            "body": self.body,
+        })
+    }
+}

@@ -1,0 +1,146 @@
+//! The HTTP sink against an in-process fake ERP that fails on purpose.
+
+use std::collections::HashMap;
+use std::fs;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use assert_cmd::Command;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::Router;
+
+/// What the fake ERP saw: requests per order ref, bookings (2xx answers) per ref, and
+/// the Authorization headers it received.
+#[derive(Default)]
+struct Erp {
+    requests: HashMap<String, u32>,
+    booked: HashMap<String, u32>,
+    auth: Vec<String>,
+    idempotency_keys: Vec<String>,
+}
+
+type Shared = Arc<Mutex<Erp>>;
+
+/// Scripted behaviour by order ref: A fails twice with 500, B is rate limited once,
+/// C is refused with 422, D always fails with 503, E never answers in time.
+async fn orders(State(erp): State<Shared>, headers: HeaderMap, body: String) -> Response {
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+    let r = v["ref"].as_str().unwrap_or("?").to_string();
+    let n = {
+        let mut e = erp.lock().unwrap();
+        e.auth.extend(headers.get("authorization").and_then(|h| h.to_str().ok()).map(str::to_string));
+        e.idempotency_keys.extend(headers.get("idempotency-key").and_then(|h| h.to_str().ok()).map(str::to_string));
+        let n = e.requests.entry(r.clone()).or_default();
+        *n += 1;
+        *n
+    };
+    let answer = match (r.as_str(), n) {
+        ("A", 1 | 2) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        ("B", 1) => (StatusCode::TOO_MANY_REQUESTS, [("retry-after", "1")], "slow down").into_response(),
+        ("C", _) => (StatusCode::UNPROCESSABLE_ENTITY, r#"{"error":"unknown sku X-1"}"#).into_response(),
+        ("D", _) => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+        ("E", _) => {
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            StatusCode::OK.into_response()
+        }
+        _ => StatusCode::CREATED.into_response(),
+    };
+    if answer.status().is_success() {
+        *erp.lock().unwrap().booked.entry(r).or_default() += 1;
+    }
+    answer
+}
+
+/// Starts the fake ERP on a loopback port, on its own thread and runtime.
+fn start_erp() -> (SocketAddr, Shared) {
+    let erp: Shared = Arc::default();
+    let state = erp.clone();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(listener.local_addr().unwrap()).unwrap();
+            let app = Router::new().route("/orders", post(orders)).with_state(state);
+            axum::serve(listener, app).await.unwrap();
+        });
+    });
+    (rx.recv().unwrap(), erp)
+}
+
+fn flowgate() -> Command {
+    Command::cargo_bin("flowgate").unwrap()
+}
+
+#[test]
+fn delivers_retries_and_holds_against_a_failing_erp() {
+    let (addr, erp) = start_erp();
+    let dir = tempfile::tempdir().unwrap();
+    fs::copy("tests/fixtures/http/to_erp.flow", dir.path().join("to_erp.flow")).unwrap();
+    let refs = ["A", "B", "C", "D", "E", "F", "G"];
+    let input: String = refs.iter().map(|r| format!("{{\"ref\": \"{r}\", \"amount\": \"10.50\"}}\n")).collect();
+    fs::write(dir.path().join("in.ndjson"), input).unwrap();
+    let run = || {
+        flowgate()
+            .arg("run")
+            .arg(dir.path().join("to_erp.flow"))
+            .env("ERP_URL", format!("http://{addr}"))
+            .env("ERP_TOKEN", "tok-s3cret-123")
+            .output()
+            .unwrap()
+    };
+    let out = run();
+    let summary = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(0), "{summary}");
+    assert!(summary.contains("records in        7"), "{summary}");
+    assert!(summary.contains("delivered         4"), "{summary}");
+    assert!(summary.contains("held              3"), "{summary}");
+
+    {
+        let e = erp.lock().unwrap();
+        for r in ["A", "B", "F", "G"] {
+            assert_eq!(e.booked.get(r), Some(&1), "{r} is booked exactly once");
+        }
+        assert_eq!(e.requests["A"], 3, "two 500s, then accepted");
+        assert_eq!(e.requests["B"], 2, "one 429, then accepted");
+        assert_eq!(e.requests["C"], 1, "a 422 is not retried");
+        assert_eq!(e.requests["D"], 3, "503 until the attempts run out");
+        assert!(e.auth.iter().all(|a| a == "Bearer tok-s3cret-123"), "the secret reaches the header");
+        assert!(e.idempotency_keys.contains(&"A".to_string()));
+    }
+
+    let state = dir.path().join(".flowgate/state.db");
+    let holds = flowgate().args(["holds", "export", "--state"]).arg(&state).output().unwrap();
+    let text = String::from_utf8(holds.stdout).unwrap();
+    assert!(!text.contains("tok-s3cret-123"), "no secret in holds: {text}");
+    let holds: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let by_key = |k: &str| {
+        holds.iter().find(|h| h["blocking_key"] == k).unwrap_or_else(|| panic!("no hold for {k}: {holds:#?}"))
+    };
+    let c = by_key("C");
+    assert_eq!(c["reason"], "http_422");
+    assert_eq!(c["attempts"], 1);
+    assert!(c["message"].as_str().unwrap().contains("unknown sku X-1"), "{c:#}");
+    assert_eq!(c["stage_input"]["headers"]["Authorization"], "<redacted>");
+    assert_eq!(c["stage_input"]["body"]["amount"].to_string(), "10.50", "the exact amount that was sent");
+    let d = by_key("D");
+    assert_eq!(d["reason"], "retries_exhausted");
+    assert_eq!(d["attempts"], 3);
+    assert!(d["message"].as_str().unwrap().contains("503"), "{d:#}");
+    let e = by_key("E");
+    assert_eq!(e["reason"], "retries_exhausted");
+    assert!(e["message"].as_str().unwrap().contains("timed out"), "{e:#}");
+
+    // The same input again: the delivery log knows A, B, F and G, so nothing is booked twice.
+    let out = run();
+    assert_eq!(out.status.code(), Some(0));
+    let e = erp.lock().unwrap();
+    for r in ["A", "B", "F", "G"] {
+        assert_eq!(e.booked.get(r), Some(&1), "{r} was not booked again");
+    }
+    assert_eq!(e.requests["F"], 1, "F was not even sent again");
+}
