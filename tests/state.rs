@@ -18,6 +18,8 @@ fn t0() -> DateTime<Utc> {
     at("2026-11-24T12:00:00Z")
 }
 
+static NEXT_REF: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 /// A hold of `flow` for `reason`, about `key`, created `mins` minutes after t0.
 fn hold(flow: &str, reason: &str, key: &str, mins: i64) -> NewHold {
     NewHold {
@@ -29,7 +31,11 @@ fn hold(flow: &str, reason: &str, key: &str, mins: i64) -> NewHold {
         message: format!("{key}: {reason}"),
         blocking_key: Some(key.into()),
         attempts: 1,
-        source_ref: Some(format!("payloads/{flow}.json#{mins}")),
+        // Each hold its own place in the input: holds are idempotent per place.
+        source_ref: Some(format!(
+            "payloads/{flow}.json#{}",
+            NEXT_REF.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        )),
         created_at: t0() + Duration::minutes(mins),
         record: serde_json::json!({ "name": key, "line_items": [] }),
         stage_input: serde_json::json!({ "name": key }),
@@ -45,6 +51,29 @@ fn filter(flow: Option<&str>, reason: Option<&str>, status: Option<HoldStatus>) 
 }
 
 // ---- the contract, for every store ----
+
+fn a_record_already_held_is_not_held_twice(store: &dyn StateStore) {
+    let mut first = hold("orders", "invalid", "#2001", 0);
+    first.source_ref = Some("in.ndjson:7".into());
+    let mut again = first.clone();
+    again.message = "held again after a restart".into();
+    let a = store.add_holds(&[first.clone()]).unwrap();
+    let b = store.add_holds(&[again]).unwrap();
+    assert_eq!(a, b, "the same record from the same place keeps its one hold");
+    assert_eq!(
+        store
+            .holds(&filter(Some("orders"), None, None))
+            .unwrap()
+            .iter()
+            .filter(|h| h.blocking_key.as_deref() == Some("#2001"))
+            .count(),
+        1
+    );
+    // Once that hold is replayed, the record may be held anew.
+    store.mark_replayed(a[0], "delivered to erp", t0()).unwrap();
+    let c = store.add_holds(&[first]).unwrap();
+    assert_ne!(a, c);
+}
 
 fn a_stored_hold_reads_back_exactly(store: &dyn StateStore) {
     let mut h = hold("orders", "invalid", "#1001", 0);
@@ -300,6 +329,7 @@ macro_rules! for_each_store {
 
 for_each_store!(
     a_stored_hold_reads_back_exactly,
+    a_record_already_held_is_not_held_twice,
     ids_come_back_in_order_and_are_never_reused,
     holds_are_listed_oldest_first_and_filtered,
     summary_counts_by_flow_reason_and_status,
@@ -347,7 +377,7 @@ fn open_creates_the_directory_and_the_schema() {
     SqliteStore::open(&path).unwrap();
     let conn = raw(&path);
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
-    assert_eq!(version, 1);
+    assert_eq!(version, 2);
     let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
     assert_eq!(mode, "wal");
     let mut tables: Vec<String> = conn
@@ -392,7 +422,7 @@ fn a_database_from_a_newer_flowgate_is_refused() {
     SqliteStore::open(&path).unwrap();
     raw(&path).pragma_update(None, "user_version", 99).unwrap();
     let e = SqliteStore::open(&path).unwrap_err();
-    assert!(matches!(e, StateError::TooNew { found: 99, known: 1, .. }), "{e:?}");
+    assert!(matches!(e, StateError::TooNew { found: 99, known: 2, .. }), "{e:?}");
     assert!(e.to_string().contains(&path.display().to_string()), "{e}");
 }
 

@@ -57,9 +57,26 @@ impl Inner {
 impl StateStore for MemoryStore {
     fn add_holds(&self, holds: &[NewHold]) -> Result<Vec<HoldId>, StateError> {
         let mut inner = self.lock();
-        let first = inner.holds.last().map_or(1, |h| h.id + 1);
-        let ids: Vec<HoldId> = (first..).take(holds.len()).collect();
-        inner.holds.extend(ids.iter().zip(holds).map(|(&id, h)| Hold::stored(id, h.clone())));
+        let mut ids = Vec::with_capacity(holds.len());
+        for h in holds {
+            // A record already held (same flow, same place) is not held twice.
+            let open = h.source_ref.as_ref().and_then(|src| {
+                inner
+                    .holds
+                    .iter()
+                    .find(|o| o.flow == h.flow && o.source_ref.as_ref() == Some(src) && o.status == HoldStatus::Held)
+                    .map(|o| o.id)
+            });
+            let id = match open {
+                Some(id) => id,
+                None => {
+                    let id = inner.holds.last().map_or(1, |h| h.id + 1);
+                    inner.holds.push(Hold::stored(id, h.clone()));
+                    id
+                }
+            };
+            ids.push(id);
+        }
         Ok(ids)
     }
 

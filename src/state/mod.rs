@@ -26,7 +26,10 @@ pub type HoldId = i64;
 /// either happened completely or not at all when it returns.
 pub trait StateStore: Send + Sync {
     /// Stores holds in one transaction and returns their ids in the same order. When
-    /// this returns `Ok`, the holds survive a crash of the process.
+    /// this returns `Ok`, the holds survive a crash of the process. A hold for a record
+    /// that is already held (same flow and `source_ref`, status held) is not stored
+    /// again: its existing id is returned, so a run restarted after a crash, reading
+    /// its input again, holds each record once.
     fn add_holds(&self, holds: &[NewHold]) -> Result<Vec<HoldId>, StateError>;
     /// One hold, whatever its status.
     fn hold(&self, id: HoldId) -> Result<Option<Hold>, StateError>;

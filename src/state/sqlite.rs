@@ -27,7 +27,10 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Each entry takes the schema from version `i` to `i + 1`. Append; never edit one
 /// that has shipped.
-const MIGRATIONS: &[&str] = &[SCHEMA_V1];
+const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2];
+
+/// Finding a record's open hold by where it came from (holds are idempotent per record).
+const SCHEMA_V2: &str = "CREATE INDEX holds_by_source ON holds (flow, source_ref, status);";
 
 const SCHEMA_V1: &str = "
 CREATE TABLE holds (
@@ -348,8 +351,21 @@ impl StateStore for SqliteStore {
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 'held', ?10)",
                 )
                 .map_err(|e| self.db(e))?;
+            let mut open = tx
+                .prepare_cached("SELECT id FROM holds WHERE flow = ?1 AND source_ref = ?2 AND status = 'held' LIMIT 1")
+                .map_err(|e| self.db(e))?;
             let mut ids = Vec::with_capacity(holds.len());
             for h in holds {
+                // A record already held (the same flow, from the same place) is not held
+                // twice: a run restarted after a crash reads its input again.
+                if let Some(source) = &h.source_ref {
+                    let existing: Option<HoldId> =
+                        open.query_row(params![h.flow, source], |r| r.get(0)).optional().map_err(|e| self.db(e))?;
+                    if let Some(id) = existing {
+                        ids.push(id);
+                        continue;
+                    }
+                }
                 let record = json_text(&h.record).map_err(|e| self.corrupt(format!("a new hold's record: {e}")))?;
                 let input =
                     json_text(&h.stage_input).map_err(|e| self.corrupt(format!("a new hold's stage input: {e}")))?;
