@@ -2,7 +2,9 @@
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use clap::Args;
 
@@ -33,6 +35,9 @@ pub struct RunArgs {
     /// Exit 1 when any record was held (for CI dry runs).
     #[arg(long)]
     fail_on_hold: bool,
+    /// After SIGINT or SIGTERM, how long records in flight may take to finish.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    grace: u64,
 }
 
 pub fn run(args: &RunArgs) -> u8 {
@@ -77,7 +82,9 @@ pub fn run(args: &RunArgs) -> u8 {
             return exit::CANNOT_RUN;
         }
     };
-    let result = rt.block_on(runtime::run(&loaded.program, loaded.flow(), store, opts));
+    let stop = Arc::new(AtomicBool::new(false));
+    rt.spawn(watch_signals(stop.clone(), Duration::from_secs(args.grace)));
+    let result = rt.block_on(runtime::run_until(&loaded.program, loaded.flow(), store, opts, stop));
     let report = match result {
         Ok(r) => r,
         Err(e) => {
@@ -95,4 +102,27 @@ pub fn run(args: &RunArgs) -> u8 {
     } else {
         exit::OK
     }
+}
+
+/// The first SIGINT or SIGTERM stops intake and lets records in flight finish; a second
+/// signal, or the end of the grace period, exits at once. Every commit is a transaction,
+/// so stopping at once corrupts nothing: records not yet ended are read again next run.
+async fn watch_signals(stop: Arc<AtomicBool>, grace: Duration) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+        return;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+    stop.store(true, Ordering::Relaxed);
+    eprintln!("flowgate: stopping: no new records are read; records in flight finish (signal again to stop at once)");
+    tokio::select! {
+        _ = term.recv() => eprintln!("flowgate: stopping at once"),
+        _ = int.recv() => eprintln!("flowgate: stopping at once"),
+        _ = tokio::time::sleep(grace) => eprintln!("flowgate: the grace period is over; stopping at once"),
+    }
+    eprintln!("flowgate: records not yet delivered, filtered or held are read again on the next run");
+    std::process::exit(130);
 }

@@ -19,7 +19,7 @@ use std::path::PathBuf;
 use chrono::{DateTime, FixedOffset};
 
 pub use eval::{compile, Compiled, Frame, Shared};
-pub use pipeline::{run, Event, RunReport};
+pub use pipeline::{run, run_until, Event, RunReport};
 pub use stage::Stop;
 pub use summary::Summary;
 

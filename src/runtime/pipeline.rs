@@ -21,7 +21,8 @@ use crate::ir::{self, ExprKind, StageKind};
 use crate::state::{NewHold, StateStore};
 use crate::value::Value;
 
-const CHANNEL: usize = 256;
+/// Records waiting between two stages. Small: memory stays flat, and a stop drains fast.
+const CHANNEL: usize = 64;
 
 /// One record's end, as the collector hears of it.
 #[derive(Clone, Debug)]
@@ -97,6 +98,19 @@ pub async fn run(
     store: Arc<dyn StateStore>,
     opts: RunOptions,
 ) -> Result<RunReport, RuntimeError> {
+    run_until(program, flow, store, opts, Arc::default()).await
+}
+
+/// Runs `flow` until its input ends or `stop` is set. Stopping ends intake: records
+/// already read go on to their end (delivered, filtered or held), the rest stay unread
+/// for the next run.
+pub async fn run_until(
+    program: &ir::Program,
+    flow: &ir::Flow,
+    store: Arc<dyn StateStore>,
+    opts: RunOptions,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+) -> Result<RunReport, RuntimeError> {
     let env = prepare_env(program, flow, &opts)?;
     let mut shared = Shared {
         functions: program.functions.iter().map(compile_fn).collect(),
@@ -111,7 +125,8 @@ pub async fn run(
 
     let (ev_tx, ev_rx) = mpsc::channel::<Msg>(1024);
     let (src_tx, mut rx) = mpsc::channel::<Unit>(CHANNEL);
-    let source = spawn_source(flow, paths, format, src_tx, ev_tx.clone(), info.clone(), opts.display_root.clone());
+    let source =
+        spawn_source(flow, paths, format, src_tx, ev_tx.clone(), info.clone(), opts.display_root.clone(), stop);
 
     let mut tasks = Vec::new();
     for (i, st) in flow.stages.iter().enumerate() {
@@ -287,6 +302,7 @@ fn spawn_source(
     ev: mpsc::Sender<Msg>,
     info: Arc<FlowInfo>,
     display_root: Option<PathBuf>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
 ) -> tokio::task::JoinHandle<Result<u64, RuntimeError>> {
     let ty = flow.source.ty.clone();
     let slots = flow.slots as usize;
@@ -300,6 +316,9 @@ fn spawn_source(
             None => crate::modules::display_path(p),
         };
         read_inputs(&paths, format, &ty, &display, &mut |item| {
+            if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                return false;
+            }
             n += 1;
             match item {
                 Incoming::Record { source_ref, value } => {
@@ -666,7 +685,7 @@ async fn sinks_task(
     info: Arc<FlowInfo>,
     ev: mpsc::Sender<Msg>,
 ) -> Result<(), RuntimeError> {
-    let inflight = Arc::new(tokio::sync::Semaphore::new(1024));
+    let inflight = Arc::new(tokio::sync::Semaphore::new(256));
     while let Some(unit) = rx.recv().await {
         let rendered: Result<Vec<(usize, Delivery)>, (String, Stop)> = {
             let frame = Frame::new(unit.record.clone(), unit.slots.clone(), &shared);
