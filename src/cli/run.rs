@@ -35,6 +35,10 @@ pub struct RunArgs {
     /// Exit 1 when any record was held (for CI dry runs).
     #[arg(long)]
     fail_on_hold: bool,
+    /// Serve HTTP on this address: the webhook source's endpoint, `/healthz` and
+    /// `/metrics` (Prometheus). A flow with a webhook source runs until stopped.
+    #[arg(long, value_name = "ADDR")]
+    listen: Option<std::net::SocketAddr>,
     /// After SIGINT or SIGTERM, how long records in flight may take to finish.
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     grace: u64,
@@ -82,6 +86,42 @@ pub fn run(args: &RunArgs) -> u8 {
             return exit::CANNOT_RUN;
         }
     };
+    let webhook = loaded.flow().source.kind == "webhook" && args.input.is_none() && !args.dry_run;
+    if webhook && args.listen.is_none() {
+        eprintln!(
+            "error: flow `{}` receives webhooks: give the address to listen on with --listen 0.0.0.0:8080",
+            loaded.flow().name
+        );
+        return exit::CANNOT_RUN;
+    }
+    if let Some(addr) = args.listen {
+        let endpoints = if webhook {
+            match endpoint(&loaded, &opts, store.clone()) {
+                Ok(e) => vec![e],
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return exit::CANNOT_RUN;
+                }
+            }
+        } else {
+            Vec::new()
+        };
+        let listener = match rt.block_on(tokio::net::TcpListener::bind(addr)) {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("error: cannot listen on {addr}: {e}");
+                return exit::CANNOT_RUN;
+            }
+        };
+        let bound = listener.local_addr().map_or_else(|_| addr.to_string(), |a| a.to_string());
+        eprintln!(
+            "flowgate: listening on http://{bound} (/healthz, /metrics{})",
+            endpoints.iter().map(|e| format!(", {}", e.path)).collect::<String>()
+        );
+        rt.spawn(async move {
+            let _ = axum::serve(listener, crate::connectors::webhook::router(endpoints)).await;
+        });
+    }
     let stop = Arc::new(AtomicBool::new(false));
     rt.spawn(watch_signals(stop.clone(), Duration::from_secs(args.grace)));
     let result = rt.block_on(runtime::run_until(&loaded.program, loaded.flow(), store, opts, stop));
@@ -125,4 +165,43 @@ async fn watch_signals(stop: Arc<AtomicBool>, grace: Duration) {
     }
     eprintln!("flowgate: records not yet delivered, filtered or held are read again on the next run");
     std::process::exit(130);
+}
+
+/// The webhook endpoint of the flow's source, from its options.
+fn endpoint(
+    loaded: &super::load::Loaded,
+    opts: &RunOptions,
+    store: Arc<dyn StateStore>,
+) -> Result<crate::connectors::webhook::Endpoint, String> {
+    use crate::connectors::webhook::{Endpoint, Signature};
+    use crate::value::Value;
+    let options = runtime::source_options(&loaded.program, loaded.flow(), opts).map_err(|e| e.to_string())?;
+    let get = |n: &str| options.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
+    let text = |n: &str| get(n).map(|v| v.to_string());
+    let kind = text("signature");
+    let signature = Signature::from_option(kind.as_deref(), text("signature_header").as_deref());
+    let secret = match get("secret") {
+        Some(Value::Secret(s)) => Some(s.to_string()),
+        _ => None,
+    };
+    if signature != Signature::None && secret.is_none() {
+        return Err(format!(
+            "the webhook source checks {} signatures, so it needs `secret: secret(\"...\")`",
+            kind.unwrap_or_default()
+        ));
+    }
+    let max_body = match get("max_body") {
+        Some(Value::Int(n)) => usize::try_from(n).unwrap_or(usize::MAX),
+        _ => 5 << 20,
+    };
+    let path = text("path").unwrap_or_else(|| "/".into());
+    Ok(Endpoint {
+        flow: loaded.flow().name.clone(),
+        path: if path.starts_with('/') { path } else { format!("/{path}") },
+        signature,
+        secret,
+        id_header: text("id_header"),
+        max_body,
+        store,
+    })
 }

@@ -183,9 +183,13 @@ impl HttpTarget {
                 return Outcome::AlreadyDelivered;
             }
         }
+        let started = std::time::Instant::now();
         let mut attempt = 0;
         loop {
             attempt += 1;
+            if attempt > 1 {
+                crate::runtime::metrics::add("deliveries_retried", &self.flow, &self.sink, 1);
+            }
             if let Some(l) = &self.limiter {
                 l.wait().await;
             }
@@ -195,6 +199,7 @@ impl HttpTarget {
                         // The booking happened; failing to log it must not hold the record.
                         let _ = self.store.record_delivery(&self.flow, &self.sink, key, status, chrono::Utc::now());
                     }
+                    crate::runtime::metrics::observe_latency(&self.flow, &self.sink, started.elapsed().as_secs_f64());
                     return Outcome::Delivered { status, attempts: attempt };
                 }
                 Err(f) => f,
@@ -214,6 +219,7 @@ impl HttpTarget {
                     d.url.as_deref().unwrap_or(""),
                     failure.describe(&tries)
                 );
+                crate::runtime::metrics::observe_latency(&self.flow, &self.sink, started.elapsed().as_secs_f64());
                 return Outcome::Failed { reason, message, attempts: attempt, request: d.request_json() };
             }
             let retry_after = match &failure {

@@ -7,6 +7,7 @@
 pub mod http;
 pub mod sink;
 pub mod source;
+pub mod webhook;
 
 pub use sink::{Delivery, SinkPlan};
 pub use source::{read_inputs, Format, Incoming};

@@ -7,6 +7,7 @@
 
 mod eval;
 mod lookups;
+pub mod metrics;
 mod pipeline;
 pub mod replay;
 pub mod report;
@@ -19,7 +20,7 @@ use std::path::PathBuf;
 use chrono::{DateTime, FixedOffset};
 
 pub use eval::{compile, Compiled, Frame, Shared};
-pub use pipeline::{run, run_until, Event, RunReport};
+pub use pipeline::{run, run_until, source_options, Event, RunReport};
 pub use stage::Stop;
 pub use summary::Summary;
 

@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::mpsc;
 
 use super::eval::{compile, compile_fn, truthy, Compiled, Frame, Shared};
+use super::metrics;
 use super::stage::{compile_stage, run_stage, CompiledStage, DedupeView, StageResult, Stop, Unit};
 use super::summary::Summary;
 use super::{lookups, RunContext, RunOptions, RuntimeError};
@@ -48,10 +49,25 @@ pub struct RunReport {
 }
 
 enum Msg {
-    Delivered { unit: Unit, deliveries: Vec<(String, Delivery)> },
-    Filtered { unit: Unit, stage: Option<(usize, String)>, why: String },
-    Held { unit: Unit, stage: Option<(usize, String)>, hold: Box<NewHold> },
-    SplitExtra(u64),
+    Delivered {
+        unit: Unit,
+        deliveries: Vec<(String, Delivery)>,
+    },
+    Filtered {
+        unit: Unit,
+        stage: Option<(usize, String)>,
+        why: String,
+    },
+    Held {
+        unit: Unit,
+        stage: Option<(usize, String)>,
+        hold: Box<NewHold>,
+    },
+    /// A record of input `seq` became `n` more records (split).
+    SplitExtra {
+        seq: u64,
+        n: u64,
+    },
 }
 
 /// Facts about the flow every task needs to make a hold.
@@ -119,14 +135,17 @@ pub async fn run_until(
     };
     shared.lookups = lookups::load(&program.lookups, &shared).map_err(RuntimeError::Setup)?;
     let shared = Arc::new(shared);
-    let (paths, format) = inputs(flow, &opts)?;
     let sinks = build_sinks(flow, &opts, &shared, &store)?;
     let info = Arc::new(FlowInfo { name: flow.name.clone(), version: flow.version.clone(), now: opts.now.to_utc() });
 
     let (ev_tx, ev_rx) = mpsc::channel::<Msg>(1024);
     let (src_tx, mut rx) = mpsc::channel::<Unit>(CHANNEL);
-    let source =
-        spawn_source(flow, paths, format, src_tx, ev_tx.clone(), info.clone(), opts.display_root.clone(), stop);
+    let source = if flow.source.kind == "webhook" && opts.inputs.is_none() && !opts.dry_run {
+        spawn_inbox_source(flow, store.clone(), src_tx, ev_tx.clone(), info.clone(), stop)
+    } else {
+        let (paths, format) = inputs(flow, &opts)?;
+        spawn_source(flow, paths, format, src_tx, ev_tx.clone(), info.clone(), opts.display_root.clone(), stop)
+    };
 
     let mut tasks = Vec::new();
     for (i, st) in flow.stages.iter().enumerate() {
@@ -257,6 +276,30 @@ fn collect_env_names(e: &ir::Expr, out: &mut Vec<String>) {
     }
 }
 
+/// A source's options that do not depend on a record (`path`, `secret`, ...), evaluated
+/// with the run's environment: what a connector outside the pipeline needs to start.
+pub fn source_options(
+    program: &ir::Program,
+    flow: &ir::Flow,
+    opts: &RunOptions,
+) -> Result<Vec<(String, Value)>, RuntimeError> {
+    let env = prepare_env(program, flow, opts)?;
+    let shared = Shared {
+        functions: program.functions.iter().map(compile_fn).collect(),
+        lookups: Vec::new(),
+        ctx: Box::new(RunContext { now: opts.now, env }),
+    };
+    let frame = Frame::new(Value::Null, Vec::new(), &shared);
+    let mut out = Vec::new();
+    for (name, e) in &flow.source.options {
+        // Per-record options (a cursor, a dedupe key) have no value before a record.
+        if let Ok(v) = compile(e)(&frame) {
+            out.push((name.clone(), v));
+        }
+    }
+    Ok(out)
+}
+
 /// A constant option (`path: "orders/*.json"`), if it is one.
 fn const_str(e: &ir::Expr) -> Option<String> {
     match &e.kind {
@@ -320,6 +363,7 @@ fn spawn_source(
                 return false;
             }
             n += 1;
+            metrics::add("records_in", &info.name, "", 1);
             match item {
                 Incoming::Record { source_ref, value } => {
                     let unit = Unit {
@@ -389,7 +433,8 @@ async fn stage_task(
         let msg = match result {
             StageResult::Continue(units) => {
                 if units.len() > 1 {
-                    let _ = ctx.ev.send(Msg::SplitExtra(units.len() as u64 - 1)).await;
+                    let seq = units[0].seq.0;
+                    let _ = ctx.ev.send(Msg::SplitExtra { seq, n: units.len() as u64 - 1 }).await;
                 }
                 for u in units {
                     if tx.send(u).await.is_err() {
@@ -744,6 +789,15 @@ async fn sinks_task(
         if ev.send(msg).await.is_err() {
             break;
         }
+        // Nothing waiting: write out what is buffered, so a long-running flow's files
+        // are current (under load the buffer fills and flushes by itself).
+        if rx.is_empty() {
+            for s in &mut sinks {
+                if let Some(w) = s.writer.as_mut() {
+                    w.flush().map_err(|e| RuntimeError::Output(format!("sink `{}`: {e}", s.name)))?;
+                }
+            }
+        }
     }
     for s in &mut sinks {
         s.finish().map_err(|e| RuntimeError::Output(format!("sink `{}`: {e}", s.name)))?;
@@ -789,6 +843,108 @@ async fn finish(
     }
 }
 
+/// Which inputs have reached their end: a record split in parts ends with its last part.
+#[derive(Default)]
+struct Ends {
+    remaining: std::collections::HashMap<u64, u64>,
+    /// Inbox requests whose records all ended, to mark done.
+    inbox_done: Vec<i64>,
+}
+
+impl Ends {
+    fn split(&mut self, seq: u64, n: u64) {
+        *self.remaining.entry(seq).or_insert(1) += n;
+    }
+
+    fn ended(&mut self, unit: &Unit) {
+        if !unit.members.is_empty() {
+            for m in &unit.members {
+                self.ended(m);
+            }
+            return;
+        }
+        let left = self.remaining.entry(unit.seq.0).or_insert(1);
+        *left = left.saturating_sub(1);
+        if *left == 0 {
+            self.remaining.remove(&unit.seq.0);
+            if let Some(id) = unit.source_ref.strip_prefix("inbox#").and_then(|n| n.parse().ok()) {
+                self.inbox_done.push(id);
+            }
+        }
+    }
+}
+
+/// Reads the webhook inbox: requests stored by the receiving endpoint, oldest first,
+/// until the run is stopped. A request is marked done by the collector once its records
+/// ended, so after a crash the ones not done are read again.
+fn spawn_inbox_source(
+    flow: &ir::Flow,
+    store: Arc<dyn StateStore>,
+    tx: mpsc::Sender<Unit>,
+    ev: mpsc::Sender<Msg>,
+    info: Arc<FlowInfo>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+) -> tokio::task::JoinHandle<Result<u64, RuntimeError>> {
+    let ty = flow.source.ty.clone();
+    let slots = flow.slots as usize;
+    let line = flow.file.line_col(flow.source.span.start).0;
+    let stage_name = format!("source {}", flow.source.name);
+    tokio::spawn(async move {
+        let (mut last, mut n) = (0i64, 0u64);
+        while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            let items = store.inbox_pending(&info.name, last, 64)?;
+            if items.is_empty() {
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                continue;
+            }
+            for item in items {
+                last = item.id;
+                n += 1;
+                metrics::add("records_in", &info.name, "", 1);
+                let source_ref: Arc<str> = Arc::from(format!("inbox#{}", item.id));
+                match crate::value::decode_json(&item.body, &ty) {
+                    Ok(value) => {
+                        let unit = Unit {
+                            seq: (n, 0),
+                            source_ref,
+                            entered: Arc::new(value.clone()),
+                            record: value,
+                            slots: vec![Value::Null; slots],
+                            dedupe: Vec::new(),
+                            members: Vec::new(),
+                        };
+                        if tx.send(unit).await.is_err() {
+                            return Ok(n);
+                        }
+                    }
+                    Err(error) => {
+                        let raw = serde_json::from_slice(&item.body).unwrap_or_else(|_| {
+                            serde_json::Value::String(String::from_utf8_lossy(&item.body).into_owned())
+                        });
+                        let unit = Unit {
+                            seq: (n, 0),
+                            source_ref,
+                            entered: Arc::new(Value::Null),
+                            record: Value::Null,
+                            slots: Vec::new(),
+                            dedupe: Vec::new(),
+                            members: Vec::new(),
+                        };
+                        let stop = Stop { code: error.reason().to_string(), message: error.to_string() };
+                        let mut hold = info.hold(&unit, &stage_name, line, stop, &Value::Null);
+                        hold.record = raw.clone();
+                        hold.stage_input = raw;
+                        if ev.send(Msg::Held { unit, stage: None, hold }).await.is_err() {
+                            return Ok(n);
+                        }
+                    }
+                }
+            }
+        }
+        Ok(n)
+    })
+}
+
 /// Counts every end, writes holds (in transactions of up to 64) and commits dedupe keys.
 async fn collect(
     mut rx: mpsc::Receiver<Msg>,
@@ -800,6 +956,7 @@ async fn collect(
     let mut events = Vec::new();
     let mut holds: Vec<NewHold> = Vec::new();
     let mut keys: Vec<(String, Option<DateTime<Utc>>)> = Vec::new();
+    let mut ends = Ends::default();
     let progress = opts.progress.then(|| {
         let bar = indicatif::ProgressBar::new_spinner();
         bar.set_style(
@@ -810,14 +967,17 @@ async fn collect(
     });
     while let Some(msg) = rx.recv().await {
         match msg {
-            Msg::SplitExtra(n) => {
+            Msg::SplitExtra { seq, n } => {
                 summary.split_extra += n;
+                ends.split(seq, n);
                 continue;
             }
             Msg::Delivered { unit, deliveries } => {
                 let members = unit.members.len().max(1) as u64;
                 summary.delivered += members;
+                ends.ended(&unit);
                 for (sink, d) in deliveries {
+                    metrics::add("records_delivered", &info.name, &sink, members);
                     *summary.per_sink.entry(sink.clone()).or_default() += members;
                     if opts.keep_events {
                         events.push(Event::Delivered {
@@ -832,6 +992,8 @@ async fn collect(
             }
             Msg::Filtered { unit, stage, why } => {
                 summary.filtered += 1;
+                metrics::add("records_filtered", &info.name, "", 1);
+                ends.ended(&unit);
                 let label = stage.clone().unwrap_or((usize::MAX, "sinks".into()));
                 summary.per_stage.entry(label.clone()).or_default().0 += 1;
                 if opts.keep_events {
@@ -849,6 +1011,8 @@ async fn collect(
                 let members: Vec<Unit> = if unit.members.is_empty() { vec![unit] } else { unit.members };
                 for m in members {
                     summary.held += 1;
+                    metrics::add("records_held", &info.name, "", 1);
+                    ends.ended(&m);
                     *summary.held_by_reason.entry(hold.reason.clone()).or_default() += 1;
                     let label = stage.clone().unwrap_or((usize::MAX - 1, hold.stage.clone()));
                     summary.per_stage.entry(label).or_default().1 += 1;
@@ -877,6 +1041,13 @@ async fn collect(
         if keys.len() >= 256 && !opts.dry_run {
             store.dedupe_commit(&info.name, &keys, info.now)?;
             keys.clear();
+        }
+        if !ends.inbox_done.is_empty() && !opts.dry_run {
+            // Holds first: a request is done only once its holds are on disk.
+            store.add_holds(&holds)?;
+            holds.clear();
+            store.inbox_done(&info.name, &ends.inbox_done)?;
+            ends.inbox_done.clear();
         }
     }
     if !opts.dry_run {

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use super::pipeline::{run, Event};
 use super::{RunOptions, RuntimeError, Summary};
 use crate::ir;
-use crate::state::{Hold, HoldCount, HoldFilter, HoldId, NewHold, StateError, StateStore};
+use crate::state::{Hold, HoldCount, HoldFilter, HoldId, InboxItem, NewHold, StateError, StateStore};
 
 /// How one replayed hold ended.
 #[derive(Clone, Debug, PartialEq)]
@@ -156,6 +156,22 @@ impl StateStore for Capturing {
         now: DateTime<Utc>,
     ) -> Result<(), StateError> {
         self.inner.dedupe_commit(flow, keys, now)
+    }
+    fn inbox_add(
+        &self,
+        flow: &str,
+        key: Option<&str>,
+        headers: &serde_json::Value,
+        body: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<bool, StateError> {
+        self.inner.inbox_add(flow, key, headers, body, now)
+    }
+    fn inbox_pending(&self, flow: &str, after_id: i64, limit: usize) -> Result<Vec<InboxItem>, StateError> {
+        self.inner.inbox_pending(flow, after_id, limit)
+    }
+    fn inbox_done(&self, flow: &str, ids: &[i64]) -> Result<(), StateError> {
+        self.inner.inbox_done(flow, ids)
     }
     fn cursor(&self, flow: &str, source: &str) -> Result<Option<String>, StateError> {
         self.inner.cursor(flow, source)

@@ -7,7 +7,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use chrono::{DateTime, Utc};
 
-use super::{Hold, HoldCount, HoldFilter, HoldId, HoldStatus, NewHold, StateError, StateStore};
+use super::{Hold, HoldCount, HoldFilter, HoldId, HoldStatus, InboxItem, NewHold, StateError, StateStore};
 
 /// The name a `MemoryStore` gives itself in error messages.
 const NAME: &str = ":memory:";
@@ -25,6 +25,8 @@ struct Inner {
     dedupe: HashMap<(String, String), Option<DateTime<Utc>>>,
     cursors: HashMap<(String, String), String>,
     deliveries: HashMap<(String, String, String), (u16, DateTime<Utc>)>,
+    /// Flow, dedupe key, done, and the request.
+    inbox: Vec<(String, Option<String>, bool, InboxItem)>,
 }
 
 impl MemoryStore {
@@ -78,6 +80,48 @@ impl StateStore for MemoryStore {
             ids.push(id);
         }
         Ok(ids)
+    }
+
+    fn inbox_add(
+        &self,
+        flow: &str,
+        dedupe_key: Option<&str>,
+        headers: &serde_json::Value,
+        body: &[u8],
+        _now: DateTime<Utc>,
+    ) -> Result<bool, StateError> {
+        let mut inner = self.lock();
+        if let Some(k) = dedupe_key {
+            if inner.inbox.iter().any(|(f, key, _, _)| f == flow && key.as_deref() == Some(k)) {
+                return Ok(false);
+            }
+        }
+        let id = inner.inbox.len() as i64 + 1;
+        inner.inbox.push((
+            flow.to_string(),
+            dedupe_key.map(str::to_string),
+            false,
+            InboxItem { id, headers: headers.clone(), body: body.to_vec() },
+        ));
+        Ok(true)
+    }
+
+    fn inbox_pending(&self, flow: &str, after_id: i64, limit: usize) -> Result<Vec<InboxItem>, StateError> {
+        Ok(self
+            .lock()
+            .inbox
+            .iter()
+            .filter(|(f, _, done, item)| f == flow && !done && item.id > after_id)
+            .take(limit)
+            .map(|(_, _, _, item)| item.clone())
+            .collect())
+    }
+
+    fn inbox_done(&self, flow: &str, ids: &[i64]) -> Result<(), StateError> {
+        for entry in self.lock().inbox.iter_mut().filter(|(f, _, _, item)| f == flow && ids.contains(&item.id)) {
+            entry.2 = true;
+        }
+        Ok(())
     }
 
     fn hold(&self, id: HoldId) -> Result<Option<Hold>, StateError> {

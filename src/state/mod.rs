@@ -64,6 +64,22 @@ pub trait StateStore: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<(), StateError>;
 
+    /// Stores a webhook request before it is answered, so an answered request is never
+    /// lost. `Ok(false)` when a request with the same dedupe key is already stored: the
+    /// sender delivered it twice.
+    fn inbox_add(
+        &self,
+        flow: &str,
+        dedupe_key: Option<&str>,
+        headers: &serde_json::Value,
+        body: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<bool, StateError>;
+    /// Pending requests of `flow` stored after `after_id`, oldest first, at most `limit`.
+    fn inbox_pending(&self, flow: &str, after_id: i64, limit: usize) -> Result<Vec<InboxItem>, StateError>;
+    /// Requests whose records reached their end (delivered, filtered or held).
+    fn inbox_done(&self, flow: &str, ids: &[i64]) -> Result<(), StateError>;
+
     /// Where a polling source of `flow` left off, if it ever committed a cursor.
     fn cursor(&self, flow: &str, source: &str) -> Result<Option<String>, StateError>;
     /// Moves a polling source's cursor; commit it only after every record before it
@@ -85,6 +101,14 @@ pub trait StateStore: Send + Sync {
 }
 
 /// A record a flow could not take to its end, as the runtime hands it to the store.
+/// A webhook request as the inbox keeps it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InboxItem {
+    pub id: i64,
+    pub headers: serde_json::Value,
+    pub body: Vec<u8>,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct NewHold {
     /// The flow's name.

@@ -19,7 +19,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, params_from_iter, Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior};
 
-use super::{Hold, HoldCount, HoldFilter, HoldId, HoldStatus, NewHold, StateError, StateStore};
+use super::{Hold, HoldCount, HoldFilter, HoldId, HoldStatus, InboxItem, NewHold, StateError, StateStore};
 
 /// How long a write waits for another process (a running flow, `flowgate holds`)
 /// to finish its transaction before giving up with "database is locked".
@@ -388,6 +388,61 @@ impl StateStore for SqliteStore {
                 ids.push(id);
             }
             Ok(ids)
+        })
+    }
+
+    fn inbox_add(
+        &self,
+        flow: &str,
+        dedupe_key: Option<&str>,
+        headers: &serde_json::Value,
+        body: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<bool, StateError> {
+        self.write(|tx| {
+            let n = tx
+                .execute(
+                    "INSERT OR IGNORE INTO inbox (flow, received_at, headers, body, dedupe_key) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![flow, timestamp(now), headers.to_string(), body, dedupe_key],
+                )
+                .map_err(|e| self.db(e))?;
+            Ok(n == 1)
+        })
+    }
+
+    fn inbox_pending(&self, flow: &str, after_id: i64, limit: usize) -> Result<Vec<InboxItem>, StateError> {
+        let conn = self.lock();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT id, headers, body FROM inbox WHERE flow = ?1 AND status = 'pending' AND id > ?2 ORDER BY id LIMIT ?3",
+            )
+            .map_err(|e| self.db(e))?;
+        let rows = stmt
+            .query_map(params![flow, after_id, i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, Vec<u8>>(2)?))
+            })
+            .map_err(|e| self.db(e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, headers, body) = row.map_err(|e| self.db(e))?;
+            let headers = serde_json::from_str(&headers).map_err(|e| self.corrupt(format!("inbox headers: {e}")))?;
+            out.push(InboxItem { id, headers, body });
+        }
+        Ok(out)
+    }
+
+    fn inbox_done(&self, flow: &str, ids: &[i64]) -> Result<(), StateError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        self.write(|tx| {
+            let mut stmt = tx
+                .prepare_cached("UPDATE inbox SET status = 'done' WHERE flow = ?1 AND id = ?2")
+                .map_err(|e| self.db(e))?;
+            for id in ids {
+                stmt.execute(params![flow, id]).map_err(|e| self.db(e))?;
+            }
+            Ok(())
         })
     }
 

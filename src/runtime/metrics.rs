@@ -1,0 +1,77 @@
+//! Counters for `/metrics` (Prometheus text format): records in, delivered, filtered,
+//! held and retried, per flow and sink, and a histogram of delivery latency. Process
+//! wide, like any metrics registry; labels are flow and sink names, never record data.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::{LazyLock, Mutex};
+
+/// Upper bounds of the latency buckets, in seconds.
+const BUCKETS: &[f64] = &[0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];
+
+#[derive(Default)]
+struct Registry {
+    counters: BTreeMap<(&'static str, String, String), u64>,
+    latency: BTreeMap<(String, String), (Vec<u64>, u64, f64)>,
+}
+
+static REGISTRY: LazyLock<Mutex<Registry>> = LazyLock::new(Mutex::default);
+
+fn with<T>(f: impl FnOnce(&mut Registry) -> T) -> T {
+    let mut r = REGISTRY.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    f(&mut r)
+}
+
+/// Adds `n` to a counter: `records_in`, `records_filtered`, `records_held` (sink "")
+/// or `records_delivered`, `deliveries_retried` (per sink).
+pub fn add(name: &'static str, flow: &str, sink: &str, n: u64) {
+    with(|r| *r.counters.entry((name, flow.to_string(), sink.to_string())).or_default() += n);
+}
+
+/// Records how long one delivery took, retries included.
+pub fn observe_latency(flow: &str, sink: &str, seconds: f64) {
+    with(|r| {
+        let e =
+            r.latency.entry((flow.to_string(), sink.to_string())).or_insert_with(|| (vec![0; BUCKETS.len()], 0, 0.0));
+        for (i, b) in BUCKETS.iter().enumerate() {
+            if seconds <= *b {
+                e.0[i] += 1;
+            }
+        }
+        e.1 += 1;
+        e.2 += seconds;
+    });
+}
+
+fn escape(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+}
+
+/// Everything, in the Prometheus text exposition format.
+pub fn render() -> String {
+    with(|r| {
+        let mut out = String::new();
+        let mut last = "";
+        for ((name, flow, sink), v) in &r.counters {
+            if *name != last {
+                let _ = writeln!(out, "# TYPE flowgate_{name}_total counter");
+                last = name;
+            }
+            let sink_label = if sink.is_empty() { String::new() } else { format!(",sink=\"{}\"", escape(sink)) };
+            let _ = writeln!(out, "flowgate_{name}_total{{flow=\"{}\"{sink_label}}} {v}", escape(flow));
+        }
+        if !r.latency.is_empty() {
+            let _ = writeln!(out, "# TYPE flowgate_delivery_seconds histogram");
+        }
+        for ((flow, sink), (buckets, count, sum)) in &r.latency {
+            let labels = format!("flow=\"{}\",sink=\"{}\"", escape(flow), escape(sink));
+            for (b, n) in BUCKETS.iter().zip(buckets) {
+                let _ = writeln!(out, "flowgate_delivery_seconds_bucket{{{labels},le=\"{b}\"}} {n}");
+            }
+            let _ = writeln!(out, "flowgate_delivery_seconds_bucket{{{labels},le=\"+Inf\"}} {count}");
+            let _ = writeln!(out, "flowgate_delivery_seconds_sum{{{labels}}} {sum}");
+            let _ = writeln!(out, "flowgate_delivery_seconds_count{{{labels}}} {count}");
+        }
+        out
+    })
+}
