@@ -144,7 +144,8 @@ pub async fn run_until(
         spawn_inbox_source(flow, store.clone(), src_tx, ev_tx.clone(), info.clone(), stop)
     } else {
         let (paths, format) = inputs(flow, &opts)?;
-        spawn_source(flow, paths, format, src_tx, ev_tx.clone(), info.clone(), opts.display_root.clone(), stop)
+        let input = Inputs { paths, format, display_root: opts.display_root.clone() };
+        spawn_source(flow, input, src_tx, ev_tx.clone(), info.clone(), stop)
     };
 
     let mut tasks = Vec::new();
@@ -337,16 +338,22 @@ fn inputs(flow: &ir::Flow, opts: &RunOptions) -> Result<(Vec<PathBuf>, Option<Fo
     Ok((paths, format))
 }
 
-fn spawn_source(
-    flow: &ir::Flow,
+/// The files a file or stdin source reads, and how their names are shown.
+struct Inputs {
     paths: Vec<PathBuf>,
     format: Option<Format>,
+    display_root: Option<PathBuf>,
+}
+
+fn spawn_source(
+    flow: &ir::Flow,
+    input: Inputs,
     tx: mpsc::Sender<Unit>,
     ev: mpsc::Sender<Msg>,
     info: Arc<FlowInfo>,
-    display_root: Option<PathBuf>,
     stop: Arc<std::sync::atomic::AtomicBool>,
 ) -> tokio::task::JoinHandle<Result<u64, RuntimeError>> {
+    let Inputs { paths, format, display_root } = input;
     let ty = flow.source.ty.clone();
     let slots = flow.slots as usize;
     let line = flow.file.line_col(flow.source.span.start).0;
