@@ -31,10 +31,11 @@ async fn orders(State(erp): State<Arc<Mutex<Erp>>>, headers: HeaderMap, body: St
     }
     let key = headers.get("idempotency-key").and_then(|h| h.to_str().ok()).unwrap_or("").to_string();
     let mut e = erp.lock().unwrap();
-    if e.booked.contains_key(&key) {
-        e.repeats += 1;
-    } else {
-        e.booked.insert(key, 1);
+    match e.booked.entry(key) {
+        std::collections::hash_map::Entry::Occupied(_) => e.repeats += 1,
+        std::collections::hash_map::Entry::Vacant(v) => {
+            v.insert(1);
+        }
     }
     StatusCode::CREATED.into_response()
 }
