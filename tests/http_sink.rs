@@ -90,12 +90,21 @@ fn delivers_retries_and_holds_against_a_failing_erp() {
             .arg(dir.path().join("to_erp.flow"))
             .env("ERP_URL", format!("http://{addr}"))
             .env("ERP_TOKEN", "tok-s3cret-123")
+            .env("RUST_LOG", "debug")
+            .args(["--log-format", "json"])
             .output()
             .unwrap()
     };
     let out = run();
     let summary = String::from_utf8_lossy(&out.stderr).to_string();
     assert_eq!(out.status.code(), Some(0), "{summary}");
+    // Every log line (debug level, JSON) is free of the secret, and they are JSON.
+    assert!(!summary.contains("tok-s3cret-123"), "a secret in the logs: {summary}");
+    let logs: Vec<&str> = summary.lines().filter(|l| l.starts_with('{')).collect();
+    assert!(logs.iter().any(|l| l.contains("\"retrying\"")), "retries are logged: {summary}");
+    for l in &logs {
+        serde_json::from_str::<serde_json::Value>(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}"));
+    }
     assert!(summary.contains("records in        7"), "{summary}");
     assert!(summary.contains("delivered         4"), "{summary}");
     assert!(summary.contains("held              3"), "{summary}");
@@ -134,6 +143,18 @@ fn delivers_retries_and_holds_against_a_failing_erp() {
     let e = by_key("E");
     assert_eq!(e["reason"], "retries_exhausted");
     assert!(e["message"].as_str().unwrap().contains("timed out"), "{e:#}");
+
+    // A dry run shows the request with the secret redacted.
+    let dry = flowgate()
+        .arg("run")
+        .arg(dir.path().join("to_erp.flow"))
+        .arg("--dry-run")
+        .env("ERP_URL", format!("http://{addr}"))
+        .env("ERP_TOKEN", "tok-s3cret-123")
+        .output()
+        .unwrap();
+    let shown = format!("{}{}", String::from_utf8_lossy(&dry.stdout), String::from_utf8_lossy(&dry.stderr));
+    assert!(shown.contains("Authorization: <redacted>") && !shown.contains("tok-s3cret-123"), "{shown}");
 
     // The same input again: the delivery log knows A, B, F and G, so nothing is booked twice.
     let out = run();

@@ -39,12 +39,34 @@ pub struct RunArgs {
     /// `/metrics` (Prometheus). A flow with a webhook source runs until stopped.
     #[arg(long, value_name = "ADDR")]
     listen: Option<std::net::SocketAddr>,
+    /// How log lines look on stderr: text for people, json for log shippers. The level
+    /// comes from RUST_LOG (default: info; `debug` adds a line per record and stage).
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
     /// After SIGINT or SIGTERM, how long records in flight may take to finish.
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     grace: u64,
 }
 
+#[derive(Clone, Copy, Debug, clap::ValueEnum, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false);
+    let _ = match format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
 pub fn run(args: &RunArgs) -> u8 {
+    if !args.dry_run {
+        init_logging(args.log_format);
+    }
     let loaded = match load(&args.flow_file, args.flow.as_deref()) {
         Ok(l) => l,
         Err(e) => {

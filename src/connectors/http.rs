@@ -222,6 +222,14 @@ impl HttpTarget {
                 crate::runtime::metrics::observe_latency(&self.flow, &self.sink, started.elapsed().as_secs_f64());
                 return Outcome::Failed { reason, message, attempts: attempt, request: d.request_json() };
             }
+            tracing::info!(
+                flow = %self.flow,
+                sink = %self.sink,
+                attempt,
+                key = d.idempotency_key.as_deref().unwrap_or("-"),
+                failure = %failure.describe(&format!("{attempt}")),
+                "retrying"
+            );
             let retry_after = match &failure {
                 Failure::Status { retry_after, .. } => *retry_after,
                 _ => None,

@@ -138,6 +138,7 @@ pub async fn run_until(
     let sinks = build_sinks(flow, &opts, &shared, &store)?;
     let info = Arc::new(FlowInfo { name: flow.name.clone(), version: flow.version.clone(), now: opts.now.to_utc() });
 
+    tracing::info!(flow = %flow.name, version = %flow.version, dry_run = opts.dry_run, "run starts");
     let (ev_tx, ev_rx) = mpsc::channel::<Msg>(1024);
     let (src_tx, mut rx) = mpsc::channel::<Unit>(CHANNEL);
     let source = if flow.source.kind == "webhook" && opts.inputs.is_none() && !opts.dry_run {
@@ -174,6 +175,14 @@ pub async fn run_until(
     summary.version = flow.version.clone();
     summary.dry_run = opts.dry_run;
     events.sort_by_key(Event::seq);
+    tracing::info!(
+        flow = %summary.flow,
+        records_in = summary.records_in,
+        delivered = summary.delivered,
+        filtered = summary.filtered,
+        held = summary.held,
+        "run ends"
+    );
     Ok(RunReport { summary, events })
 }
 
@@ -430,7 +439,10 @@ async fn stage_task(
     let stage_name = ctx.label.split(" (").next().unwrap_or("").to_string();
     while let Some(unit) = rx.recv().await {
         let keep = unit.clone();
+        let span = tracing::debug_span!("record", flow = %ctx.info.name, stage = %ctx.label, source = %unit.source_ref);
         let result = {
+            // Entered only around the stage's own (synchronous) work, never across an await.
+            let _enter = span.enter();
             let seen_before = |key: &str| {
                 store.as_ref().is_some_and(|s| s.dedupe_seen(&ctx.info.name, key, ctx.info.now).unwrap_or(false))
             };
@@ -1016,6 +1028,15 @@ async fn collect(
             Msg::Held { unit, stage, hold } => {
                 let unit_is_member = !unit.members.is_empty();
                 let members: Vec<Unit> = if unit.members.is_empty() { vec![unit] } else { unit.members };
+                tracing::warn!(
+                    flow = %hold.flow,
+                    stage = %hold.stage,
+                    reason = %hold.reason,
+                    key = hold.blocking_key.as_deref().unwrap_or("-"),
+                    source = hold.source_ref.as_deref().unwrap_or("-"),
+                    detail = %hold.message,
+                    "record held"
+                );
                 for m in members {
                     summary.held += 1;
                     metrics::add("records_held", &info.name, "", 1);
