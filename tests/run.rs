@@ -203,3 +203,23 @@ fn a_held_record_replays_after_the_flow_is_fixed() {
         lines(dir.path().join("out/corpus.ndjson")).iter().map(|v| v["id"].as_i64().unwrap()).collect();
     assert_eq!(delivered, vec![1, 8, 11, 12, 7]);
 }
+
+#[test]
+fn a_record_held_after_dedupe_replays_and_is_not_its_own_duplicate() {
+    let dir = sandbox(&["corpus.flow", "corpus"]);
+    let flow = dir.path().join("corpus.flow");
+    let with_dedupe = fs::read_to_string(&flow)
+        .unwrap()
+        .replace("  validate {", "  dedupe by \"${record.id}\" within 1d\n  validate {");
+    fs::write(&flow, with_dedupe.replace("count() > 0", "count() > 0")).unwrap();
+    flowgate().arg("run").arg(&flow).assert().code(0);
+    let fixed = fs::read_to_string(&flow).unwrap().replace("count() > 0", "count() >= 0");
+    fs::write(&flow, fixed).unwrap();
+    flowgate()
+        .args(["holds", "replay"])
+        .arg(&flow)
+        .args(["--reason", "no_lines"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("delivered to out"));
+}

@@ -12,7 +12,8 @@ use crate::state::{HoldFilter, HoldId, HoldStatus, SqliteStore, StateStore};
 
 #[derive(Args, Debug)]
 pub struct ReplayArgs {
-    /// The flow file, in its current (fixed) version.
+    /// The flow file, in its current (fixed) version. Its state is the one beside it
+    /// (`.flowgate/state.db`) unless `--state` says otherwise.
     flow_file: PathBuf,
     /// Which flow, when the file declares several.
     #[arg(long)]

@@ -26,6 +26,9 @@ pub struct RetryPolicy {
     pub classes: Vec<u16>,
     pub timeout: bool,
     pub connection: bool,
+    /// From `no_retry`: statuses and classes held at once, whatever `on` says.
+    pub never: Vec<u16>,
+    pub never_classes: Vec<u16>,
 }
 
 impl Default for RetryPolicy {
@@ -40,6 +43,8 @@ impl Default for RetryPolicy {
             classes: vec![5],
             timeout: true,
             connection: true,
+            never: Vec::new(),
+            never_classes: Vec::new(),
         }
     }
 }
@@ -73,7 +78,28 @@ impl RetryPolicy {
         p
     }
 
+    /// Adds a `no_retry: [422, 4xx]` list.
+    pub fn with_no_retry(mut self, v: Option<&Value>) -> RetryPolicy {
+        if let Some(Value::List(items)) = v {
+            for item in items.iter() {
+                match item {
+                    Value::Int(s) => self.never.extend(u16::try_from(*s).ok()),
+                    Value::Str(s) => {
+                        self.never_classes.extend(s.chars().next().and_then(|c| c.to_digit(10)).map(|d| d as u16))
+                    }
+                    _ => {}
+                }
+            }
+        }
+        self
+    }
+
     fn retries(&self, f: &Failure) -> bool {
+        if let Failure::Status { status, .. } = f {
+            if self.never.contains(status) || self.never_classes.contains(&(status / 100)) {
+                return false;
+            }
+        }
         match f {
             Failure::Status { status, .. } => self.statuses.contains(status) || self.classes.contains(&(status / 100)),
             Failure::Timeout => self.timeout,

@@ -578,7 +578,8 @@ fn build_dispatcher(
     .map_err(RuntimeError::Setup)?;
     let target = HttpTarget {
         client,
-        policy: RetryPolicy::from_value(static_option(s, "retry", shared)?.as_ref()),
+        policy: RetryPolicy::from_value(static_option(s, "retry", shared)?.as_ref())
+            .with_no_retry(static_option(s, "no_retry", shared)?.as_ref()),
         limiter: static_option(s, "rate", shared)?.as_ref().and_then(RateLimiter::from_value),
         store: store.clone(),
         flow: flow.name.clone(),

@@ -146,8 +146,10 @@ impl StateStore for Capturing {
     fn record_attempt(&self, id: HoldId, message: &str, now: DateTime<Utc>) -> Result<(), StateError> {
         self.inner.record_attempt(id, message, now)
     }
-    fn dedupe_seen(&self, flow: &str, key: &str, now: DateTime<Utc>) -> Result<bool, StateError> {
-        self.inner.dedupe_seen(flow, key, now)
+    /// A held record already passed its flow's dedupe stage once (its key was committed
+    /// when it was held); seen again on replay it is the same record, not a duplicate.
+    fn dedupe_seen(&self, _flow: &str, _key: &str, _now: DateTime<Utc>) -> Result<bool, StateError> {
+        Ok(false)
     }
     fn dedupe_commit(
         &self,
