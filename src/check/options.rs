@@ -76,6 +76,7 @@ pub fn source_options(kind: &str) -> Option<Vec<OptSpec>> {
             opt("records", OptKind::Of(Type::String)),
             per_record(opt("cursor", OptKind::Of(Type::Json))),
             opt("next_page", OptKind::Of(Type::String)),
+            opt("page_param", OptKind::Of(Type::String)),
             opt("every", OptKind::Duration),
             opt("timeout", OptKind::Duration),
         ],

@@ -5,6 +5,7 @@
 //! (holding, counting, batching), so a connector stays small.
 
 pub mod http;
+pub mod poll;
 pub mod sink;
 pub mod source;
 pub mod webhook;

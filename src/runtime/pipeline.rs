@@ -73,6 +73,8 @@ enum Msg {
 /// Facts about the flow every task needs to make a hold.
 struct FlowInfo {
     name: String,
+    /// The source's name, for its cursor.
+    source: String,
     version: String,
     now: DateTime<Utc>,
 }
@@ -136,13 +138,20 @@ pub async fn run_until(
     shared.lookups = lookups::load(&program.lookups, &shared).map_err(RuntimeError::Setup)?;
     let shared = Arc::new(shared);
     let sinks = build_sinks(flow, &opts, &shared, &store)?;
-    let info = Arc::new(FlowInfo { name: flow.name.clone(), version: flow.version.clone(), now: opts.now.to_utc() });
+    let info = Arc::new(FlowInfo {
+        name: flow.name.clone(),
+        source: flow.source.name.clone(),
+        version: flow.version.clone(),
+        now: opts.now.to_utc(),
+    });
 
     tracing::info!(flow = %flow.name, version = %flow.version, dry_run = opts.dry_run, "run starts");
     let (ev_tx, ev_rx) = mpsc::channel::<Msg>(1024);
     let (src_tx, mut rx) = mpsc::channel::<Unit>(CHANNEL);
     let source = if flow.source.kind == "webhook" && opts.inputs.is_none() && !opts.dry_run {
         spawn_inbox_source(flow, store.clone(), src_tx, ev_tx.clone(), info.clone(), stop)
+    } else if flow.source.kind == "http.poll" && opts.inputs.is_none() && !opts.dry_run {
+        spawn_poll_source(flow, store.clone(), src_tx, ev_tx.clone(), info.clone(), stop, shared.clone())?
     } else {
         let (paths, format) = inputs(flow, &opts)?;
         let input = Inputs { paths, format, display_root: opts.display_root.clone() };
@@ -390,6 +399,7 @@ fn spawn_source(
                         slots: vec![Value::Null; slots],
                         dedupe: Vec::new(),
                         members: Vec::new(),
+                        cursor: None,
                     };
                     tx.blocking_send(unit).is_ok()
                 }
@@ -404,6 +414,7 @@ fn spawn_source(
                         slots: Vec::new(),
                         dedupe: Vec::new(),
                         members: Vec::new(),
+                        cursor: None,
                     };
                     let stop = Stop { code: error.reason().to_string(), message: error.to_string() };
                     let mut hold = info.hold(&unit, &stage_name, line, stop, &entered);
@@ -514,6 +525,7 @@ async fn batch_task(mut rx: mpsc::Receiver<Unit>, tx: mpsc::Sender<Unit>, size: 
             record: Value::list(records),
             slots: head.slots.clone(),
             dedupe: batch.iter().flat_map(|u| u.dedupe.clone()).collect(),
+            cursor: None,
             members: batch,
         };
         if tx.send(unit).await.is_err() {
@@ -869,6 +881,14 @@ struct Ends {
     remaining: std::collections::HashMap<u64, u64>,
     /// Inbox requests whose records all ended, to mark done.
     inbox_done: Vec<i64>,
+    /// Inputs that ended, beyond the contiguous prefix.
+    ended_seqs: std::collections::BTreeSet<u64>,
+    /// The first input not yet known to have ended.
+    next_seq: u64,
+    /// Cursor values of inputs not yet in the ended prefix.
+    cursors: std::collections::HashMap<u64, Arc<str>>,
+    /// The newest cursor whose input, and every input before it, ended: to commit.
+    commit: Option<Arc<str>>,
 }
 
 impl Ends {
@@ -883,6 +903,9 @@ impl Ends {
             }
             return;
         }
+        if let Some(c) = &unit.cursor {
+            self.cursors.entry(unit.seq.0).or_insert_with(|| c.clone());
+        }
         let left = self.remaining.entry(unit.seq.0).or_insert(1);
         *left = left.saturating_sub(1);
         if *left == 0 {
@@ -890,7 +913,178 @@ impl Ends {
             if let Some(id) = unit.source_ref.strip_prefix("inbox#").and_then(|n| n.parse().ok()) {
                 self.inbox_done.push(id);
             }
+            self.advance(unit.seq.0);
         }
+    }
+
+    /// Moves the ended prefix on; the last cursor in it becomes the one to commit.
+    fn advance(&mut self, seq: u64) {
+        if self.next_seq == 0 {
+            self.next_seq = 1;
+        }
+        self.ended_seqs.insert(seq);
+        while self.ended_seqs.remove(&self.next_seq) {
+            if let Some(c) = self.cursors.remove(&self.next_seq) {
+                self.commit = Some(c);
+            }
+            self.next_seq += 1;
+        }
+    }
+}
+
+/// Polls an HTTP API: each poll starts from the newest cursor seen (at start, the one
+/// committed), follows the pages, and sends each record on with its cursor value.
+fn spawn_poll_source(
+    flow: &ir::Flow,
+    store: Arc<dyn StateStore>,
+    tx: mpsc::Sender<Unit>,
+    ev: mpsc::Sender<Msg>,
+    info: Arc<FlowInfo>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    shared: Arc<Shared>,
+) -> Result<tokio::task::JoinHandle<Result<u64, RuntimeError>>, RuntimeError> {
+    use crate::connectors::poll::{fetch, with_query, NextPage};
+    let src = &flow.source;
+    let text = |n: &str| option(src, n).and_then(const_str);
+    let compiled = |n: &str| option(src, n).map(compile);
+    let url = compiled("url").ok_or_else(|| RuntimeError::Setup("the http.poll source needs `url`".into()))?;
+    let (headers, query, cursor_of) = (compiled("headers"), compiled("query"), compiled("cursor"));
+    let records = text("records");
+    let next = NextPage::from_option(text("next_page").as_deref(), text("page_param").as_deref());
+    let every = match option(src, "every").map(|e| compile(e)(&Frame::new(Value::Null, Vec::new(), &shared))) {
+        Some(Ok(Value::Duration(ms))) => Some(std::time::Duration::from_millis(ms)),
+        _ => None,
+    };
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(60))
+        .build()
+        .map_err(|e| RuntimeError::Setup(e.to_string()))?;
+    let ty = src.ty.clone();
+    let slots = flow.slots as usize;
+    Ok(tokio::spawn(async move {
+        // The cursor the checker binds for the source's options is the flow's first slot.
+        let mut cursor: Option<String> = store.cursor(&info.name, &info.source)?;
+        let mut n: u64 = 0;
+        while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            let (first_url, header_pairs) = {
+                let cur = cursor.as_deref().map_or(Value::Null, Value::str);
+                let frame = Frame::new(Value::Null, vec![cur], &shared);
+                let base = url(&frame).map_err(|e| RuntimeError::Setup(Stop::from_eval(e).message))?.to_string();
+                let params = match &query {
+                    Some(q) => pairs(&q(&frame).map_err(|e| RuntimeError::Setup(Stop::from_eval(e).message))?),
+                    None => Vec::new(),
+                };
+                let hs = match &headers {
+                    Some(h) => pairs_revealed(&h(&frame).map_err(|e| RuntimeError::Setup(Stop::from_eval(e).message))?),
+                    None => Vec::new(),
+                };
+                (with_query(&base, &params).map_err(RuntimeError::Setup)?, hs)
+            };
+            let (mut page_url, mut page) = (Some(first_url), 1u32);
+            while let Some(u) = page_url.take() {
+                let fetched = match fetch(&client, &u, &header_pairs, records.as_deref(), &next, page).await {
+                    Ok(p) => p,
+                    Err(e) => {
+                        // Nothing was read past the committed cursor: the next poll tries again.
+                        tracing::warn!(flow = %info.name, error = %e, "poll failed");
+                        break;
+                    }
+                };
+                for raw in fetched.records {
+                    n += 1;
+                    metrics::add("records_in", &info.name, "", 1);
+                    let source_ref: Arc<str> = Arc::from(format!("{}#{n}", info.source));
+                    match crate::value::decode_json_value(&raw, &ty) {
+                        Ok(value) => {
+                            let cursor_value = match &cursor_of {
+                                Some(c) => {
+                                    c(&Frame::new(value.clone(), Vec::new(), &shared)).ok().filter(|v| !v.is_null())
+                                }
+                                None => None,
+                            };
+                            if let Some(cv) = &cursor_value {
+                                let text = cv.to_string();
+                                if cursor.as_deref().is_none_or(|c| c < text.as_str()) {
+                                    cursor = Some(text);
+                                }
+                            }
+                            let unit = Unit {
+                                seq: (n, 0),
+                                source_ref,
+                                entered: Arc::new(value.clone()),
+                                record: value,
+                                slots: vec![Value::Null; slots],
+                                dedupe: Vec::new(),
+                                members: Vec::new(),
+                                cursor: cursor_value.map(|v| Arc::from(v.to_string())),
+                            };
+                            if tx.send(unit).await.is_err() {
+                                return Ok(n);
+                            }
+                        }
+                        Err(error) => {
+                            let unit = Unit {
+                                seq: (n, 0),
+                                source_ref,
+                                entered: Arc::new(Value::Null),
+                                record: Value::Null,
+                                slots: Vec::new(),
+                                dedupe: Vec::new(),
+                                members: Vec::new(),
+                                cursor: None,
+                            };
+                            let stop = Stop { code: error.reason().to_string(), message: error.to_string() };
+                            let mut hold = info.hold(&unit, &format!("source {}", info.source), 0, stop, &Value::Null);
+                            hold.record = raw.clone();
+                            hold.stage_input = raw;
+                            if ev.send(Msg::Held { unit, stage: None, hold }).await.is_err() {
+                                return Ok(n);
+                            }
+                        }
+                    }
+                }
+                page += 1;
+                page_url = fetched.next;
+            }
+            match every {
+                Some(d) => {
+                    let until = tokio::time::Instant::now() + d;
+                    while tokio::time::Instant::now() < until && !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        tokio::time::sleep(std::time::Duration::from_millis(100).min(d)).await;
+                    }
+                }
+                None => break,
+            }
+        }
+        Ok(n)
+    }))
+}
+
+/// A record value as query or header pairs (absent values left out).
+fn pairs(v: &Value) -> Vec<(String, String)> {
+    match v {
+        Value::Record(r) => {
+            r.fields().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Header pairs with secrets written out: they are sent, never shown.
+fn pairs_revealed(v: &Value) -> Vec<(String, String)> {
+    match v {
+        Value::Record(r) => r
+            .fields()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(k, v)| {
+                let text = match v {
+                    Value::Secret(s) => s.to_string(),
+                    other => other.to_string(),
+                };
+                (k.to_string(), text)
+            })
+            .collect(),
+        _ => Vec::new(),
     }
 }
 
@@ -932,6 +1126,7 @@ fn spawn_inbox_source(
                             slots: vec![Value::Null; slots],
                             dedupe: Vec::new(),
                             members: Vec::new(),
+                            cursor: None,
                         };
                         if tx.send(unit).await.is_err() {
                             return Ok(n);
@@ -949,6 +1144,7 @@ fn spawn_inbox_source(
                             slots: Vec::new(),
                             dedupe: Vec::new(),
                             members: Vec::new(),
+                            cursor: None,
                         };
                         let stop = Stop { code: error.reason().to_string(), message: error.to_string() };
                         let mut hold = info.hold(&unit, &stage_name, line, stop, &Value::Null);
@@ -1070,6 +1266,12 @@ async fn collect(
         if keys.len() >= 256 && !opts.dry_run {
             store.dedupe_commit(&info.name, &keys, info.now)?;
             keys.clear();
+        }
+        if let (Some(cursor), false) = (ends.commit.take(), opts.dry_run) {
+            // Holds first: the cursor moves past a record only once its hold is on disk.
+            store.add_holds(&holds)?;
+            holds.clear();
+            store.set_cursor(&info.name, &info.source, &cursor)?;
         }
         if !ends.inbox_done.is_empty() && !opts.dry_run {
             // Holds first: a request is done only once its holds are on disk.

@@ -24,6 +24,8 @@ pub struct Unit {
     pub dedupe: Vec<(String, Option<DateTime<Utc>>)>,
     /// After a `batch` stage: the records in the batch (the record is their list).
     pub members: Vec<Unit>,
+    /// A polled record's cursor value: where the next poll starts once it has ended.
+    pub cursor: Option<Arc<str>>,
 }
 
 /// Why a record stopped.
