@@ -211,7 +211,7 @@ fn a_record_held_after_dedupe_replays_and_is_not_its_own_duplicate() {
     let with_dedupe = fs::read_to_string(&flow)
         .unwrap()
         .replace("  validate {", "  dedupe by \"${record.id}\" within 1d\n  validate {");
-    fs::write(&flow, with_dedupe.replace("count() > 0", "count() > 0")).unwrap();
+    fs::write(&flow, with_dedupe).unwrap();
     flowgate().arg("run").arg(&flow).assert().code(0);
     let fixed = fs::read_to_string(&flow).unwrap().replace("count() > 0", "count() >= 0");
     fs::write(&flow, fixed).unwrap();
