@@ -223,3 +223,28 @@ fn a_record_held_after_dedupe_replays_and_is_not_its_own_duplicate() {
         .code(0)
         .stdout(predicate::str::contains("delivered to out"));
 }
+
+#[test]
+fn a_sink_with_batch_sends_arrays() {
+    let dir = sandbox(&["batching_sink.flow", "money.ndjson"]);
+    let out = flowgate()
+        .arg("run")
+        .arg(dir.path().join("batching_sink.flow"))
+        .args(["--dry-run", "--state"])
+        .arg(dir.path().join("s.db"))
+        .output()
+        .unwrap();
+    let report = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{report}{}", String::from_utf8_lossy(&out.stderr));
+    // Four records in batches of two: two requests, each a JSON array.
+    assert_eq!(report.matches("POST https://erp.example/stock").count(), 2, "{report}");
+    assert!(report.contains("(2 records) → sink erp"), "{report}");
+    assert!(report.contains("delivered         4"), "{report}");
+    // With room for only one record's bytes, every request carries one.
+    let flow = dir.path().join("batching_sink.flow");
+    fs::write(&flow, fs::read_to_string(&flow).unwrap().replace("max_bytes: 200", "max_bytes: 20")).unwrap();
+    let out =
+        flowgate().arg("run").arg(&flow).args(["--dry-run", "--state"]).arg(dir.path().join("s.db")).output().unwrap();
+    let report = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(report.matches("POST https://erp.example/stock").count(), 4, "{report}");
+}

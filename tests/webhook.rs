@@ -82,9 +82,15 @@ async fn webhooks_are_verified_stored_and_delivered() {
 
     let out = dir.path().join("out/orders.ndjson");
     wait_for("the delivered order", || fs::read_to_string(&out).is_ok_and(|t| t.lines().count() == 1));
+    // The same order again under a new delivery id: stored, then filtered by `dedupe_key`.
+    assert_eq!(post(good.clone(), Some(sign(SECRET.as_bytes(), good.as_bytes())), "w7").await.unwrap().status(), 202);
+    wait_for("the duplicate to be filtered", || {
+        futures_lite_metrics(port).contains("flowgate_records_filtered_total{flow=\"order_webhooks\"} 1")
+    });
+    assert_eq!(fs::read_to_string(&out).unwrap().lines().count(), 1, "not delivered twice");
     assert!(fs::read_to_string(&out).unwrap().contains("\"#W1\""));
     let metrics = client.get(format!("{base}/metrics")).send().await.unwrap().text().await.unwrap();
-    assert!(metrics.contains("flowgate_webhooks_received_total{flow=\"order_webhooks\"} 2"), "{metrics}");
+    assert!(metrics.contains("flowgate_webhooks_received_total{flow=\"order_webhooks\"} 3"), "{metrics}");
     assert!(metrics.contains("flowgate_webhooks_rejected_total{flow=\"order_webhooks\"} 3"), "{metrics}");
     wait_for("the held request", || {
         let m = futures_lite_metrics(port);

@@ -149,7 +149,7 @@ pub async fn run_until(
     let (ev_tx, ev_rx) = mpsc::channel::<Msg>(1024);
     let (src_tx, mut rx) = mpsc::channel::<Unit>(CHANNEL);
     let source = if flow.source.kind == "webhook" && opts.inputs.is_none() && !opts.dry_run {
-        spawn_inbox_source(flow, store.clone(), src_tx, ev_tx.clone(), info.clone(), stop)
+        spawn_inbox_source(flow, store.clone(), src_tx, ev_tx.clone(), info.clone(), stop, shared.clone())
     } else if flow.source.kind == "http.poll" && opts.inputs.is_none() && !opts.dry_run {
         spawn_poll_source(flow, store.clone(), src_tx, ev_tx.clone(), info.clone(), stop, shared.clone())?
     } else {
@@ -165,9 +165,14 @@ pub async fn run_until(
         let ctx =
             StageCtx { index: i, label, line: st.line, shared: shared.clone(), info: info.clone(), ev: ev_tx.clone() };
         tasks.push(match &st.kind {
-            StageKind::Batch { size, max_wait_ms } => tokio::spawn(batch_task(rx, tx, *size, *max_wait_ms)),
+            StageKind::Batch { size, max_wait_ms } => tokio::spawn(batch_task(rx, tx, *size, *max_wait_ms, None)),
             _ => tokio::spawn(stage_task(compile_stage(st), ctx, rx, tx, Some(store.clone()))),
         });
+        rx = next;
+    }
+    if let Some((size, max_wait_ms, max_bytes)) = sink_batch(flow, &shared)? {
+        let (tx, next) = mpsc::channel::<Unit>(CHANNEL);
+        tasks.push(tokio::spawn(batch_task(rx, tx, size, max_wait_ms, max_bytes)));
         rx = next;
     }
     let sink_task = tokio::spawn(sinks_task(rx, sinks, shared.clone(), info.clone(), ev_tx.clone()));
@@ -487,13 +492,29 @@ async fn stage_task(
     }
 }
 
-async fn batch_task(mut rx: mpsc::Receiver<Unit>, tx: mpsc::Sender<Unit>, size: u64, max_wait_ms: Option<u64>) {
+async fn batch_task(
+    mut rx: mpsc::Receiver<Unit>,
+    tx: mpsc::Sender<Unit>,
+    size: u64,
+    max_wait_ms: Option<u64>,
+    max_bytes: Option<usize>,
+) {
     let size = usize::try_from(size.max(1)).unwrap_or(usize::MAX);
     let mut open = true;
-    while open {
-        let Some(first) = rx.recv().await else { break };
+    let mut pending_first: Option<Unit> = None;
+    while open || pending_first.is_some() {
+        let first = match pending_first.take() {
+            Some(u) => u,
+            None => match rx.recv().await {
+                Some(u) => u,
+                None => break,
+            },
+        };
+        let body_len = |u: &Unit| body_json(&u.record).to_string().len() + 1;
+        let mut bytes = max_bytes.map_or(0, |_| body_len(&first));
         let mut batch = vec![first];
         let deadline = max_wait_ms.map(|ms| tokio::time::Instant::now() + std::time::Duration::from_millis(ms));
+        let mut carry: Option<Unit> = None;
         while batch.len() < size {
             let next = match deadline {
                 Some(d) => match tokio::time::timeout_at(d, rx.recv()).await {
@@ -503,7 +524,18 @@ async fn batch_task(mut rx: mpsc::Receiver<Unit>, tx: mpsc::Sender<Unit>, size: 
                 None => rx.recv().await,
             };
             match next {
-                Some(u) => batch.push(u),
+                Some(u) => {
+                    if let Some(limit) = max_bytes {
+                        let len = body_len(&u);
+                        if bytes + len > limit {
+                            // Too big to join this batch: it opens the next one.
+                            carry = Some(u);
+                            break;
+                        }
+                        bytes += len;
+                    }
+                    batch.push(u)
+                }
                 None => {
                     open = false;
                     break;
@@ -530,6 +562,9 @@ async fn batch_task(mut rx: mpsc::Receiver<Unit>, tx: mpsc::Sender<Unit>, size: 
         };
         if tx.send(unit).await.is_err() {
             return;
+        }
+        if let Some(u) = carry {
+            pending_first = Some(u);
         }
     }
 }
@@ -559,6 +594,32 @@ fn build_sinks(
     store: &Arc<dyn StateStore>,
 ) -> Result<Vec<SinkRt>, RuntimeError> {
     flow.sinks.iter().map(|s| build_sink(flow, s, opts, shared, store)).collect()
+}
+
+/// Size, longest wait (ms) and most bytes of a batch.
+type BatchPlan = (u64, Option<u64>, Option<usize>);
+
+/// A sink's own `batch: { size, max_wait, max_bytes }`: a batch step just before the
+/// sinks. Batching changes the record the sinks receive, so it is for a flow's only sink.
+fn sink_batch(flow: &ir::Flow, shared: &Shared) -> Result<Option<BatchPlan>, RuntimeError> {
+    let batching: Vec<&ir::Connector> = flow.sinks.iter().filter(|s| option(s, "batch").is_some()).collect();
+    let Some(s) = batching.first() else { return Ok(None) };
+    if flow.sinks.len() > 1 {
+        return Err(RuntimeError::Setup(format!(
+            "sink `{}` batches, but the flow has other sinks; put a `batch {{ ... }}` stage before the sinks instead",
+            s.name
+        )));
+    }
+    let v = static_option(s, "batch", shared)?.unwrap_or(Value::Null);
+    let int = |n: &str| match v.field(n) {
+        Some(Value::Int(i)) => u64::try_from(*i).ok(),
+        _ => None,
+    };
+    let wait = match v.field("max_wait") {
+        Some(Value::Duration(ms)) => Some(*ms),
+        _ => None,
+    };
+    Ok(Some((int("size").unwrap_or(1), wait, int("max_bytes").and_then(|b| usize::try_from(b).ok()))))
 }
 
 /// A sink option that does not depend on the record, evaluated once.
@@ -1098,13 +1159,16 @@ fn spawn_inbox_source(
     ev: mpsc::Sender<Msg>,
     info: Arc<FlowInfo>,
     stop: Arc<std::sync::atomic::AtomicBool>,
+    shared: Arc<Shared>,
 ) -> tokio::task::JoinHandle<Result<u64, RuntimeError>> {
     let ty = flow.source.ty.clone();
     let slots = flow.slots as usize;
     let line = flow.file.line_col(flow.source.span.start).0;
     let stage_name = format!("source {}", flow.source.name);
+    let dedupe_key = option(&flow.source, "dedupe_key").map(compile);
     tokio::spawn(async move {
         let (mut last, mut n) = (0i64, 0u64);
+        let mut seen_this_run: HashSet<String> = HashSet::new();
         while !stop.load(std::sync::atomic::Ordering::Relaxed) {
             let items = store.inbox_pending(&info.name, last, 64)?;
             if items.is_empty() {
@@ -1118,7 +1182,19 @@ fn spawn_inbox_source(
                 let source_ref: Arc<str> = Arc::from(format!("inbox#{}", item.id));
                 match crate::value::decode_json(&item.body, &ty) {
                     Ok(value) => {
-                        let unit = Unit {
+                        // The flow's own `dedupe_key` on the payload: a sender that sends
+                        // the same content under a new delivery id is still a duplicate.
+                        let key = match &dedupe_key {
+                            Some(k) => k(&Frame::new(value.clone(), Vec::new(), &shared))
+                                .ok()
+                                .map(|v| format!("webhook:{}", v.key())),
+                            None => None,
+                        };
+                        let seen = key.as_ref().is_some_and(|k| {
+                            !seen_this_run.insert(k.clone())
+                                || store.dedupe_seen(&info.name, k, info.now).unwrap_or(false)
+                        });
+                        let mut unit = Unit {
                             seq: (n, 0),
                             source_ref,
                             entered: Arc::new(value.clone()),
@@ -1128,6 +1204,16 @@ fn spawn_inbox_source(
                             members: Vec::new(),
                             cursor: None,
                         };
+                        if seen {
+                            let why = format!("duplicate of an earlier request ({})", key.unwrap_or_default());
+                            if ev.send(Msg::Filtered { unit, stage: None, why }).await.is_err() {
+                                return Ok(n);
+                            }
+                            continue;
+                        }
+                        if let Some(k) = key {
+                            unit.dedupe.push((k, Some(info.now + chrono::Duration::days(30))));
+                        }
                         if tx.send(unit).await.is_err() {
                             return Ok(n);
                         }
@@ -1277,6 +1363,8 @@ async fn collect(
             // Holds first: a request is done only once its holds are on disk.
             store.add_holds(&holds)?;
             holds.clear();
+            store.dedupe_commit(&info.name, &keys, info.now)?;
+            keys.clear();
             store.inbox_done(&info.name, &ends.inbox_done)?;
             ends.inbox_done.clear();
         }
