@@ -18,6 +18,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
 
+mod common;
+
 #[derive(Default)]
 struct Erp {
     /// Idempotency key to the order ref it booked.
@@ -84,17 +86,8 @@ async fn orders(State(app): State<App>, headers: HeaderMap, body: String) -> Res
 
 fn start_erp() -> (SocketAddr, App) {
     let app = App { erp: Arc::default(), healthy: Arc::default() };
-    let state = app.clone();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(listener.local_addr().unwrap()).unwrap();
-            axum::serve(listener, Router::new().route("/orders", post(orders)).with_state(state)).await.unwrap();
-        });
-    });
-    (rx.recv().unwrap(), app)
+    let addr = common::serve(Router::new().route("/orders", post(orders)).with_state(app.clone()));
+    (addr, app)
 }
 
 #[test]

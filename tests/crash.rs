@@ -14,6 +14,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
 
+mod common;
+
 /// The fake ERP books each idempotency key once, as idempotent APIs do: a repeated key
 /// gets the first answer again and books nothing.
 #[derive(Default)]
@@ -42,17 +44,8 @@ async fn orders(State(erp): State<Arc<Mutex<Erp>>>, headers: HeaderMap, body: St
 
 fn start_erp() -> (SocketAddr, Arc<Mutex<Erp>>) {
     let erp: Arc<Mutex<Erp>> = Arc::default();
-    let state = erp.clone();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(listener.local_addr().unwrap()).unwrap();
-            axum::serve(listener, Router::new().route("/orders", post(orders)).with_state(state)).await.unwrap();
-        });
-    });
-    (rx.recv().unwrap(), erp)
+    let addr = common::serve(Router::new().route("/orders", post(orders)).with_state(erp.clone()));
+    (addr, erp)
 }
 
 #[test]

@@ -13,6 +13,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
 
+mod common;
+
 /// What the fake ERP saw: requests per order ref, bookings (2xx answers) per ref, and
 /// the Authorization headers it received.
 #[derive(Default)]
@@ -58,18 +60,8 @@ async fn orders(State(erp): State<Shared>, headers: HeaderMap, body: String) -> 
 /// Starts the fake ERP on a loopback port, on its own thread and runtime.
 fn start_erp() -> (SocketAddr, Shared) {
     let erp: Shared = Arc::default();
-    let state = erp.clone();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(listener.local_addr().unwrap()).unwrap();
-            let app = Router::new().route("/orders", post(orders)).with_state(state);
-            axum::serve(listener, app).await.unwrap();
-        });
-    });
-    (rx.recv().unwrap(), erp)
+    let addr = common::serve(Router::new().route("/orders", post(orders)).with_state(erp.clone()));
+    (addr, erp)
 }
 
 fn flowgate() -> Command {

@@ -12,34 +12,26 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::Router;
 
+mod common;
+
 type Booked = Arc<Mutex<HashMap<String, u32>>>;
 
 /// Books each idempotency key once, after `delay`.
 fn start_erp(delay: Duration) -> (SocketAddr, Booked) {
     let booked: Booked = Arc::default();
     let state = (booked.clone(), delay);
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(listener.local_addr().unwrap()).unwrap();
-            let app = Router::new()
-                .route(
-                    "/orders",
-                    post(|State((booked, delay)): State<(Booked, Duration)>, headers: HeaderMap| async move {
-                        tokio::time::sleep(delay).await;
-                        let key =
-                            headers.get("idempotency-key").and_then(|h| h.to_str().ok()).unwrap_or("").to_string();
-                        *booked.lock().unwrap().entry(key).or_default() += 1;
-                        StatusCode::CREATED
-                    }),
-                )
-                .with_state(state);
-            axum::serve(listener, app).await.unwrap();
-        });
-    });
-    (rx.recv().unwrap(), booked)
+    let app = Router::new()
+        .route(
+            "/orders",
+            post(|State((booked, delay)): State<(Booked, Duration)>, headers: HeaderMap| async move {
+                tokio::time::sleep(delay).await;
+                let key = headers.get("idempotency-key").and_then(|h| h.to_str().ok()).unwrap_or("").to_string();
+                *booked.lock().unwrap().entry(key).or_default() += 1;
+                StatusCode::CREATED
+            }),
+        )
+        .with_state(state);
+    (common::serve(app), booked)
 }
 
 fn setup(records: usize) -> tempfile::TempDir {

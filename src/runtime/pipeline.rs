@@ -20,7 +20,7 @@ use crate::connectors::source::expand;
 use crate::connectors::{read_inputs, Delivery, Format, Incoming, SinkPlan};
 use crate::ir::{self, ExprKind, StageKind};
 use crate::state::{NewHold, StateStore};
-use crate::value::Value;
+use crate::value::{DecodeError, Value};
 
 /// Records waiting between two stages. Small: memory stays flat, and a stop drains fast.
 const CHANNEL: usize = 64;
@@ -79,7 +79,42 @@ struct FlowInfo {
     now: DateTime<Utc>,
 }
 
+impl Unit {
+    /// A record as it enters the flow: input number `n`, nothing carried yet.
+    fn entering(n: u64, source_ref: Arc<str>, value: Value, slots: usize, cursor: Option<Arc<str>>) -> Unit {
+        Unit {
+            seq: (n, 0),
+            source_ref,
+            entered: Arc::new(value.clone()),
+            record: value,
+            slots: vec![Value::Null; slots],
+            dedupe: Vec::new(),
+            members: Vec::new(),
+            cursor,
+        }
+    }
+}
+
 impl FlowInfo {
+    /// Input that could not become a record, held with its raw form kept exactly.
+    fn bad_input(
+        &self,
+        n: u64,
+        source_ref: Arc<str>,
+        raw: serde_json::Value,
+        error: &DecodeError,
+        stage: &str,
+        line: usize,
+    ) -> Msg {
+        let entered = crate::value::decode_json_value(&raw, &crate::check::types::Type::Json).unwrap_or(Value::Null);
+        let unit = Unit::entering(n, source_ref, entered.clone(), 0, None);
+        let stop = Stop { code: error.reason().to_string(), message: error.to_string() };
+        let mut hold = self.hold(&unit, stage, line, stop, &entered);
+        hold.record = raw.clone();
+        hold.stage_input = raw;
+        Msg::Held { unit, stage: None, hold }
+    }
+
     fn hold(&self, unit: &Unit, stage: &str, line: usize, stop: Stop, input: &Value) -> Box<NewHold> {
         Box::new(NewHold {
             flow: self.name.clone(),
@@ -396,37 +431,11 @@ fn spawn_source(
             metrics::add("records_in", &info.name, "", 1);
             match item {
                 Incoming::Record { source_ref, value } => {
-                    let unit = Unit {
-                        seq: (n, 0),
-                        source_ref: Arc::from(source_ref.as_str()),
-                        entered: Arc::new(value.clone()),
-                        record: value,
-                        slots: vec![Value::Null; slots],
-                        dedupe: Vec::new(),
-                        members: Vec::new(),
-                        cursor: None,
-                    };
-                    tx.blocking_send(unit).is_ok()
+                    tx.blocking_send(Unit::entering(n, Arc::from(source_ref.as_str()), value, slots, None)).is_ok()
                 }
                 Incoming::Bad { source_ref, raw, error } => {
-                    let entered =
-                        crate::value::decode_json_value(&raw, &crate::check::types::Type::Json).unwrap_or(Value::Null);
-                    let unit = Unit {
-                        seq: (n, 0),
-                        source_ref: Arc::from(source_ref.as_str()),
-                        entered: Arc::new(entered.clone()),
-                        record: entered.clone(),
-                        slots: Vec::new(),
-                        dedupe: Vec::new(),
-                        members: Vec::new(),
-                        cursor: None,
-                    };
-                    let stop = Stop { code: error.reason().to_string(), message: error.to_string() };
-                    let mut hold = info.hold(&unit, &stage_name, line, stop, &entered);
-                    // Bad input is kept exactly as it came, not as it decodes.
-                    hold.record = raw.clone();
-                    hold.stage_input = raw;
-                    ev.blocking_send(Msg::Held { unit, stage: None, hold }).is_ok()
+                    let msg = info.bad_input(n, Arc::from(source_ref.as_str()), raw, &error, &stage_name, line);
+                    ev.blocking_send(msg).is_ok()
                 }
             }
         })
@@ -1069,36 +1078,14 @@ fn spawn_poll_source(
                                     cursor = Some(text);
                                 }
                             }
-                            let unit = Unit {
-                                seq: (n, 0),
-                                source_ref,
-                                entered: Arc::new(value.clone()),
-                                record: value,
-                                slots: vec![Value::Null; slots],
-                                dedupe: Vec::new(),
-                                members: Vec::new(),
-                                cursor: cursor_value.map(|v| Arc::from(v.to_string())),
-                            };
-                            if tx.send(unit).await.is_err() {
+                            let cursor = cursor_value.map(|v| Arc::from(v.to_string()));
+                            if tx.send(Unit::entering(n, source_ref, value, slots, cursor)).await.is_err() {
                                 return Ok(n);
                             }
                         }
                         Err(error) => {
-                            let unit = Unit {
-                                seq: (n, 0),
-                                source_ref,
-                                entered: Arc::new(Value::Null),
-                                record: Value::Null,
-                                slots: Vec::new(),
-                                dedupe: Vec::new(),
-                                members: Vec::new(),
-                                cursor: None,
-                            };
-                            let stop = Stop { code: error.reason().to_string(), message: error.to_string() };
-                            let mut hold = info.hold(&unit, &format!("source {}", info.source), 0, stop, &Value::Null);
-                            hold.record = raw.clone();
-                            hold.stage_input = raw;
-                            if ev.send(Msg::Held { unit, stage: None, hold }).await.is_err() {
+                            let msg = info.bad_input(n, source_ref, raw, &error, &format!("source {}", info.source), 0);
+                            if ev.send(msg).await.is_err() {
                                 return Ok(n);
                             }
                         }
@@ -1194,16 +1181,7 @@ fn spawn_inbox_source(
                             !seen_this_run.insert(k.clone())
                                 || store.dedupe_seen(&info.name, k, info.now).unwrap_or(false)
                         });
-                        let mut unit = Unit {
-                            seq: (n, 0),
-                            source_ref,
-                            entered: Arc::new(value.clone()),
-                            record: value,
-                            slots: vec![Value::Null; slots],
-                            dedupe: Vec::new(),
-                            members: Vec::new(),
-                            cursor: None,
-                        };
+                        let mut unit = Unit::entering(n, source_ref, value, slots, None);
                         if seen {
                             let why = format!("duplicate of an earlier request ({})", key.unwrap_or_default());
                             if ev.send(Msg::Filtered { unit, stage: None, why }).await.is_err() {
@@ -1222,21 +1200,7 @@ fn spawn_inbox_source(
                         let raw = serde_json::from_slice(&item.body).unwrap_or_else(|_| {
                             serde_json::Value::String(String::from_utf8_lossy(&item.body).into_owned())
                         });
-                        let unit = Unit {
-                            seq: (n, 0),
-                            source_ref,
-                            entered: Arc::new(Value::Null),
-                            record: Value::Null,
-                            slots: Vec::new(),
-                            dedupe: Vec::new(),
-                            members: Vec::new(),
-                            cursor: None,
-                        };
-                        let stop = Stop { code: error.reason().to_string(), message: error.to_string() };
-                        let mut hold = info.hold(&unit, &stage_name, line, stop, &Value::Null);
-                        hold.record = raw.clone();
-                        hold.stage_input = raw;
-                        if ev.send(Msg::Held { unit, stage: None, hold }).await.is_err() {
+                        if ev.send(info.bad_input(n, source_ref, raw, &error, &stage_name, line)).await.is_err() {
                             return Ok(n);
                         }
                     }
