@@ -464,7 +464,13 @@ async fn stage_task(
     let stage_name = ctx.label.split(" (").next().unwrap_or("").to_string();
     while let Some(unit) = rx.recv().await {
         let keep = unit.clone();
-        let span = tracing::debug_span!("record", flow = %ctx.info.name, stage = %ctx.label, source = %unit.source_ref);
+        let span = tracing::debug_span!(
+            "record",
+            flow = %ctx.info.name,
+            stage = %ctx.label,
+            key = blocking_key(&unit.entered).as_deref().unwrap_or("-"),
+            source = %unit.source_ref
+        );
         let result = {
             // Entered only around the stage's own (synchronous) work, never across an await.
             let _enter = span.enter();
