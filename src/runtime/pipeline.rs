@@ -478,7 +478,16 @@ async fn stage_task(
                 store.as_ref().is_some_and(|s| s.dedupe_seen(&ctx.info.name, key, ctx.info.now).unwrap_or(false))
             };
             let view = DedupeView { seen_this_run: &mut seen, seen_before: &seen_before, now: ctx.info.now };
-            run_stage(&stage, unit, &ctx.shared, Some(view))
+            let result = run_stage(&stage, unit, &ctx.shared, Some(view));
+            tracing::debug!(
+                outcome = match &result {
+                    StageResult::Continue(_) => "continue",
+                    StageResult::Filtered(_) => "filtered",
+                    StageResult::Held { .. } => "held",
+                },
+                "stage"
+            );
+            result
         };
         let msg = match result {
             StageResult::Continue(units) => {
