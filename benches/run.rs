@@ -19,6 +19,8 @@
 //! - `--runs R` (default 3): timed runs of each, after one warm-up run; medians are reported;
 //! - `--seed S` (default 42): generator seed;
 //! - `--cpu C`: the CPU to pin to (default: the one the bench starts on); `--no-pin` to not pin;
+//! - `--pruned`: also time benches/orders/bench_pruned.flow, the same flow with a source type
+//!   that declares only the fields the mapping reads (what decoding unread fields costs);
 //! - `--rss`: peak memory instead: the flow alone in a child process on 10,000 and on
 //!   100,000 orders (`--rss-sizes 10000,100000` to change), each reporting its VmHWM;
 //! - `--flow-only FILE`: what the `--rss` children run (one flow run over FILE, then the
@@ -49,10 +51,8 @@ use flowgate::state::{MemoryStore, SqliteStore, StateStore};
 use orders::common::Outcome;
 
 const FLOW: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/orders/bench.flow");
+const PRUNED_FLOW: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/orders/bench_pruned.flow");
 const CARRIERS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/orders/carriers.csv");
-
-/// Where the flow's file sink writes, relative to the run's base directory (see bench.flow).
-const FLOW_OUTPUT: &str = "out/flow.ndjson";
 
 struct Args {
     orders: u64,
@@ -65,13 +65,14 @@ struct Args {
     flow_only: Option<PathBuf>,
     store: String,
     dump: Option<PathBuf>,
+    pruned: bool,
 }
 
 fn usage(msg: &str) -> ! {
     eprintln!("error: {msg}");
     eprintln!(
         "usage: cargo bench --bench run -- [--orders N] [--runs R] [--seed S] [--cpu C | --no-pin] \
-         [--rss [--rss-sizes N,M]] [--flow-only FILE [--store memory|sqlite]] [--dump FILE]"
+         [--pruned] [--rss [--rss-sizes N,M]] [--flow-only FILE [--store memory|sqlite]] [--dump FILE]"
     );
     std::process::exit(2)
 }
@@ -88,6 +89,7 @@ fn parse_args() -> Args {
         flow_only: None,
         store: "memory".into(),
         dump: None,
+        pruned: false,
     };
     let mut it = std::env::args().skip(1);
     let num = |v: Option<String>, what: &str| -> u64 {
@@ -101,6 +103,7 @@ fn parse_args() -> Args {
             "--cpu" => a.cpu = Some(num(it.next(), "--cpu") as usize),
             "--no-pin" => a.pin = false,
             "--rss" => a.rss = true,
+            "--pruned" => a.pruned = true,
             "--rss-sizes" => {
                 let v = it.next().unwrap_or_else(|| usage("--rss-sizes needs a list"));
                 a.rss_sizes = v.split(',').map(|n| num(Some(n.to_string()), "--rss-sizes")).collect();
@@ -198,33 +201,42 @@ fn cpu_model() -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
-/// The benchmark flow, checked and lowered once.
+/// A benchmark flow, checked and lowered once.
 struct Flow {
     program: flowgate::ir::Program,
     index: usize,
+    /// Where its file sink writes, relative to the run's base directory (see the .flow file).
+    output: &'static str,
     rt: tokio::runtime::Runtime,
 }
 
 impl Flow {
-    fn load() -> (Flow, Duration) {
+    fn load(path: &str, name: &str, output: &'static str) -> (Flow, Duration) {
         let start = Instant::now();
-        let outcome = flowgate::check_files(&[PathBuf::from(FLOW)]).expect("cannot read bench.flow");
+        let outcome = flowgate::check_files(&[PathBuf::from(path)]).expect("cannot read the bench flow");
         let Some(program) = outcome.ir() else {
-            panic!("bench.flow has errors:\n{}", flowgate::diagnostic::render_plain(&outcome.diagnostics));
+            panic!("{path} has errors:\n{}", flowgate::diagnostic::render_plain(&outcome.diagnostics));
         };
         let took = start.elapsed();
-        let index = program.flows.iter().position(|f| f.name == "bench_orders_to_erp").expect("the bench flow");
+        let index = program.flows.iter().position(|f| f.name == name).expect("the bench flow");
         // One core: everything the runtime does runs on this thread (the source reads on
         // tokio's blocking pool, which the pinning keeps on the same CPU).
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a tokio runtime");
-        (Flow { program, index, rt }, took)
+        (Flow { program, index, output, rt }, took)
     }
 
-    /// One real run over `input`; the sink writes `base/out/flow.ndjson` (removed first, since
-    /// an NDJSON file sink appends).
+    fn bench() -> (Flow, Duration) {
+        Flow::load(FLOW, "bench_orders_to_erp", "out/flow.ndjson")
+    }
+
+    fn pruned() -> Flow {
+        Flow::load(PRUNED_FLOW, "bench_orders_to_erp_pruned", "out/flow_pruned.ndjson").0
+    }
+
+    /// One real run over `input`; the sink writes under `base` (its file is removed first,
+    /// since an NDJSON file sink appends).
     fn run(&self, input: &Path, base: &Path, store: Arc<dyn StateStore>) -> RunReport {
-        let out = base.join(FLOW_OUTPUT);
-        let _ = std::fs::remove_file(&out);
+        let _ = std::fs::remove_file(base.join(self.output));
         let opts = RunOptions {
             dry_run: false,
             inputs: Some(vec![input.to_string_lossy().into_owned()]),
@@ -254,26 +266,34 @@ enum Which {
     Flow,
     Handwritten,
     Value,
+    /// `--pruned`: bench_pruned.flow, whose source type declares only the fields read.
+    FlowPruned,
 }
 
 impl Which {
-    const ALL: [Which; 3] = [Which::Flow, Which::Handwritten, Which::Value];
-
     fn label(self) -> &'static str {
         match self {
             Which::Flow => "flowgate run (bench.flow)",
             Which::Handwritten => "hand-written serde structs",
             Which::Value => "serde_json::Value round trip",
+            Which::FlowPruned => "flow, pruned source type",
         }
     }
 
     fn output(self, base: &Path) -> PathBuf {
         match self {
-            Which::Flow => base.join(FLOW_OUTPUT),
+            Which::Flow => base.join("out/flow.ndjson"),
             Which::Handwritten => base.join("out/handwritten.ndjson"),
             Which::Value => base.join("out/value.ndjson"),
+            Which::FlowPruned => base.join("out/flow_pruned.ndjson"),
         }
     }
+}
+
+/// The flows under test: the benchmark flow and, with `--pruned`, its pruned variant.
+struct Flows {
+    full: Flow,
+    pruned: Option<Flow>,
 }
 
 struct Timing {
@@ -295,13 +315,17 @@ fn measure<T>(f: impl FnOnce() -> T) -> (T, Timing) {
 
 fn run_one(
     which: Which,
-    flow: &Flow,
+    flows: &Flows,
     input: &Path,
     base: &Path,
     carriers: &HashMap<String, String>,
 ) -> (Outcome, Timing) {
     match which {
-        Which::Flow => {
+        Which::Flow | Which::FlowPruned => {
+            let flow = match which {
+                Which::FlowPruned => flows.pruned.as_ref().expect("the pruned flow"),
+                _ => &flows.full,
+            };
             let (report, t) = measure(|| flow.run(input, base, Arc::new(MemoryStore::new())));
             (flow_outcome(&report), t)
         }
@@ -397,7 +421,7 @@ fn pin(args: &Args) -> Option<usize> {
 fn main() {
     let args = parse_args();
     if let Some(file) = &args.flow_only {
-        flow_only(file, &args.store);
+        flow_only(file, &args.store, args.pruned);
         return;
     }
     if let Some(file) = &args.dump {
@@ -439,19 +463,24 @@ fn throughput(args: &Args) {
     std::fs::create_dir_all(base.join("out")).expect("out/");
     let input = base.join("orders.ndjson");
     let stats = generate(&input, args.orders, args.seed);
-    let (flow, compile) = Flow::load();
+    let (full, compile) = Flow::bench();
     println!("bench.flow checked and lowered in {:.1} ms", compile.as_secs_f64() * 1e3);
+    let flows = Flows { full, pruned: args.pruned.then(Flow::pruned) };
     let carriers = orders::common::load_carriers(Path::new(CARRIERS));
+    let mut all = vec![Which::Flow, Which::Handwritten, Which::Value];
+    if args.pruned {
+        all.push(Which::FlowPruned);
+    }
 
     // Warm-up: page cache, allocator, lazy statics; and the outcome each one reaches.
     let mut outcomes = Vec::new();
-    for w in Which::ALL {
-        let (o, t) = run_one(w, &flow, &input, base, &carriers);
+    for &w in &all {
+        let (o, t) = run_one(w, &flows, &input, base, &carriers);
         println!("warm-up  {:<30} {}  ({})", w.label(), secs(t.wall), o);
         outcomes.push(o);
     }
     let reference = &outcomes[0];
-    for (w, o) in Which::ALL.iter().zip(&outcomes).skip(1) {
+    for (w, o) in all.iter().zip(&outcomes).skip(1) {
         assert_eq!(
             o.delivered,
             reference.delivered,
@@ -464,7 +493,7 @@ fn throughput(args: &Args) {
             println!("WARNING: {} ended differently from the flow: {o} vs {reference}", w.label());
         }
     }
-    for w in [Which::Handwritten, Which::Value] {
+    for &w in &all[1..] {
         match first_difference(&Which::Flow.output(base), &w.output(base)) {
             None => println!("output of {:<30} = the flow's, byte for byte", w.label()),
             Some((line, col, a, b)) => {
@@ -475,11 +504,11 @@ fn throughput(args: &Args) {
         }
     }
 
-    let mut walls: Vec<Vec<Duration>> = vec![Vec::new(); 3];
-    let mut cpus: Vec<Vec<Duration>> = vec![Vec::new(); 3];
+    let mut walls: Vec<Vec<Duration>> = vec![Vec::new(); all.len()];
+    let mut cpus: Vec<Vec<Duration>> = vec![Vec::new(); all.len()];
     for round in 0..args.runs {
-        for (i, w) in Which::ALL.iter().enumerate() {
-            let (o, t) = run_one(*w, &flow, &input, base, &carriers);
+        for (i, w) in all.iter().enumerate() {
+            let (o, t) = run_one(*w, &flows, &input, base, &carriers);
             assert_eq!(o.delivered, reference.delivered, "{}: a different number of records in run {round}", w.label());
             walls[i].push(t.wall);
             if let Some(c) = t.cpu {
@@ -498,12 +527,12 @@ fn throughput(args: &Args) {
         args.runs,
         loadavg()
     );
-    println!("outcome (all three): {reference}");
+    println!("outcome (all agree): {reference}");
     println!();
     println!("{:<30} {:>10} {:>10} {:>11} {:>10} {:>8}", "", "median", "min", "CPU median", "orders/s", "MB/s");
     let mut med = Vec::new();
     let mut med_cpu = Vec::new();
-    for (i, w) in Which::ALL.iter().enumerate() {
+    for (i, w) in all.iter().enumerate() {
         let m = median(&mut walls[i]);
         let min = walls[i][0];
         let c = (!cpus[i].is_empty()).then(|| median(&mut cpus[i]));
@@ -533,6 +562,13 @@ fn throughput(args: &Args) {
     );
     if let (Some(f), Some(h), Some(v)) = (med_cpu[0], med_cpu[1], med_cpu[2]) {
         println!("by CPU time: flow / hand-written {:.2}x, flow / Value round trip {:.2}x", ratio(f, h), ratio(f, v));
+    }
+    if args.pruned {
+        println!(
+            "pruned flow / hand-written: {:.2}x; full flow / pruned flow: {:.2}x",
+            ratio(med[3], med[1]),
+            ratio(med[0], med[3])
+        );
     }
 }
 
@@ -603,9 +639,9 @@ fn rss(args: &Args) {
 }
 
 /// `--flow-only FILE`: one run of the flow over FILE, then the peak RSS, on one line.
-fn flow_only(file: &Path, store_kind: &str) {
+fn flow_only(file: &Path, store_kind: &str, pruned: bool) {
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let (flow, _) = Flow::load();
+    let flow = if pruned { Flow::pruned() } else { Flow::bench().0 };
     let store: Arc<dyn StateStore> = match store_kind {
         "memory" => Arc::new(MemoryStore::new()),
         "sqlite" => Arc::new(SqliteStore::open(dir.path().join("state.db")).expect("a SQLite state store")),
