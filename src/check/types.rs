@@ -88,6 +88,16 @@ impl Type {
         }
     }
 
+    /// The type without its optionality, borrowed (for hot paths that only look).
+    pub fn strip_optional(&self) -> &Type {
+        static NEVER: Type = Type::Never;
+        match self {
+            Type::Optional(t) => t,
+            Type::Null => &NEVER,
+            t => t,
+        }
+    }
+
     pub fn is_error(&self) -> bool {
         matches!(self, Type::Error)
     }

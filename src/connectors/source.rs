@@ -6,12 +6,13 @@
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::de::{Deserializer, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
 use crate::check::types::Type;
-use crate::value::{decode_json, decode_text_row, DecodeError, Value};
+use crate::value::{decode_json_planned, decode_text_row, DecodeError, Plan, Value};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -43,8 +44,17 @@ impl Format {
 /// One item read from the input: a record, or input that could not become one.
 #[derive(Debug)]
 pub enum Incoming {
-    Record { source_ref: String, value: Value },
-    Bad { source_ref: String, raw: serde_json::Value, error: DecodeError },
+    /// `raw` is the record's JSON text as read, when it came as JSON.
+    Record {
+        source_ref: String,
+        value: Value,
+        raw: Option<Arc<str>>,
+    },
+    Bad {
+        source_ref: String,
+        raw: serde_json::Value,
+        error: DecodeError,
+    },
 }
 
 /// Expands globs (`payloads/*.json`) relative to `base`, sorted; a pattern that matches
@@ -78,9 +88,11 @@ pub fn read_inputs(
     paths: &[PathBuf],
     format: Option<Format>,
     ty: &Type,
+    plan: &Plan,
     display: &dyn Fn(&Path) -> String,
     emit: &mut dyn FnMut(Incoming) -> bool,
 ) -> Result<(), String> {
+    let decode = Decode { ty, plan };
     for path in paths {
         let name = if path.as_os_str() == "-" { "stdin".to_string() } else { display(path) };
         let fmt =
@@ -91,8 +103,8 @@ pub fn read_inputs(
             Box::new(std::fs::File::open(path).map_err(|e| format!("cannot read {name}: {e}"))?)
         };
         let go_on = match fmt {
-            Format::Ndjson => read_ndjson(reader, &name, ty, emit),
-            Format::Json => read_json(reader, &name, ty, emit),
+            Format::Ndjson => read_ndjson(reader, &name, &decode, emit),
+            Format::Json => read_json(reader, &name, &decode, emit),
             Format::Csv => read_csv(reader, &name, ty, emit),
         };
         if !go_on {
@@ -108,14 +120,24 @@ fn raw_of(bytes: &[u8]) -> serde_json::Value {
         .unwrap_or_else(|_| serde_json::Value::String(String::from_utf8_lossy(bytes).into_owned()))
 }
 
-fn decoded(bytes: &[u8], source_ref: String, ty: &Type) -> Incoming {
-    match decode_json(bytes, ty) {
-        Ok(value) => Incoming::Record { source_ref, value },
+/// What a JSON record is decoded as, and how much of it is built.
+struct Decode<'a> {
+    ty: &'a Type,
+    plan: &'a Plan,
+}
+
+fn decoded(bytes: &[u8], source_ref: String, d: &Decode<'_>) -> Incoming {
+    match decode_json_planned(bytes, d.ty, d.plan) {
+        Ok(value) => {
+            // Decoding succeeded, so the text is UTF-8; kept as sent for holds.
+            let raw = std::str::from_utf8(bytes).ok().map(|t| Arc::from(t.trim()));
+            Incoming::Record { source_ref, value, raw }
+        }
         Err(error) => Incoming::Bad { source_ref, raw: raw_of(bytes), error },
     }
 }
 
-fn read_ndjson(reader: Box<dyn Read>, name: &str, ty: &Type, emit: &mut dyn FnMut(Incoming) -> bool) -> bool {
+fn read_ndjson(reader: Box<dyn Read>, name: &str, d: &Decode<'_>, emit: &mut dyn FnMut(Incoming) -> bool) -> bool {
     let mut reader = BufReader::with_capacity(1 << 16, reader);
     let mut line = Vec::new();
     let mut n = 0;
@@ -139,14 +161,14 @@ fn read_ndjson(reader: Box<dyn Read>, name: &str, ty: &Type, emit: &mut dyn FnMu
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        if !emit(decoded(&line, format!("{name}:{n}"), ty)) {
+        if !emit(decoded(&line, format!("{name}:{n}"), d)) {
             return false;
         }
     }
 }
 
 /// A JSON file: an array of records (element by element) or one record.
-fn read_json(reader: Box<dyn Read>, name: &str, ty: &Type, emit: &mut dyn FnMut(Incoming) -> bool) -> bool {
+fn read_json(reader: Box<dyn Read>, name: &str, d: &Decode<'_>, emit: &mut dyn FnMut(Incoming) -> bool) -> bool {
     let mut reader = BufReader::with_capacity(1 << 16, reader);
     let first = loop {
         match reader.fill_buf() {
@@ -174,7 +196,7 @@ fn read_json(reader: Box<dyn Read>, name: &str, ty: &Type, emit: &mut dyn FnMut(
             }
         }
     };
-    let array_of_records = first == b'[' && !matches!(ty.unwrap_optional(), crate::check::types::Type::List(_));
+    let array_of_records = first == b'[' && !matches!(d.ty.strip_optional(), Type::List(_));
     if !array_of_records {
         let mut bytes = Vec::new();
         if let Err(e) = reader.read_to_end(&mut bytes) {
@@ -184,10 +206,10 @@ fn read_json(reader: Box<dyn Read>, name: &str, ty: &Type, emit: &mut dyn FnMut(
                 error: DecodeError::Malformed(format!("read error: {e}")),
             });
         }
-        return emit(decoded(&bytes, name.to_string(), ty));
+        return emit(decoded(&bytes, name.to_string(), d));
     }
     let mut de = serde_json::Deserializer::from_reader(reader);
-    let mut visitor = Elements { name, ty, emit, index: 0, stopped: false };
+    let mut visitor = Elements { name, decode: d, emit, index: 0, stopped: false };
     let result = (&mut de).deserialize_seq(&mut visitor);
     let (index, stopped) = (visitor.index, visitor.stopped);
     match result {
@@ -204,7 +226,7 @@ fn read_json(reader: Box<dyn Read>, name: &str, ty: &Type, emit: &mut dyn FnMut(
 /// Streams the elements of a top-level array, each decoded on its own.
 struct Elements<'a> {
     name: &'a str,
-    ty: &'a Type,
+    decode: &'a Decode<'a>,
     emit: &'a mut dyn FnMut(Incoming) -> bool,
     index: usize,
     stopped: bool,
@@ -219,7 +241,7 @@ impl<'de> Visitor<'de> for &mut Elements<'_> {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         while let Some(raw) = seq.next_element::<Box<RawValue>>()? {
-            let item = decoded(raw.get().as_bytes(), format!("{}[{}]", self.name, self.index), self.ty);
+            let item = decoded(raw.get().as_bytes(), format!("{}[{}]", self.name, self.index), self.decode);
             self.index += 1;
             if !(self.emit)(item) {
                 self.stopped = true;
@@ -251,7 +273,7 @@ fn read_csv(reader: Box<dyn Read>, name: &str, ty: &Type, emit: &mut dyn FnMut(I
                     headers.iter().cloned().zip(cells.iter().cloned().map(serde_json::Value::String)).collect(),
                 );
                 match decode_text_row(&headers, &cells, ty) {
-                    Ok(value) => Incoming::Record { source_ref, value },
+                    Ok(value) => Incoming::Record { source_ref, value, raw: None },
                     Err(error) => Incoming::Bad { source_ref, raw, error },
                 }
             }

@@ -5,11 +5,13 @@
 //! names its builtin overload or function index. Each stage keeps its input and output
 //! type and its span, so a hold can say which line of the flow held a record.
 
+mod demand;
 mod display;
 mod lower;
 
 use std::sync::Arc;
 
+pub use demand::{Demand, KEY_FIELDS};
 pub use display::display;
 pub use lower::lower;
 

@@ -20,7 +20,7 @@ use crate::connectors::source::expand;
 use crate::connectors::{read_inputs, Delivery, Format, Incoming, SinkPlan};
 use crate::ir::{self, ExprKind, StageKind};
 use crate::state::{NewHold, StateStore};
-use crate::value::{DecodeError, Value};
+use crate::value::{DecodeError, Plan, Value};
 
 /// Records waiting between two stages. Small: memory stays flat, and a stop drains fast.
 const CHANNEL: usize = 64;
@@ -77,15 +77,25 @@ struct FlowInfo {
     source: String,
     version: String,
     now: DateTime<Utc>,
+    /// What of each input record to build: the fields the flow may read.
+    decode: Plan,
 }
 
 impl Unit {
     /// A record as it enters the flow: input number `n`, nothing carried yet.
-    fn entering(n: u64, source_ref: Arc<str>, value: Value, slots: usize, cursor: Option<Arc<str>>) -> Unit {
+    fn entering(
+        n: u64,
+        source_ref: Arc<str>,
+        value: Value,
+        raw: Option<Arc<str>>,
+        slots: usize,
+        cursor: Option<Arc<str>>,
+    ) -> Unit {
         Unit {
             seq: (n, 0),
             source_ref,
             entered: Arc::new(value.clone()),
+            raw,
             record: value,
             slots: vec![Value::Null; slots],
             dedupe: Vec::new(),
@@ -107,7 +117,7 @@ impl FlowInfo {
         line: usize,
     ) -> Msg {
         let entered = crate::value::decode_json_value(&raw, &crate::check::types::Type::Json).unwrap_or(Value::Null);
-        let unit = Unit::entering(n, source_ref, entered.clone(), 0, None);
+        let unit = Unit::entering(n, source_ref, entered.clone(), None, 0, None);
         let stop = Stop { code: error.reason().to_string(), message: error.to_string() };
         let mut hold = self.hold(&unit, stage, line, stop, &entered);
         hold.record = raw.clone();
@@ -116,6 +126,9 @@ impl FlowInfo {
     }
 
     fn hold(&self, unit: &Unit, stage: &str, line: usize, stop: Stop, input: &Value) -> Box<NewHold> {
+        let record = entered_json(unit);
+        // Before any map or split the stage's input is the record as it entered.
+        let stage_input = if is_entered(unit, input) { record.clone() } else { body_json(input) };
         Box::new(NewHold {
             flow: self.name.clone(),
             flow_version: self.version.clone(),
@@ -124,12 +137,30 @@ impl FlowInfo {
             reason: stop.code,
             message: stop.message,
             blocking_key: blocking_key(&unit.entered),
-            record: body_json(&unit.entered),
-            stage_input: body_json(input),
+            record,
+            stage_input,
             attempts: 1,
             source_ref: Some(unit.source_ref.to_string()),
             created_at: self.now,
         })
+    }
+}
+
+/// The record as it entered the flow, as a hold keeps it: its JSON text as it arrived
+/// (every field, in the sender's order) when the source kept it.
+fn entered_json(unit: &Unit) -> serde_json::Value {
+    match unit.raw.as_deref() {
+        // Nesting too deep to build a tree of (in a field the flow skips unread): the text.
+        Some(raw) => serde_json::from_str(raw).unwrap_or_else(|_| serde_json::Value::String(raw.to_string())),
+        None => body_json(&unit.entered),
+    }
+}
+
+/// Whether `v` is the record the unit entered the flow as (not yet mapped or split).
+fn is_entered(unit: &Unit, v: &Value) -> bool {
+    match (v, &*unit.entered) {
+        (Value::Record(a), Value::Record(b)) => Arc::ptr_eq(a, b),
+        _ => false,
     }
 }
 
@@ -178,6 +209,7 @@ pub async fn run_until(
         source: flow.source.name.clone(),
         version: flow.version.clone(),
         now: opts.now.to_utc(),
+        decode: Plan::for_type(&flow.source.ty, &ir::Demand::of_flow(program, flow)),
     });
 
     tracing::info!(flow = %flow.name, version = %flow.version, dry_run = opts.dry_run, "run starts");
@@ -423,15 +455,15 @@ fn spawn_source(
             Some(rel) => rel.display().to_string(),
             None => crate::modules::display_path(p),
         };
-        read_inputs(&paths, format, &ty, &display, &mut |item| {
+        read_inputs(&paths, format, &ty, &info.decode, &display, &mut |item| {
             if stop.load(std::sync::atomic::Ordering::Relaxed) {
                 return false;
             }
             n += 1;
             metrics::add("records_in", &info.name, "", 1);
             match item {
-                Incoming::Record { source_ref, value } => {
-                    tx.blocking_send(Unit::entering(n, Arc::from(source_ref.as_str()), value, slots, None)).is_ok()
+                Incoming::Record { source_ref, value, raw } => {
+                    tx.blocking_send(Unit::entering(n, Arc::from(source_ref.as_str()), value, raw, slots, None)).is_ok()
                 }
                 Incoming::Bad { source_ref, raw, error } => {
                     let msg = info.bad_input(n, Arc::from(source_ref.as_str()), raw, &error, &stage_name, line);
@@ -578,6 +610,7 @@ async fn batch_task(
             seq: head.seq,
             source_ref,
             entered: head.entered.clone(),
+            raw: head.raw.clone(),
             record: Value::list(records),
             slots: head.slots.clone(),
             dedupe: batch.iter().flat_map(|u| u.dedupe.clone()).collect(),
@@ -1079,7 +1112,7 @@ fn spawn_poll_source(
                     n += 1;
                     metrics::add("records_in", &info.name, "", 1);
                     let source_ref: Arc<str> = Arc::from(format!("{}#{n}", info.source));
-                    match crate::value::decode_json_value(&raw, &ty) {
+                    match crate::value::decode_json_value_planned(&raw, &ty, &info.decode) {
                         Ok(value) => {
                             let cursor_value = match &cursor_of {
                                 Some(c) => {
@@ -1094,7 +1127,8 @@ fn spawn_poll_source(
                                 }
                             }
                             let cursor = cursor_value.map(|v| Arc::from(v.to_string()));
-                            if tx.send(Unit::entering(n, source_ref, value, slots, cursor)).await.is_err() {
+                            let text = Some(Arc::from(raw.to_string()));
+                            if tx.send(Unit::entering(n, source_ref, value, text, slots, cursor)).await.is_err() {
                                 return Ok(n);
                             }
                         }
@@ -1182,7 +1216,7 @@ fn spawn_inbox_source(
                 n += 1;
                 metrics::add("records_in", &info.name, "", 1);
                 let source_ref: Arc<str> = Arc::from(format!("inbox#{}", item.id));
-                match crate::value::decode_json(&item.body, &ty) {
+                match crate::value::decode_json_planned(&item.body, &ty, &info.decode) {
                     Ok(value) => {
                         // The flow's own `dedupe_key` on the payload: a sender that sends
                         // the same content under a new delivery id is still a duplicate.
@@ -1196,7 +1230,8 @@ fn spawn_inbox_source(
                             !seen_this_run.insert(k.clone())
                                 || store.dedupe_seen(&info.name, k, info.now).unwrap_or(false)
                         });
-                        let mut unit = Unit::entering(n, source_ref, value, slots, None);
+                        let raw = std::str::from_utf8(&item.body).ok().map(Arc::from);
+                        let mut unit = Unit::entering(n, source_ref, value, raw, slots, None);
                         if seen {
                             let why = format!("duplicate of an earlier request ({})", key.unwrap_or_default());
                             if ev.send(Msg::Filtered { unit, stage: None, why }).await.is_err() {
@@ -1308,7 +1343,7 @@ async fn collect(
                     summary.per_stage.entry(label).or_default().1 += 1;
                     let mut h = (*hold).clone();
                     if stage.is_some() || !m.members.is_empty() || unit_is_member {
-                        h.record = body_json(&m.entered);
+                        h.record = entered_json(&m);
                     }
                     h.source_ref = Some(m.source_ref.to_string());
                     if opts.keep_events {

@@ -65,10 +65,15 @@ pub async fn replay(
 
 /// The input line a held record is written as: its JSON, or for input that never
 /// parsed, the original text on one line, so the same error shows again until fixed.
+/// A record kept as its text because it nests deeper than a tree is built for (in a
+/// field nobody declared) is replayed as that text too.
 fn replay_line(h: &Hold) -> String {
     match (&h.record, h.reason.as_str()) {
         (serde_json::Value::String(raw), "malformed_input") if raw.trim().is_empty() => "\"\"".to_string(),
         (serde_json::Value::String(raw), "malformed_input") => raw.replace(['\n', '\r'], " "),
+        (serde_json::Value::String(raw), _) if raw.starts_with('{') && raw.ends_with('}') => {
+            raw.replace(['\n', '\r'], " ")
+        }
         (record, _) => record.to_string(),
     }
 }

@@ -16,8 +16,11 @@ pub struct Unit {
     /// Position in the input, then position within a split: the order of the output.
     pub seq: (u64, u32),
     pub source_ref: Arc<str>,
-    /// The record as it entered the flow, for holds and replays.
+    /// The record as it was decoded when it entered the flow. Fields the flow never
+    /// reads may be left out of it (see `ir::Demand`), so holds show `raw` when there is one.
     pub entered: Arc<Value>,
+    /// The record's JSON text as it arrived, for holds and replays.
+    pub raw: Option<Arc<str>>,
     pub record: Value,
     pub slots: Vec<Value>,
     /// Dedupe keys to commit once the record reaches its end.

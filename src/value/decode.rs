@@ -53,17 +53,93 @@ impl fmt::Display for DecodeError {
 
 /// One JSON document as a value of type `ty`.
 pub fn decode_json(bytes: &[u8], ty: &Type) -> Result<Value, DecodeError> {
+    decode_json_planned(bytes, ty, &Plan::Build)
+}
+
+/// One JSON document as a value of type `ty`, building only what `plan` says (every
+/// declared field is still checked).
+pub fn decode_json_planned(bytes: &[u8], ty: &Type, plan: &Plan) -> Result<Value, DecodeError> {
     let ctx = Ctx::default();
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let result = Seed { ty, path: &Path::Root, ctx: &ctx }.deserialize(&mut de).and_then(|v| de.end().map(|_| v));
+    let result = Seed { ty, plan, path: &Path::Root, ctx: &ctx }.deserialize(&mut de).and_then(|v| de.end().map(|_| v));
     result.map_err(|e| ctx.error.borrow_mut().take().unwrap_or_else(|| DecodeError::Malformed(e.to_string())))
 }
 
 /// A parsed JSON value as a value of type `ty` (for lookup files and tests).
 pub fn decode_json_value(v: &serde_json::Value, ty: &Type) -> Result<Value, DecodeError> {
+    decode_json_value_planned(v, ty, &Plan::Build)
+}
+
+/// A parsed JSON value as a value of type `ty`, building only what `plan` says.
+pub fn decode_json_value_planned(v: &serde_json::Value, ty: &Type, plan: &Plan) -> Result<Value, DecodeError> {
     let ctx = Ctx::default();
-    let result = Seed { ty, path: &Path::Root, ctx: &ctx }.deserialize(v);
+    let result = Seed { ty, plan, path: &Path::Root, ctx: &ctx }.deserialize(v);
     result.map_err(|e| ctx.error.borrow_mut().take().unwrap_or_else(|| DecodeError::Malformed(e.to_string())))
+}
+
+/// How much of a decoded value to build. Fields nobody reads are checked against their
+/// type but not built: no string copied, no record allocated (see `ir::Demand`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Plan {
+    /// Build the whole value.
+    Build,
+    /// Check that the value fits its type; build nothing (the slot stays null).
+    Check,
+    /// A record (or an absent one): one plan per declared field.
+    Record(Vec<Plan>),
+    /// A list (or an absent one): the plan of its elements.
+    List(Box<Plan>),
+}
+
+impl Plan {
+    /// The plan for values of `ty` when the program reads only what `demand` says.
+    pub fn for_type(ty: &Type, demand: &crate::ir::Demand) -> Plan {
+        Plan::of(ty, demand, 0)
+    }
+
+    fn of(ty: &Type, demand: &crate::ir::Demand, depth: usize) -> Plan {
+        match ty.strip_optional() {
+            // Deeply nested declarations are rare; building them whole is always right.
+            _ if depth > 32 => Plan::Build,
+            Type::Record(r) if demand.whole_record(r) => Plan::Build,
+            Type::Record(r) => {
+                let fields: Vec<Plan> = (0..r.fields.len())
+                    .map(|i| match demand.reads(r, i) {
+                        true => Plan::of(&r.fields[i], demand, depth + 1),
+                        false => Plan::Check,
+                    })
+                    .collect();
+                if fields.iter().all(|p| *p == Plan::Build) {
+                    Plan::Build
+                } else {
+                    Plan::Record(fields)
+                }
+            }
+            Type::List(t) => match Plan::of(t, demand, depth + 1) {
+                Plan::Build => Plan::Build,
+                p => Plan::List(Box::new(p)),
+            },
+            _ => Plan::Build,
+        }
+    }
+
+    /// The plan for field `i` of a record planned as `self`.
+    fn field(&self, i: usize) -> &Plan {
+        match self {
+            Plan::Record(fields) => fields.get(i).unwrap_or(&Plan::Build),
+            Plan::Check => &Plan::Check,
+            _ => &Plan::Build,
+        }
+    }
+
+    /// The plan for the elements of a list planned as `self`.
+    fn element(&self) -> &Plan {
+        match self {
+            Plan::List(p) => p,
+            Plan::Check => &Plan::Check,
+            _ => &Plan::Build,
+        }
+    }
 }
 
 /// A row of text cells (CSV) as a record of type `ty`: cells are converted by the
@@ -154,11 +230,25 @@ impl fmt::Display for Path<'_> {
 #[derive(Clone, Copy)]
 struct Seed<'a> {
     ty: &'a Type,
+    plan: &'a Plan,
     path: &'a Path<'a>,
     ctx: &'a Ctx,
 }
 
 impl Seed<'_> {
+    /// Whether this value is built (else only checked).
+    fn builds(&self) -> bool {
+        *self.plan != Plan::Check
+    }
+
+    fn string(&self, s: &str) -> Value {
+        if self.builds() {
+            Value::str(s)
+        } else {
+            Value::Null
+        }
+    }
+
     fn fail<E: de::Error>(&self, found: String) -> E {
         self.fail_expecting(self.ty.to_string(), found)
     }
@@ -172,7 +262,7 @@ impl Seed<'_> {
     }
 
     fn number<E: de::Error>(&self, text: &str) -> Result<Value, E> {
-        match self.ty.unwrap_optional() {
+        match *self.ty.strip_optional() {
             Type::Int => match text.parse::<i64>() {
                 Ok(n) => Ok(Value::Int(n)),
                 Err(_) if text.contains(['.', 'e', 'E']) => Err(self.fail(format!("the number {text}"))),
@@ -207,7 +297,96 @@ impl<'de> DeserializeSeed<'de> for Seed<'_> {
     type Value = Value;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        if !self.builds() && *self.ty == Type::Json {
+            // Anything fits untyped JSON: only its syntax (and depth) is checked.
+            return d.deserialize_any(Skip).map(|_| Value::Null);
+        }
         d.deserialize_any(self)
+    }
+}
+
+/// Reads a value and keeps nothing. Unlike `IgnoredAny` it goes through the parser's
+/// nesting limit, so input too deeply nested is refused whether or not a flow reads it.
+struct Skip;
+
+impl<'de> DeserializeSeed<'de> for Skip {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Skip {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_none<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element_seed(Skip)?.is_some() {}
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while map.next_key_seed(Skip)?.is_some() {
+            map.next_value_seed(Skip)?;
+        }
+        Ok(())
+    }
+}
+
+/// The text of an exact number (serde_json's `arbitrary_precision` form), handed to the
+/// seed without copying it.
+struct NumberText<'a>(Seed<'a>);
+
+impl<'de> DeserializeSeed<'de> for NumberText<'_> {
+    type Value = Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for NumberText<'_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a number")
+    }
+
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<Value, E> {
+        let v = self.0.number(text)?;
+        Ok(if self.0.builds() { v } else { Value::Null })
     }
 }
 
@@ -232,7 +411,7 @@ impl<'de> Visitor<'de> for Seed<'_> {
     }
 
     fn visit_bool<E: de::Error>(self, b: bool) -> Result<Value, E> {
-        match self.ty.unwrap_optional() {
+        match self.ty.strip_optional() {
             Type::Bool | Type::Json => Ok(Value::Bool(b)),
             _ => Err(self.fail(format!("the boolean {b}"))),
         }
@@ -252,36 +431,48 @@ impl<'de> Visitor<'de> for Seed<'_> {
     }
 
     fn visit_str<E: de::Error>(self, s: &str) -> Result<Value, E> {
-        let ty = self.ty.unwrap_optional();
-        match &ty {
-            Type::String | Type::Json => Ok(Value::str(s)),
+        let ty = self.ty.strip_optional();
+        match ty {
+            Type::String | Type::Json => Ok(self.string(s)),
             Type::Decimal(_) | Type::Int | Type::Float => {
                 // Numeric strings ("19.99") are how several platforms send money.
                 let t = s.trim();
                 if t.is_empty() || !t.starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '+' || c == '.') {
                     return Err(self.fail(quote(s)));
                 }
-                self.number(t)
+                let v = self.number(t)?;
+                Ok(if self.builds() { v } else { Value::Null })
             }
-            Type::Union(members) if members.iter().any(|m| m == s) => Ok(Value::str(s)),
+            Type::Union(members) if members.iter().any(|m| m == s) => Ok(self.string(s)),
             Type::Union(members) => Err(self.fail_expecting(
                 format!("one of {}", members.iter().map(|m| format!("{m:?}")).collect::<Vec<_>>().join(", ")),
                 quote(s),
             )),
-            _ => text_scalar(s, &ty).ok_or_else(|| self.fail(quote(s))),
+            _ => text_scalar(s, ty).ok_or_else(|| self.fail(quote(s))),
         }
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        let elem = match self.ty.unwrap_optional() {
-            Type::List(t) => *t,
-            Type::Json => Type::Json,
+        let elem = match self.ty.strip_optional() {
+            Type::List(t) => &**t,
+            Type::Json => &Type::Json,
             _ => return Err(self.fail("a list".into())),
         };
+        let plan = self.plan.element();
+        if !self.builds() {
+            let mut n = 0;
+            while {
+                let path = Path::Index(self.path, n);
+                seq.next_element_seed(Seed { ty: elem, plan, path: &path, ctx: self.ctx })?.is_some()
+            } {
+                n += 1;
+            }
+            return Ok(Value::Null);
+        }
         let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));
         while let Some(v) = {
             let path = Path::Index(self.path, items.len());
-            seq.next_element_seed(Seed { ty: &elem, path: &path, ctx: self.ctx })?
+            seq.next_element_seed(Seed { ty: elem, plan, path: &path, ctx: self.ctx })?
         } {
             items.push(v);
         }
@@ -289,18 +480,13 @@ impl<'de> Visitor<'de> for Seed<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let ty = self.ty.unwrap_optional();
-        match &ty {
+        match self.ty.strip_optional() {
             Type::Record(layout) => decode_record(self, layout, map),
             Type::Json => decode_json_object(self, map),
             _ => {
                 // serde_json hands an exact number over as a one-entry map.
-                let key: Option<KeyText> = map.next_key()?;
-                match key {
-                    Some(KeyText(k)) if k == NUMBER_TOKEN => {
-                        let text: String = map.next_value()?;
-                        self.number(&text)
-                    }
+                match map.next_key_seed(SlotSeed { layout: None, hint: 0 })? {
+                    Some(Slot::Number) => map.next_value_seed(NumberText(self)),
                     _ => Err(self.fail("an object".into())),
                 }
             }
@@ -313,18 +499,36 @@ fn decode_record<'de, A: MapAccess<'de>>(
     layout: &Arc<RecordType>,
     mut map: A,
 ) -> Result<Value, A::Error> {
-    let mut values: Vec<Option<Value>> = vec![None; layout.fields.len()];
+    let n = layout.fields.len();
+    let builds = seed.builds();
+    let mut values: Vec<Value> = if builds { vec![Value::Null; n] } else { Vec::new() };
+    // Which fields were present, without allocating for records of up to 256 fields.
+    let mut small = [0u64; 4];
+    let mut big = Vec::new();
+    let seen: &mut [u64] = if n <= 256 {
+        &mut small
+    } else {
+        big.resize(n.div_ceil(64), 0);
+        &mut big
+    };
     let mut first = true;
-    while let Some(slot) = map.next_key_seed(SlotSeed(layout))? {
+    // Payloads mostly list their keys in the declared order: try the next field first.
+    let mut hint = 0;
+    while let Some(slot) = map.next_key_seed(SlotSeed { layout: Some(layout), hint })? {
         match slot {
             Slot::Field(i) => {
                 let (name, fty) = layout.fields.get_index(i).unwrap_or_else(|| unreachable!("slot from the layout"));
                 let path = Path::Field(seed.path, name);
-                values[i] = Some(map.next_value_seed(Seed { ty: fty, path: &path, ctx: seed.ctx })?);
+                let v = map.next_value_seed(Seed { ty: fty, plan: seed.plan.field(i), path: &path, ctx: seed.ctx })?;
+                if builds {
+                    values[i] = v;
+                }
+                seen[i / 64] |= 1 << (i % 64);
+                hint = i + 1;
             }
             Slot::Number if first => {
-                let text: String = map.next_value()?;
-                return Err(seed.fail(format!("the number {text}")));
+                let text: NumberString = map.next_value()?;
+                return Err(seed.fail(format!("the number {}", text.0)));
             }
             Slot::Number | Slot::Skip => {
                 map.next_value::<IgnoredAny>()?;
@@ -332,18 +536,26 @@ fn decode_record<'de, A: MapAccess<'de>>(
         }
         first = false;
     }
-    let mut out = Vec::with_capacity(values.len());
-    for ((name, fty), v) in layout.fields.iter().zip(values) {
-        match v {
-            Some(v) => out.push(v),
-            None if fty.is_optional() || *fty == Type::Json => out.push(Value::Null),
-            None => {
-                let path = Path::Field(seed.path, name);
-                return Err(Seed { ty: fty, path: &path, ctx: seed.ctx }.fail("nothing (the field is missing)".into()));
-            }
+    for (i, (name, fty)) in layout.fields.iter().enumerate() {
+        if seen[i / 64] & (1 << (i % 64)) == 0 && !fty.is_optional() && *fty != Type::Json {
+            let path = Path::Field(seed.path, name);
+            return Err(Seed { ty: fty, plan: seed.plan, path: &path, ctx: seed.ctx }
+                .fail("nothing (the field is missing)".into()));
         }
     }
-    Ok(Value::Record(Arc::new(Record { layout: layout.clone(), values: out })))
+    if !builds {
+        return Ok(Value::Null);
+    }
+    Ok(Value::Record(Arc::new(Record { layout: layout.clone(), values })))
+}
+
+/// A number's text, for a message.
+struct NumberString(String);
+
+impl<'de> de::Deserialize<'de> for NumberString {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(NumberString)
+    }
 }
 
 /// An untyped object: fields in document order, all `Json`.
@@ -351,11 +563,11 @@ fn decode_json_object<'de, A: MapAccess<'de>>(seed: Seed<'_>, mut map: A) -> Res
     let mut fields: Vec<(String, Value)> = Vec::new();
     while let Some(KeyText(key)) = map.next_key()? {
         if fields.is_empty() && key == NUMBER_TOKEN {
-            let text: String = map.next_value()?;
-            return Ok(json_number(&text));
+            let text: NumberString = map.next_value()?;
+            return Ok(json_number(&text.0));
         }
         let path = Path::Field(seed.path, &key);
-        let v = map.next_value_seed(Seed { ty: &Type::Json, path: &path, ctx: seed.ctx })?;
+        let v = map.next_value_seed(Seed { ty: &Type::Json, plan: &Plan::Build, path: &path, ctx: seed.ctx })?;
         fields.push((key, v));
     }
     Ok(Value::record(fields))
@@ -375,8 +587,11 @@ enum Slot {
     Skip,
 }
 
-/// Reads a key and finds its slot without allocating.
-struct SlotSeed<'a>(&'a RecordType);
+/// Reads a key and finds its slot without allocating; `hint` is the slot to try first.
+struct SlotSeed<'a> {
+    layout: Option<&'a RecordType>,
+    hint: usize,
+}
 
 impl<'de> DeserializeSeed<'de> for SlotSeed<'_> {
     type Value = Slot;
@@ -394,7 +609,13 @@ impl<'de> Visitor<'de> for SlotSeed<'_> {
     }
 
     fn visit_str<E: de::Error>(self, key: &str) -> Result<Slot, E> {
-        Ok(match self.0.fields.get_index_of(key) {
+        let Some(layout) = self.layout else {
+            return Ok(if key == NUMBER_TOKEN { Slot::Number } else { Slot::Skip });
+        };
+        if layout.fields.get_index(self.hint).is_some_and(|(name, _)| name == key) {
+            return Ok(Slot::Field(self.hint));
+        }
+        Ok(match layout.fields.get_index_of(key) {
             Some(i) => Slot::Field(i),
             None if key == NUMBER_TOKEN => Slot::Number,
             None => Slot::Skip,

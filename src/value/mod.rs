@@ -15,7 +15,9 @@ use rust_decimal::Decimal;
 
 use crate::check::types::{RecordType, Type};
 
-pub use decode::{decode_json, decode_json_value, decode_text_row, DecodeError};
+pub use decode::{
+    decode_json, decode_json_planned, decode_json_value, decode_json_value_planned, decode_text_row, DecodeError, Plan,
+};
 pub use encode::{to_json, to_json_string, Redaction};
 
 #[derive(Clone, Debug)]
