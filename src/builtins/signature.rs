@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use indexmap::IndexMap;
+use crate::check::types::Fields;
 
 use super::ParamSig;
 use crate::check::types::{RecordType, Type};
@@ -80,7 +80,7 @@ fn ty(text: &str) -> Result<Type, String> {
         return Ok(ty(inner.trim())?.list());
     }
     if let Some(inner) = text.strip_prefix('{').and_then(|t| t.strip_suffix('}')) {
-        let mut fields = IndexMap::new();
+        let mut fields = Fields::default();
         for f in split_top(inner) {
             let (n, t) = f.split_once(':').ok_or("record field without type")?;
             fields.insert(n.trim().to_string(), ty(t.trim())?);

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use indexmap::IndexMap;
+use crate::check::types::Fields;
 
 use crate::diagnostic::{did_you_mean, Code, Diagnostic};
 use crate::source::{Origin, Span};
@@ -93,7 +93,7 @@ impl Checker<'_> {
             TypeExprKind::Optional(inner) => self.type_expr(inner, local).optional(),
             TypeExprKind::Literal(s) => Type::Union(vec![s.clone()].into()),
             TypeExprKind::Record(fields) => {
-                let mut out = IndexMap::new();
+                let mut out = Fields::default();
                 for f in fields {
                     let ty = self.type_expr(&f.ty, local);
                     if out.insert(f.name.node.clone(), ty).is_some() {

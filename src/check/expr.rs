@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use indexmap::IndexMap;
+use crate::check::types::Fields;
 
 use crate::builtins;
 use crate::diagnostic::{did_you_mean, Code, Diagnostic};
@@ -814,7 +814,7 @@ impl Checker<'_> {
             Some(Type::Record(r)) => Some(r),
             _ => None,
         };
-        let mut fields: IndexMap<String, Type> = IndexMap::new();
+        let mut fields = Fields::default();
         let mut out = Vec::new();
         // A misspelt field is reported once, as unknown; its intended name is not also "missing".
         let mut meant: Vec<String> = Vec::new();

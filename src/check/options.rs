@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use indexmap::IndexMap;
+use crate::check::types::Fields;
 
 use super::types::{RecordType, Type};
 
@@ -45,7 +45,7 @@ fn per_record(mut o: OptSpec) -> OptSpec {
 }
 
 fn record(fields: &[(&str, Type)]) -> Type {
-    let fields: IndexMap<String, Type> = fields.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+    let fields: Fields = fields.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
     Type::Record(Arc::new(RecordType { name: None, fields }))
 }
 

@@ -14,8 +14,13 @@ use indexmap::IndexMap;
 #[derive(Clone, Debug, PartialEq)]
 pub struct RecordType {
     pub name: Option<String>,
-    pub fields: IndexMap<String, Type>,
+    pub fields: Fields,
 }
+
+/// A record type's fields in declaration order. Looked up by name for every key of every
+/// decoded object, so hashed with a fast (not DoS-resistant) hasher: the names are the
+/// flow author's, not the sender's.
+pub type Fields = IndexMap<String, Type, rustc_hash::FxBuildHasher>;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Type {
@@ -122,7 +127,7 @@ impl Type {
         )
     }
 
-    pub fn record_fields(&self) -> Option<&IndexMap<String, Type>> {
+    pub fn record_fields(&self) -> Option<&Fields> {
         match self {
             Type::Record(r) => Some(&r.fields),
             _ => None,
@@ -303,7 +308,7 @@ pub fn join(a: &Type, b: &Type) -> Option<Type> {
         (List(x), List(y)) => join(x, y)?.list(),
         (Record(x), Record(y)) if x == y => Record(x.clone()),
         (Record(x), Record(y)) if x.fields.keys().eq(y.fields.keys()) => {
-            let mut fields = IndexMap::new();
+            let mut fields = Fields::default();
             for ((k, xt), yt) in x.fields.iter().zip(y.fields.values()) {
                 fields.insert(k.clone(), join(xt, yt)?);
             }

@@ -48,7 +48,7 @@ pub enum Incoming {
     Record {
         source_ref: String,
         value: Value,
-        raw: Option<Arc<str>>,
+        raw: Option<Arc<[u8]>>,
     },
     Bad {
         source_ref: String,
@@ -129,8 +129,8 @@ struct Decode<'a> {
 fn decoded(bytes: &[u8], source_ref: String, d: &Decode<'_>) -> Incoming {
     match decode_json_planned(bytes, d.ty, d.plan) {
         Ok(value) => {
-            // Decoding succeeded, so the text is UTF-8; kept as sent for holds.
-            let raw = std::str::from_utf8(bytes).ok().map(|t| Arc::from(t.trim()));
+            // Kept as sent, for holds.
+            let raw = Some(Arc::from(bytes.trim_ascii()));
             Incoming::Record { source_ref, value, raw }
         }
         Err(error) => Incoming::Bad { source_ref, raw: raw_of(bytes), error },

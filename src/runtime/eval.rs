@@ -13,9 +13,6 @@ use crate::ir::{self, ExprKind, Pattern, StrPart};
 use crate::syntax::ast::{BinOp, Literal, UnOp};
 use crate::value::{Record, Value};
 
-/// A lambda as a builtin receives it, borrowing the frame it runs in.
-type BoxedLambda<'f> = Box<dyn Fn(&[Value]) -> Result<Value, EvalError> + 'f>;
-
 /// A compiled expression.
 pub type Compiled = Arc<dyn Fn(&Frame<'_>) -> Result<Value, EvalError> + Send + Sync>;
 
@@ -80,7 +77,13 @@ pub fn compile(e: &ir::Expr) -> Compiled {
             let v = Value::str(name);
             Arc::new(move |_| Ok(v.clone()))
         }
-        ExprKind::Field { base, slot, name, .. } => field(compile(base), *slot, name.clone()),
+        ExprKind::Field { base: b, slot, name, .. } => {
+            let layout = match b.ty.strip_optional() {
+                Type::Record(r) => Some(r.clone()),
+                _ => None,
+            };
+            field(compile(b), *slot, name.clone(), layout)
+        }
         ExprKind::Index { base, index, .. } => {
             let (base, index) = (compile(base), compile(index));
             Arc::new(move |f| {
@@ -209,15 +212,17 @@ fn concat(parts: &[StrPart]) -> Compiled {
     })
 }
 
-fn field(base: Compiled, slot: Option<u32>, name: String) -> Compiled {
+/// A field by slot when the record has the layout the checker saw (the same `Arc`, or the
+/// same name at that slot), else by name.
+fn field(base: Compiled, slot: Option<u32>, name: String, layout: Option<Arc<RecordType>>) -> Compiled {
     Arc::new(move |f| {
         Ok(match base(f)? {
             Value::Record(r) => {
                 let by_slot = slot.and_then(|s| {
                     let i = s as usize;
-                    (r.layout.fields.get_index(i).map(|(k, _)| k.as_str()) == Some(name.as_str()))
-                        .then(|| r.values.get(i))
-                        .flatten()
+                    let same = layout.as_ref().is_some_and(|l| Arc::ptr_eq(l, &r.layout))
+                        || r.layout.fields.get_index(i).map(|(k, _)| k.as_str()) == Some(name.as_str());
+                    same.then(|| r.values.get(i)).flatten()
                 });
                 by_slot.or_else(|| r.get(&name)).cloned().unwrap_or(Value::Null)
             }
@@ -229,54 +234,59 @@ fn field(base: Compiled, slot: Option<u32>, name: String) -> Compiled {
 fn builtin_call(b: &'static crate::builtins::Builtin, args: &[ir::Expr], optional: bool) -> Compiled {
     enum A {
         Value(Compiled),
-        Lambda(Vec<u32>, Compiled),
+        Lambda,
     }
+    // Every builtin takes at most one lambda; it runs in the caller's frame, its
+    // parameters bound to slots.
+    let mut lambda: Option<(Vec<u32>, Compiled)> = None;
     let args: Vec<A> = args
         .iter()
         .map(|a| match &a.kind {
-            ExprKind::Lambda { params, body } => A::Lambda(params.clone(), compile(body)),
+            ExprKind::Lambda { params, body } if lambda.is_none() => {
+                lambda = Some((params.clone(), compile(body)));
+                A::Lambda
+            }
             _ => A::Value(compile(a)),
         })
         .collect();
     Arc::new(move |f| {
-        let mut values: Vec<Option<Value>> = Vec::with_capacity(args.len());
-        for (i, a) in args.iter().enumerate() {
-            values.push(match a {
-                A::Value(e) => {
-                    let v = e(f)?;
-                    if i == 0 && optional && v.is_null() {
-                        return Ok(Value::Null);
-                    }
-                    Some(v)
+        let run = |xs: &[Value]| match &lambda {
+            Some((params, body)) => {
+                for (p, x) in params.iter().zip(xs) {
+                    f.set(*p, x.clone());
                 }
-                A::Lambda(..) => None,
-            });
+                body(f)
+            }
+            None => Ok(Value::Null),
+        };
+        let arg = |a: &A| -> Result<Arg<'_>, EvalError> {
+            Ok(match a {
+                A::Value(e) => Arg::Value(e(f)?),
+                A::Lambda => Arg::Lambda(&run),
+            })
+        };
+        let first = match args.first() {
+            Some(a) => arg(a)?,
+            None => return (b.imp)(&[], f.shared.ctx.as_ref()),
+        };
+        if optional && matches!(first, Arg::Value(Value::Null)) {
+            return Ok(Value::Null);
         }
-        let lambdas: Vec<Option<BoxedLambda<'_>>> = args
-            .iter()
-            .map(|a| match a {
-                A::Lambda(params, body) => {
-                    let l: BoxedLambda<'_> = Box::new(move |xs: &[Value]| {
-                        for (p, x) in params.iter().zip(xs) {
-                            f.set(*p, x.clone());
-                        }
-                        body(f)
-                    });
-                    Some(l)
+        // Arguments on the stack: builtins take one to three.
+        let ctx = f.shared.ctx.as_ref();
+        match &args[1..] {
+            [] => (b.imp)(&[first], ctx),
+            [x] => (b.imp)(&[first, arg(x)?], ctx),
+            [x, y] => (b.imp)(&[first, arg(x)?, arg(y)?], ctx),
+            rest => {
+                let mut all = Vec::with_capacity(args.len());
+                all.push(first);
+                for a in rest {
+                    all.push(arg(a)?);
                 }
-                A::Value(_) => None,
-            })
-            .collect();
-        let call_args: Vec<Arg<'_>> = values
-            .into_iter()
-            .zip(&lambdas)
-            .map(|(v, l)| match (v, l) {
-                (Some(v), _) => Arg::Value(v),
-                (None, Some(l)) => Arg::Lambda(l.as_ref()),
-                (None, None) => Arg::Value(Value::Null),
-            })
-            .collect();
-        (b.imp)(&call_args, f.shared.ctx.as_ref())
+                (b.imp)(&all, ctx)
+            }
+        }
     })
 }
 

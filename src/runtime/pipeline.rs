@@ -87,7 +87,7 @@ impl Unit {
         n: u64,
         source_ref: Arc<str>,
         value: Value,
-        raw: Option<Arc<str>>,
+        raw: Option<Arc<[u8]>>,
         slots: usize,
         cursor: Option<Arc<str>>,
     ) -> Unit {
@@ -151,7 +151,8 @@ impl FlowInfo {
 fn entered_json(unit: &Unit) -> serde_json::Value {
     match unit.raw.as_deref() {
         // Nesting too deep to build a tree of (in a field the flow skips unread): the text.
-        Some(raw) => serde_json::from_str(raw).unwrap_or_else(|_| serde_json::Value::String(raw.to_string())),
+        Some(raw) => serde_json::from_slice(raw)
+            .unwrap_or_else(|_| serde_json::Value::String(String::from_utf8_lossy(raw).into_owned())),
         None => body_json(&unit.entered),
     }
 }
@@ -495,7 +496,6 @@ async fn stage_task(
     let mut seen: HashSet<String> = HashSet::new();
     let stage_name = ctx.label.split(" (").next().unwrap_or("").to_string();
     while let Some(unit) = rx.recv().await {
-        let keep = unit.clone();
         let span = tracing::debug_span!(
             "record",
             flow = %ctx.info.name,
@@ -514,7 +514,7 @@ async fn stage_task(
             tracing::debug!(
                 outcome = match &result {
                     StageResult::Continue(_) => "continue",
-                    StageResult::Filtered(_) => "filtered",
+                    StageResult::Filtered(..) => "filtered",
                     StageResult::Held { .. } => "held",
                 },
                 "stage"
@@ -534,12 +534,12 @@ async fn stage_task(
                 }
                 continue;
             }
-            StageResult::Filtered(why) => {
-                Msg::Filtered { unit: keep, stage: Some((ctx.index, ctx.label.clone())), why }
+            StageResult::Filtered(why, unit) => {
+                Msg::Filtered { unit: *unit, stage: Some((ctx.index, ctx.label.clone())), why }
             }
-            StageResult::Held { stop, input } => {
-                let hold = ctx.info.hold(&keep, &stage_name, ctx.line, stop, &input);
-                Msg::Held { unit: keep, stage: Some((ctx.index, ctx.label.clone())), hold }
+            StageResult::Held { stop, input, unit } => {
+                let hold = ctx.info.hold(&unit, &stage_name, ctx.line, stop, &input);
+                Msg::Held { unit: *unit, stage: Some((ctx.index, ctx.label.clone())), hold }
             }
         };
         if ctx.ev.send(msg).await.is_err() {
@@ -639,6 +639,8 @@ struct SinkRt {
     /// For an HTTP sink in a real run: the workers that send.
     dispatcher: Option<Dispatcher>,
     writer: Option<Box<dyn Write + Send>>,
+    /// NDJSON straight from the record to the file: nothing needs the delivery's body.
+    direct: bool,
     written: u64,
     /// A CSV file that already has its header line.
     header_written: bool,
@@ -772,6 +774,10 @@ fn build_sink(
         _ => None,
     };
     let opt = |n: &str| option(s, n).map(compile);
+    let direct = writer.is_some()
+        && !opts.keep_events
+        && option(s, "body").is_none()
+        && matches!(plan, SinkPlan::File { format: Format::Ndjson, .. } | SinkPlan::Stdout { format: Format::Ndjson });
     Ok(SinkRt {
         name: s.name.clone(),
         plan,
@@ -783,6 +789,7 @@ fn build_sink(
         when: opt("when"),
         dispatcher,
         writer,
+        direct,
         written: 0,
         header_written,
     })
@@ -798,6 +805,7 @@ impl SinkRt {
         }
         let body = match &self.body {
             Some(b) => body_json(&b(frame)?),
+            None if self.direct => serde_json::Value::Null,
             None => body_json(&frame.record),
         };
         let SinkPlan::Http { method } = &self.plan else {
@@ -841,6 +849,10 @@ impl SinkRt {
             SinkPlan::Http { .. } => return Ok(()),
         };
         match format {
+            Format::Ndjson if self.direct => {
+                crate::value::write_json(w, record, crate::value::Redaction::Redact)?;
+                w.write_all(b"\n")?;
+            }
             Format::Ndjson => writeln!(w, "{}", d.body)?,
             Format::Json => {
                 let sep = if self.written == 0 { "[\n" } else { ",\n" };
@@ -1127,7 +1139,7 @@ fn spawn_poll_source(
                                 }
                             }
                             let cursor = cursor_value.map(|v| Arc::from(v.to_string()));
-                            let text = Some(Arc::from(raw.to_string()));
+                            let text = Some(Arc::from(raw.to_string().into_bytes()));
                             if tx.send(Unit::entering(n, source_ref, value, text, slots, cursor)).await.is_err() {
                                 return Ok(n);
                             }
@@ -1230,7 +1242,7 @@ fn spawn_inbox_source(
                             !seen_this_run.insert(k.clone())
                                 || store.dedupe_seen(&info.name, k, info.now).unwrap_or(false)
                         });
-                        let raw = std::str::from_utf8(&item.body).ok().map(Arc::from);
+                        let raw = Some(Arc::from(item.body.as_slice()));
                         let mut unit = Unit::entering(n, source_ref, value, raw, slots, None);
                         if seen {
                             let why = format!("duplicate of an earlier request ({})", key.unwrap_or_default());

@@ -19,8 +19,8 @@ pub struct Unit {
     /// The record as it was decoded when it entered the flow. Fields the flow never
     /// reads may be left out of it (see `ir::Demand`), so holds show `raw` when there is one.
     pub entered: Arc<Value>,
-    /// The record's JSON text as it arrived, for holds and replays.
-    pub raw: Option<Arc<str>>,
+    /// The record's JSON text as it arrived, for holds and replays (UTF-8: it decoded).
+    pub raw: Option<Arc<[u8]>>,
     pub record: Value,
     pub slots: Vec<Value>,
     /// Dedupe keys to commit once the record reaches its end.
@@ -47,10 +47,12 @@ impl Stop {
     }
 }
 
+/// How a record left a stage. A record that stops comes back with it (without its slots,
+/// which nothing after a stop reads), so the stage need not keep a copy of every record.
 pub enum StageResult {
     Continue(Vec<Unit>),
-    Filtered(String),
-    Held { stop: Stop, input: Value },
+    Filtered(String, Box<Unit>),
+    Held { stop: Stop, input: Value, unit: Box<Unit> },
 }
 
 /// A stage compiled once.
@@ -100,72 +102,14 @@ pub fn run_stage(
     shared: &Shared,
     dedupe: Option<DedupeView<'_>>,
 ) -> StageResult {
-    let input = unit.record.clone();
     let frame = Frame::new(unit.record.clone(), std::mem::take(&mut unit.slots), shared);
-    let held = |e: EvalError, input: Value| StageResult::Held { stop: Stop::from_eval(e), input };
-    let result = match stage {
-        CompiledStage::Filter(cond) => match cond(&frame) {
-            Ok(v) if truthy(&v) => None,
-            Ok(_) => return StageResult::Filtered("condition false".into()),
-            Err(e) => return held(e, input),
-        },
-        CompiledStage::Dedupe { key, within_ms } => {
-            let key = match key(&frame) {
-                Ok(k) => k.key(),
-                Err(e) => return held(e, input),
-            };
-            if let Some(view) = dedupe {
-                if view.seen_this_run.contains(&key) || (view.seen_before)(&key) {
-                    return StageResult::Filtered(format!("duplicate of key {key}"));
-                }
-                view.seen_this_run.insert(key.clone());
-                let expires = within_ms
-                    .and_then(|ms| i64::try_from(ms).ok())
-                    .map(|ms| view.now + chrono::Duration::milliseconds(ms));
-                unit.dedupe.push((key, expires));
-            }
-            None
+    let result = match eval_stage(stage, &mut unit, &frame, dedupe) {
+        Ok(result) => result,
+        Err(Outcome::Filtered(why)) => return StageResult::Filtered(why, Box::new(unit)),
+        Err(Outcome::Held(stop)) => {
+            let input = unit.record.clone();
+            return StageResult::Held { stop, input, unit: Box::new(unit) };
         }
-        CompiledStage::Validate(rules) => match validate(rules, &frame) {
-            Ok(None) => None,
-            Ok(Some(stop)) => return StageResult::Held { stop, input },
-            Err(e) => return held(e, input),
-        },
-        CompiledStage::Let { slot, value } => match value(&frame) {
-            Ok(v) => {
-                let mut slots = frame.slots.borrow_mut();
-                let i = *slot as usize;
-                if slots.len() <= i {
-                    slots.resize(i + 1, Value::Null);
-                }
-                slots[i] = v;
-                None
-            }
-            Err(e) => return held(e, input),
-        },
-        CompiledStage::Split(list) => match list(&frame) {
-            Ok(Value::List(items)) => Some(items.iter().cloned().collect::<Vec<_>>()),
-            Ok(Value::Null) => Some(Vec::new()),
-            Ok(other) => return held(EvalError::failed(format!("split needs a list, found {}", other.kind())), input),
-            Err(e) => return held(e, input),
-        },
-        CompiledStage::Map(body) => match body(&frame) {
-            Ok(v) => Some(vec![v]),
-            Err(e) => return held(e, input),
-        },
-        CompiledStage::HoldWhen { cond, code, message } => match cond(&frame) {
-            Ok(v) if truthy(&v) => {
-                let message = match message.as_ref().map(|m| m(&frame)) {
-                    Some(Ok(m)) => m.to_string(),
-                    Some(Err(e)) => return held(e, input),
-                    None => code.clone(),
-                };
-                return StageResult::Held { stop: Stop { code: code.clone(), message }, input };
-            }
-            Ok(_) => None,
-            Err(e) => return held(e, input),
-        },
-        CompiledStage::Batch => None,
     };
     unit.slots = frame.slots.into_inner();
     match result {
@@ -174,7 +118,7 @@ pub fn run_stage(
             unit.record = records.into_iter().next().unwrap_or(Value::Null);
             StageResult::Continue(vec![unit])
         }
-        Some(records) if records.is_empty() => StageResult::Filtered("split gave no records".into()),
+        Some(records) if records.is_empty() => StageResult::Filtered("split gave no records".into(), Box::new(unit)),
         Some(records) => {
             let base = unit.seq;
             let parts = records
@@ -189,6 +133,81 @@ pub fn run_stage(
             StageResult::Continue(parts)
         }
     }
+}
+
+/// Why a record stops at a stage.
+enum Outcome {
+    Filtered(String),
+    Held(Stop),
+}
+
+impl From<EvalError> for Outcome {
+    fn from(e: EvalError) -> Outcome {
+        Outcome::Held(Stop::from_eval(e))
+    }
+}
+
+/// The stage's work on one record: `None` to go on with it as it is, `Some` for the
+/// records it becomes (a map's one, a split's several).
+fn eval_stage(
+    stage: &CompiledStage,
+    unit: &mut Unit,
+    frame: &Frame<'_>,
+    dedupe: Option<DedupeView<'_>>,
+) -> Result<Option<Vec<Value>>, Outcome> {
+    Ok(match stage {
+        CompiledStage::Filter(cond) => {
+            if !truthy(&cond(frame)?) {
+                return Err(Outcome::Filtered("condition false".into()));
+            }
+            None
+        }
+        CompiledStage::Dedupe { key, within_ms } => {
+            let key = key(frame)?.key();
+            if let Some(view) = dedupe {
+                if view.seen_this_run.contains(&key) || (view.seen_before)(&key) {
+                    return Err(Outcome::Filtered(format!("duplicate of key {key}")));
+                }
+                view.seen_this_run.insert(key.clone());
+                let expires = within_ms
+                    .and_then(|ms| i64::try_from(ms).ok())
+                    .map(|ms| view.now + chrono::Duration::milliseconds(ms));
+                unit.dedupe.push((key, expires));
+            }
+            None
+        }
+        CompiledStage::Validate(rules) => match validate(rules, frame)? {
+            None => None,
+            Some(stop) => return Err(Outcome::Held(stop)),
+        },
+        CompiledStage::Let { slot, value } => {
+            let v = value(frame)?;
+            let mut slots = frame.slots.borrow_mut();
+            let i = *slot as usize;
+            if slots.len() <= i {
+                slots.resize(i + 1, Value::Null);
+            }
+            slots[i] = v;
+            None
+        }
+        CompiledStage::Split(list) => match list(frame)? {
+            Value::List(items) => Some(items.iter().cloned().collect::<Vec<_>>()),
+            Value::Null => Some(Vec::new()),
+            other => return Err(EvalError::failed(format!("split needs a list, found {}", other.kind())).into()),
+        },
+        CompiledStage::Map(body) => Some(vec![body(frame)?]),
+        CompiledStage::HoldWhen { cond, code, message } => {
+            if truthy(&cond(frame)?) {
+                let message = match message {
+                    Some(m) => m(frame)?.to_string(),
+                    None => code.clone(),
+                };
+                return Err(Outcome::Held(Stop { code: code.clone(), message }));
+            }
+            None
+        }
+        CompiledStage::Batch => None,
+    })
 }
 
 /// Every rule is evaluated; the first failing one names the hold, the others are listed.

@@ -238,7 +238,7 @@ struct Seed<'a> {
 impl Seed<'_> {
     /// Whether this value is built (else only checked).
     fn builds(&self) -> bool {
-        *self.plan != Plan::Check
+        !matches!(self.plan, Plan::Check)
     }
 
     fn string(&self, s: &str) -> Value {
@@ -635,15 +635,14 @@ impl FromStr for Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use indexmap::IndexMap;
 
     fn order_type() -> Type {
-        let line: IndexMap<String, Type> =
+        let line: crate::check::types::Fields =
             [("sku".to_string(), Type::String.optional()), ("price".to_string(), Type::Decimal(None))]
                 .into_iter()
                 .collect();
         let line = Type::Record(Arc::new(RecordType { name: Some("Line".into()), fields: line }));
-        let fields: IndexMap<String, Type> = [
+        let fields: crate::check::types::Fields = [
             ("id".to_string(), Type::Int),
             ("total".to_string(), Type::Decimal(Some(2))),
             ("lines".to_string(), line.list()),

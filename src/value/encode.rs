@@ -42,6 +42,70 @@ pub fn to_json(v: &Value, redaction: Redaction) -> Json {
     }
 }
 
+/// Writes `v` as compact JSON, the same text `to_json(v, redaction).to_string()` gives,
+/// without building the tree first (the file sinks' hot path).
+pub fn write_json(w: &mut dyn std::io::Write, v: &Value, redaction: Redaction) -> std::io::Result<()> {
+    match v {
+        Value::Null => w.write_all(b"null"),
+        Value::Bool(b) => w.write_all(if *b { b"true" } else { b"false" }),
+        Value::Int(n) => write!(w, "{n}"),
+        Value::Decimal(d) => write!(w, "{d}"),
+        Value::Float(f) if f.is_finite() => serde_json::to_writer(w, f).map_err(std::io::Error::other),
+        Value::Float(_) => w.write_all(b"null"),
+        Value::Str(s) => serde_json::to_writer(w, &**s).map_err(std::io::Error::other),
+        Value::Date(_) | Value::DateTime(_) => serde_json::to_writer(w, &v.to_string()).map_err(std::io::Error::other),
+        Value::Duration(ms) => write!(w, "{ms}"),
+        Value::List(items) => {
+            w.write_all(b"[")?;
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    w.write_all(b",")?;
+                }
+                write_json(w, item, redaction)?;
+            }
+            w.write_all(b"]")
+        }
+        Value::Record(r) => {
+            w.write_all(b"{")?;
+            for (i, (k, v)) in r.fields().enumerate() {
+                if i > 0 {
+                    w.write_all(b",")?;
+                }
+                serde_json::to_writer(&mut *w, k).map_err(std::io::Error::other)?;
+                w.write_all(b":")?;
+                write_json(w, v, redaction)?;
+            }
+            w.write_all(b"}")
+        }
+        Value::Secret(s) => {
+            let text = if redaction == Redaction::Reveal { &**s } else { REDACTED };
+            serde_json::to_writer(w, text).map_err(std::io::Error::other)
+        }
+    }
+}
+
 pub fn to_json_string(v: &Value, redaction: Redaction) -> String {
     to_json(v, redaction).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    #[test]
+    fn written_json_is_the_trees_text() {
+        let v = Value::from_str(
+            r#"{"a": 1, "b": [19.90, -0.5, "x\"y\n", null, true], "c": {"d": 12345678901234567.89, "é": "ü"}}"#,
+        )
+        .unwrap();
+        let mut out = Vec::new();
+        write_json(&mut out, &v, Redaction::Redact).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), to_json_string(&v, Redaction::Redact));
+        for v in [Value::Float(0.1), Value::Float(f64::NAN), Value::Secret("s".into()), Value::Duration(5)] {
+            let mut out = Vec::new();
+            write_json(&mut out, &v, Redaction::Redact).unwrap();
+            assert_eq!(String::from_utf8(out).unwrap(), to_json_string(&v, Redaction::Redact));
+        }
+    }
 }

@@ -18,7 +18,7 @@ use crate::check::types::{RecordType, Type};
 pub use decode::{
     decode_json, decode_json_planned, decode_json_value, decode_json_value_planned, decode_text_row, DecodeError, Plan,
 };
-pub use encode::{to_json, to_json_string, Redaction};
+pub use encode::{to_json, to_json_string, write_json, Redaction};
 
 #[derive(Clone, Debug)]
 pub enum Value {
