@@ -226,16 +226,29 @@ pub async fn run_until(
         spawn_source(flow, input, src_tx, ev_tx.clone(), info.clone(), stop)
     };
 
+    // One task for each run of stages between batches, one for each batch.
     let mut tasks = Vec::new();
+    let mut group: Vec<StageRt> = Vec::new();
     for (i, st) in flow.stages.iter().enumerate() {
+        if let StageKind::Batch { size, max_wait_ms } = &st.kind {
+            if !group.is_empty() {
+                let (tx, next) = mpsc::channel::<Unit>(CHANNEL);
+                let ctx =
+                    StagesCtx { shared: shared.clone(), info: info.clone(), ev: ev_tx.clone(), store: store.clone() };
+                tasks.push(tokio::spawn(stages_task(std::mem::take(&mut group), ctx, rx, tx)));
+                rx = next;
+            }
+            let (tx, next) = mpsc::channel::<Unit>(CHANNEL);
+            tasks.push(tokio::spawn(batch_task(rx, tx, *size, *max_wait_ms, None)));
+            rx = next;
+        } else {
+            group.push(StageRt::new(i, st));
+        }
+    }
+    if !group.is_empty() {
         let (tx, next) = mpsc::channel::<Unit>(CHANNEL);
-        let label = format!("stage {} {} (line {})", i + 1, st.kind.name(), st.line);
-        let ctx =
-            StageCtx { index: i, label, line: st.line, shared: shared.clone(), info: info.clone(), ev: ev_tx.clone() };
-        tasks.push(match &st.kind {
-            StageKind::Batch { size, max_wait_ms } => tokio::spawn(batch_task(rx, tx, *size, *max_wait_ms, None)),
-            _ => tokio::spawn(stage_task(compile_stage(st), ctx, rx, tx, Some(store.clone()))),
-        });
+        let ctx = StagesCtx { shared: shared.clone(), info: info.clone(), ev: ev_tx.clone(), store: store.clone() };
+        tasks.push(tokio::spawn(stages_task(group, ctx, rx, tx)));
         rx = next;
     }
     if let Some((size, max_wait_ms, max_bytes)) = sink_batch(flow, &shared)? {
@@ -477,73 +490,96 @@ fn spawn_source(
     })
 }
 
-struct StageCtx {
+/// One stage as a stages task runs it, with what its messages name.
+struct StageRt {
+    stage: CompiledStage,
     index: usize,
+    /// `stage 3 filter (line 12)`
     label: String,
     line: usize,
+    /// Dedupe keys seen in this run.
+    seen: HashSet<String>,
+}
+
+impl StageRt {
+    fn new(index: usize, st: &ir::Stage) -> StageRt {
+        StageRt {
+            stage: compile_stage(st),
+            index,
+            label: format!("stage {} {} (line {})", index + 1, st.kind.name(), st.line),
+            line: st.line,
+            seen: HashSet::new(),
+        }
+    }
+}
+
+/// What every stages task shares.
+struct StagesCtx {
     shared: Arc<Shared>,
     info: Arc<FlowInfo>,
     ev: mpsc::Sender<Msg>,
+    store: Arc<dyn StateStore>,
 }
 
-async fn stage_task(
-    stage: CompiledStage,
-    ctx: StageCtx,
-    mut rx: mpsc::Receiver<Unit>,
-    tx: mpsc::Sender<Unit>,
-    store: Option<Arc<dyn StateStore>>,
-) {
-    let mut seen: HashSet<String> = HashSet::new();
-    let stage_name = ctx.label.split(" (").next().unwrap_or("").to_string();
+/// Runs consecutive stages in one task: a record goes through all of them in turn, with
+/// no channel or task switch between two stages.
+async fn stages_task(mut stages: Vec<StageRt>, ctx: StagesCtx, mut rx: mpsc::Receiver<Unit>, tx: mpsc::Sender<Unit>) {
+    let StagesCtx { shared, info, ev, store } = ctx;
     while let Some(unit) = rx.recv().await {
-        let span = tracing::debug_span!(
-            "record",
-            flow = %ctx.info.name,
-            stage = %ctx.label,
-            key = blocking_key(&unit.entered).as_deref().unwrap_or("-"),
-            source = %unit.source_ref
-        );
-        let result = {
-            // Entered only around the stage's own (synchronous) work, never across an await.
-            let _enter = span.enter();
-            let seen_before = |key: &str| {
-                store.as_ref().is_some_and(|s| s.dedupe_seen(&ctx.info.name, key, ctx.info.now).unwrap_or(false))
-            };
-            let view = DedupeView { seen_this_run: &mut seen, seen_before: &seen_before, now: ctx.info.now };
-            let result = run_stage(&stage, unit, &ctx.shared, Some(view));
-            tracing::debug!(
-                outcome = match &result {
-                    StageResult::Continue(_) => "continue",
-                    StageResult::Filtered(..) => "filtered",
-                    StageResult::Held { .. } => "held",
-                },
-                "stage"
-            );
-            result
-        };
-        let msg = match result {
-            StageResult::Continue(units) => {
-                if units.len() > 1 {
-                    let seq = units[0].seq.0;
-                    let _ = ctx.ev.send(Msg::SplitExtra { seq, n: units.len() as u64 - 1 }).await;
-                }
-                for u in units {
-                    if tx.send(u).await.is_err() {
-                        return;
-                    }
+        // Records still on their way through, with the stage each is at (a split adds some).
+        let mut work = vec![(unit, 0usize)];
+        while let Some((unit, at)) = work.pop() {
+            let Some(st) = stages.get_mut(at) else {
+                if tx.send(unit).await.is_err() {
+                    return;
                 }
                 continue;
+            };
+            let span = tracing::debug_span!(
+                "record",
+                flow = %info.name,
+                stage = %st.label,
+                key = blocking_key(&unit.entered).as_deref().unwrap_or("-"),
+                source = %unit.source_ref
+            );
+            let result = {
+                // Entered only around the stage's own (synchronous) work, never across an await.
+                let _enter = span.enter();
+                let seen_before = |key: &str| store.dedupe_seen(&info.name, key, info.now).unwrap_or(false);
+                let view = DedupeView { seen_this_run: &mut st.seen, seen_before: &seen_before, now: info.now };
+                let result = run_stage(&st.stage, unit, &shared, Some(view));
+                tracing::debug!(
+                    outcome = match &result {
+                        StageResult::Continue(_) => "continue",
+                        StageResult::Filtered(..) => "filtered",
+                        StageResult::Held { .. } => "held",
+                    },
+                    "stage"
+                );
+                result
+            };
+            let msg = match result {
+                StageResult::Continue(units) => {
+                    if units.len() > 1 {
+                        let seq = units[0].seq.0;
+                        let _ = ev.send(Msg::SplitExtra { seq, n: units.len() as u64 - 1 }).await;
+                    }
+                    // Last in, first out: pushed in reverse, they go on in their order.
+                    work.extend(units.into_iter().rev().map(|u| (u, at + 1)));
+                    continue;
+                }
+                StageResult::Filtered(why, unit) => {
+                    Msg::Filtered { unit: *unit, stage: Some((st.index, st.label.clone())), why }
+                }
+                StageResult::Held { stop, input, unit } => {
+                    let name = st.label.split(" (").next().unwrap_or("");
+                    let hold = info.hold(&unit, name, st.line, stop, &input);
+                    Msg::Held { unit: *unit, stage: Some((st.index, st.label.clone())), hold }
+                }
+            };
+            if ev.send(msg).await.is_err() {
+                return;
             }
-            StageResult::Filtered(why, unit) => {
-                Msg::Filtered { unit: *unit, stage: Some((ctx.index, ctx.label.clone())), why }
-            }
-            StageResult::Held { stop, input, unit } => {
-                let hold = ctx.info.hold(&unit, &stage_name, ctx.line, stop, &input);
-                Msg::Held { unit: *unit, stage: Some((ctx.index, ctx.label.clone())), hold }
-            }
-        };
-        if ctx.ev.send(msg).await.is_err() {
-            return;
         }
     }
 }

@@ -418,11 +418,20 @@ impl<'de> Visitor<'de> for Seed<'_> {
     }
 
     fn visit_i64<E: de::Error>(self, n: i64) -> Result<Value, E> {
-        self.number(&n.to_string())
+        // Whole numbers arrive parsed (only fractions come as text): no text round trip.
+        let v = match *self.ty.strip_optional() {
+            Type::Int | Type::Json => Value::Int(n),
+            Type::Decimal(_) => Value::Decimal(Decimal::from(n)),
+            _ => return self.number(&n.to_string()),
+        };
+        Ok(if self.builds() { v } else { Value::Null })
     }
 
     fn visit_u64<E: de::Error>(self, n: u64) -> Result<Value, E> {
-        self.number(&n.to_string())
+        match i64::try_from(n) {
+            Ok(n) => self.visit_i64(n),
+            Err(_) => self.number(&n.to_string()),
+        }
     }
 
     fn visit_f64<E: de::Error>(self, n: f64) -> Result<Value, E> {
