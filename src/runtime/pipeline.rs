@@ -929,9 +929,9 @@ async fn sinks_task(
     ev: mpsc::Sender<Msg>,
 ) -> Result<(), RuntimeError> {
     let inflight = Arc::new(tokio::sync::Semaphore::new(256));
-    while let Some(unit) = rx.recv().await {
+    while let Some(mut unit) = rx.recv().await {
         let rendered: Result<Vec<(usize, Delivery)>, (String, Stop)> = {
-            let frame = Frame::new(unit.record.clone(), unit.slots.clone(), &shared);
+            let frame = Frame::new(unit.record.clone(), std::mem::take(&mut unit.slots), &shared);
             let mut out = Vec::new();
             let mut failed = None;
             for (i, s) in sinks.iter().enumerate() {
