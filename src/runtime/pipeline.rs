@@ -1382,15 +1382,26 @@ async fn collect(
                     detail = %hold.message,
                     "record held"
                 );
-                for m in members {
+                let count = members.len();
+                let mut spare = Some(*hold);
+                for (i, m) in members.into_iter().enumerate() {
                     summary.held += 1;
                     metrics::add("records_held", &info.name, "", 1);
                     ends.ended(&m);
-                    *summary.held_by_reason.entry(hold.reason.clone()).or_default() += 1;
-                    let label = stage.clone().unwrap_or((usize::MAX - 1, hold.stage.clone()));
+                    // Each member of a held batch is its own hold; the last takes the original.
+                    let mut h = match spare.take() {
+                        Some(h) if i + 1 < count => {
+                            let copy = h.clone();
+                            spare = Some(h);
+                            copy
+                        }
+                        Some(h) => h,
+                        None => break,
+                    };
+                    *summary.held_by_reason.entry(h.reason.clone()).or_default() += 1;
+                    let label = stage.clone().unwrap_or((usize::MAX - 1, h.stage.clone()));
                     summary.per_stage.entry(label).or_default().1 += 1;
-                    let mut h = (*hold).clone();
-                    if stage.is_some() || !m.members.is_empty() || unit_is_member {
+                    if unit_is_member || !m.members.is_empty() {
                         h.record = entered_json(&m);
                     }
                     h.source_ref = Some(m.source_ref.to_string());
