@@ -1,7 +1,10 @@
 //! `cargo bench --bench deliver`: how close the HTTP sink comes to the bound its concurrency
 //! sets. 10,000 orders (NDJSON) go from a file source to an `http.post` sink with
 //! `concurrency: 16`, to a fake ERP on loopback (benches/deliver/erp.rs, in this process
-//! on its own thread and tokio runtime) that answers 201 after exactly 10 ms.
+//! on its own thread and tokio runtime) that answers 201 10 ms after a request arrives
+//! (kept by a timer thread, not tokio's millisecond timer). Before the runs, a probe
+//! sends it requests one at a time and prints what one really takes, server side and
+//! round trip: the floor no sink can beat.
 //!
 //! Two flows (benches/deliver/deliver.flow):
 //!
@@ -13,13 +16,14 @@
 //!
 //! Each run goes through the library as `flowgate run` does (`check_files` -> `ir()` ->
 //! `runtime::run` on a multi-threaded tokio runtime), with a fresh state store: a
-//! SqliteStore in a temporary file (what `flowgate run` uses: every delivery is written to
-//! the delivery log in its own transaction) and a MemoryStore (the same run without disk).
+//! SqliteStore in a temporary file (what `flowgate run` uses: the sink writes accepted
+//! deliveries to the delivery log in group commits, one fsync for all that are waiting) and
+//! a MemoryStore (the same run without disk).
 //! The ERP checks that every order was booked exactly once.
 //!
 //! Besides wall time and records/s, a run reports what the ERP saw (requests, its own
 //! service time, requests in flight over time), the sink's delivery latency from the
-//! runtime's metrics, and CPU time (the ERP thread apart), to tell where time goes.
+//! runtime's metrics, and CPU time (the ERP's threads apart), to tell where time goes.
 //!
 //! Options (after `--`):
 //!
@@ -162,7 +166,7 @@ fn parse_args() -> Args {
 /// One run's figures.
 struct Run {
     wall: Duration,
-    /// Process CPU time, and the ERP thread's share of it (library runs only).
+    /// Process CPU time, and the ERP threads' share of it (library runs only).
     cpu: Option<Duration>,
     erp_cpu: Option<Duration>,
     records_in: u64,
@@ -327,10 +331,11 @@ fn run_cli(exe: &Path, erp: &Erp, mode: Mode, input: &Path) -> Run {
     }
 }
 
-/// What the delivery log costs on its own: `delivered` and `record_delivery` on a fresh
-/// SqliteStore in a temporary file, one call after another, as each HTTP delivery makes
-/// them (the store has one connection, so concurrent workers take turns).
-fn probe_delivery_log(n: u32) -> (Duration, Duration) {
+/// What the delivery log costs on its own, on a fresh SqliteStore in a temporary file,
+/// one call after another: a `delivered` check, a `record_delivery` (a transaction and an
+/// fsync each), and a `record_deliveries` of `CONCURRENCY` keys (one commit for a group
+/// of the size the sink's workers can hand over at once).
+fn probe_delivery_log(n: u32) -> (Duration, Duration, Duration) {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let store = SqliteStore::open(dir.path().join("state.db")).expect("a SqliteStore");
     let now = chrono::Utc::now();
@@ -343,7 +348,44 @@ fn probe_delivery_log(n: u32) -> (Duration, Duration) {
     for i in 0..n {
         store.record_delivery("probe", "erp", &format!("k{i}"), 201, now).expect("a delivery log write");
     }
-    (check, start.elapsed() / n)
+    let one = start.elapsed() / n;
+    let start = Instant::now();
+    for i in 0..n {
+        let group: Vec<(String, u16, chrono::DateTime<chrono::Utc>)> =
+            (0..CONCURRENCY).map(|j| (format!("g{i}-{j}"), 201, now)).collect();
+        store.record_deliveries("probe", "erp", &group).expect("a delivery log write");
+    }
+    (check, one, start.elapsed() / n)
+}
+
+/// What one request to the ERP takes when nothing else is in flight: `n` requests one
+/// after another from a client like the sink's, the server's own time and the round trip.
+fn probe_erp(rt: &tokio::runtime::Runtime, erp: &Erp, n: usize) -> (Duration, Duration, Duration) {
+    let url = format!("http://{}/orders", erp.addr);
+    let _ = erp.take();
+    let rtts = rt.block_on(async {
+        let client = reqwest::Client::new();
+        let mut rtts = Vec::with_capacity(n);
+        for i in 0..n {
+            let start = Instant::now();
+            let resp = client
+                .post(&url)
+                .header("Content-Type", "application/json")
+                .body(format!("{{\"ref\": \"probe-{i}\", \"amount\": \"1.00\"}}"))
+                .send()
+                .await
+                .expect("the ERP answers");
+            assert_eq!(resp.status().as_u16(), 201, "the ERP books the probe");
+            // The first request opens the connection; the sink's stay open.
+            if i > 0 {
+                rtts.push(start.elapsed());
+            }
+        }
+        rtts
+    });
+    let seen = erp.take();
+    let rtt = rtts.iter().sum::<Duration>() / rtts.len().max(1) as u32;
+    (seen.mean_service(), seen.service_pct(99.0), rtt)
 }
 
 fn write_input(path: &Path, n: u64) {
@@ -379,7 +421,7 @@ fn detail(r: &Run, records: u64, delay: Duration) {
     let window = s.window();
     println!(
         "    ERP: {} requests ({} JSON arrays of {:.1} orders on average), {} orders booked; service time mean {} \
-         (p50 {}, p99 {}, max {}) for a {} sleep",
+         (p50 {}, p99 {}, max {}) for a {} delay",
         s.requests,
         s.arrays,
         if s.arrays > 0 { s.array_records as f64 / s.arrays as f64 } else { 0.0 },
@@ -415,15 +457,21 @@ fn detail(r: &Run, records: u64, delay: Duration) {
     if let Some((n, sum)) = r.latency.filter(|(n, _)| *n > 0) {
         let mean = Duration::from_secs_f64(sum / n as f64);
         print!(
-            "    sink: delivery latency mean {} ({} over the ERP's service time: loopback HTTP and the delivery log)",
+            "    sink: delivery latency mean {} ({} over the ERP's service time: the idempotency check, loopback \
+             HTTP and the delivery log's commit)",
             ms(mean),
             ms(mean.saturating_sub(s.mean_service())),
         );
         if s.requests >= 4 * CONCURRENCY as u64 {
-            // Each of the 16 workers spent wall x 16 / requests per request it sent; what its
-            // delivery did not take, it spent waiting for work or on the idempotency check.
+            // Each of the 16 workers spent wall x 16 / requests per request it sent. A worker
+            // hands an accepted delivery to the log and goes on, so the commit is not in it:
+            // over the ERP's time, it is the check, loopback HTTP and waiting for work.
             let slot = r.wall * CONCURRENCY as u32 / s.requests as u32;
-            print!("; a worker's time per request {} ({} outside deliveries)", ms(slot), ms(slot.saturating_sub(mean)));
+            print!(
+                "; a worker's time per request {} ({} over the ERP's service time)",
+                ms(slot),
+                ms(slot.saturating_sub(s.mean_service()))
+            );
         }
         println!();
     }
@@ -431,7 +479,7 @@ fn detail(r: &Run, records: u64, delay: Duration) {
         let erp = r.erp_cpu.unwrap_or_default();
         let rest = cpu.saturating_sub(erp);
         println!(
-            "    CPU: {} in all = {:.2} of {} cores over the run (fake ERP thread {}, flowgate {}: {:.1} us a record)",
+            "    CPU: {} in all = {:.2} of {} cores over the run (fake ERP threads {}, flowgate {}: {:.1} us a record)",
             secs(cpu),
             cpu.as_secs_f64() / r.wall.as_secs_f64(),
             std::thread::available_parallelism().map_or(1, |n| n.get()),
@@ -471,14 +519,28 @@ fn main() {
     // As `flowgate run` does: a multi-threaded runtime with a worker per core.
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a tokio runtime");
     let exe = args.stores.contains(&Store::Cli).then(release_binary);
+    let (service, service_p99, rtt) = probe_erp(&rt, &erp, 101);
+    println!(
+        "fake ERP, 100 requests one at a time: service time mean {} (p99 {}) for a {} delay, round trip from a \
+         client {}; floor at {CONCURRENCY} in flight: {records} x {} / {CONCURRENCY} = {} one request per record",
+        ms(service),
+        ms(service_p99),
+        ms(args.delay),
+        ms(rtt),
+        ms(rtt),
+        secs(rtt * records as u32 / CONCURRENCY as u32),
+    );
     if args.stores.contains(&Store::Sqlite) {
-        let (check, write) = probe_delivery_log(200);
+        let (check, one, group) = probe_delivery_log(200);
         println!(
             "delivery log (SqliteStore, WAL, synchronous = FULL), one call at a time: `delivered` {}, \
-             `record_delivery` {} (at most {:.0} deliveries/s through one connection)",
+             `record_delivery` {} (at most {:.0} deliveries/s one commit each), `record_deliveries` of \
+             {CONCURRENCY} {} (at most {:.0} deliveries/s in groups of {CONCURRENCY})",
             ms(check),
-            ms(write),
-            1.0 / write.as_secs_f64().max(1e-9)
+            ms(one),
+            1.0 / one.as_secs_f64().max(1e-9),
+            ms(group),
+            CONCURRENCY as f64 / group.as_secs_f64().max(1e-9),
         );
     }
 
@@ -558,7 +620,7 @@ fn main() {
     }
     println!(
         "  ideal: requests x {} / {CONCURRENCY} ({records} requests one by one, {} in batches of {BATCH}); \
-         floor: the same at the ERP's measured mean service time (its {} sleep plus tokio's timer granularity)",
+         floor: the same at the ERP's measured mean service time (its {} delay plus its timer's wake-up)",
         ms(args.delay),
         Mode::Batched.requests(records),
         ms(args.delay),

@@ -267,6 +267,19 @@ fn deliveries_are_per_flow_sink_and_key(store: &dyn StateStore) {
     assert!(!store.delivered("orders", "erp", "order-2").unwrap());
 }
 
+fn deliveries_are_recorded_in_groups(store: &dyn StateStore) {
+    store.record_deliveries("orders", "erp", &[]).unwrap();
+    store.record_delivery("orders", "erp", "order-1", 500, t0()).unwrap();
+    let group: Vec<(String, u16, DateTime<Utc>)> =
+        (1..=3).map(|i| (format!("order-{i}"), 201, t0() + Duration::seconds(i))).collect();
+    store.record_deliveries("orders", "erp", &group).unwrap();
+    for i in 1..=3 {
+        assert!(store.delivered("orders", "erp", &format!("order-{i}")).unwrap());
+    }
+    assert!(!store.delivered("orders", "erp", "order-4").unwrap());
+    assert!(!store.delivered("orders", "crm", "order-2").unwrap());
+}
+
 fn holds_added_from_many_threads_all_arrive(store: &dyn StateStore) {
     const THREADS: usize = 8;
     const BATCHES: usize = 10;
@@ -337,6 +350,7 @@ for_each_store!(
     dedupe_keys_expire,
     cursors_are_per_flow_and_source,
     deliveries_are_per_flow_sink_and_key,
+    deliveries_are_recorded_in_groups,
     holds_added_from_many_threads_all_arrive,
 );
 
@@ -468,6 +482,31 @@ fn two_stores_on_one_file_take_turns() {
     assert_eq!(a.holds(&HoldFilter::default()).unwrap().len(), 100);
     assert_eq!(b.hold_summary(&HoldFilter::default()).unwrap().iter().map(|c| c.count).sum::<u64>(), 100);
     assert!(a.dedupe_seen("orders", "1-49", t0()).unwrap());
+}
+
+#[test]
+fn checks_see_every_commit_and_nothing_uncommitted() {
+    // The per-record checks read on a connection of their own.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.db");
+    let a = SqliteStore::open(&path).unwrap();
+    let b = SqliteStore::open(&path).unwrap();
+    a.record_delivery("orders", "erp", "order-1", 201, t0()).unwrap();
+    assert!(a.delivered("orders", "erp", "order-1").unwrap(), "its own commit");
+    assert!(b.delivered("orders", "erp", "order-1").unwrap(), "another store's commit");
+    a.dedupe_commit("orders", &[("k".into(), None)], t0()).unwrap();
+    assert!(b.dedupe_seen("orders", "k", t0()).unwrap());
+    let mut conn = raw(&path);
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).unwrap();
+    tx.execute(
+        "INSERT INTO deliveries (flow, sink, key, status, delivered_at) VALUES ('orders', 'erp', 'order-2', 201, ?1)",
+        [t0().to_rfc3339()],
+    )
+    .unwrap();
+    assert!(!a.delivered("orders", "erp", "order-2").unwrap(), "a writer's open transaction");
+    assert!(a.delivered("orders", "erp", "order-1").unwrap());
+    tx.commit().unwrap();
+    assert!(a.delivered("orders", "erp", "order-2").unwrap());
 }
 
 #[test]

@@ -3,10 +3,12 @@
 //! delivery log. What cannot be delivered comes back as a failure to hold, never lost.
 
 use std::collections::hash_map::DefaultHasher;
+use std::collections::HashSet;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use tokio::sync::{mpsc, oneshot, Mutex};
 use tokio::time::Instant;
 
@@ -202,11 +204,13 @@ impl HttpTarget {
             .map_err(|e| e.to_string())
     }
 
-    /// Sends `d` until it is accepted, refused for good, or out of tries.
-    pub async fn deliver(&self, d: &Delivery) -> Outcome {
+    /// Sends `d` until it is accepted, refused for good, or out of tries. An accepted
+    /// delivery with an idempotency key is not delivered yet: it is once the delivery
+    /// log has it.
+    async fn deliver(&self, d: &Delivery, log: &DeliveryLog) -> Sent {
         if let Some(key) = &d.idempotency_key {
-            if self.store.delivered(&self.flow, &self.sink, key).unwrap_or(false) {
-                return Outcome::AlreadyDelivered;
+            if log.delivered(key) {
+                return Sent::Done(Outcome::AlreadyDelivered);
             }
         }
         let started = std::time::Instant::now();
@@ -222,11 +226,16 @@ impl HttpTarget {
             let failure = match self.send(d).await {
                 Ok(status) => {
                     if let Some(key) = &d.idempotency_key {
-                        // The booking happened; failing to log it must not hold the record.
-                        let _ = self.store.record_delivery(&self.flow, &self.sink, key, status, chrono::Utc::now());
+                        return Sent::Accepted(Accepted {
+                            key: key.clone(),
+                            status,
+                            attempts: attempt,
+                            at: Utc::now(),
+                            started,
+                        });
                     }
                     crate::runtime::metrics::observe_latency(&self.flow, &self.sink, started.elapsed().as_secs_f64());
-                    return Outcome::Delivered { status, attempts: attempt };
+                    return Sent::Done(Outcome::Delivered { status, attempts: attempt });
                 }
                 Err(f) => f,
             };
@@ -246,7 +255,7 @@ impl HttpTarget {
                     failure.describe(&tries)
                 );
                 crate::runtime::metrics::observe_latency(&self.flow, &self.sink, started.elapsed().as_secs_f64());
-                return Outcome::Failed { reason, message, attempts: attempt, request: d.request_json() };
+                return Sent::Done(Outcome::Failed { reason, message, attempts: attempt, request: d.request_json() });
             }
             tracing::info!(
                 flow = %self.flow,
@@ -317,6 +326,130 @@ pub struct Job {
     pub reply: oneshot::Sender<Outcome>,
 }
 
+/// How a worker's sending ended.
+enum Sent {
+    Done(Outcome),
+    /// Accepted under an idempotency key: to the delivery log first.
+    Accepted(Accepted),
+}
+
+/// An accepted delivery on its way into the delivery log.
+struct Accepted {
+    key: String,
+    status: u16,
+    attempts: u32,
+    at: DateTime<Utc>,
+    /// When the delivery began, for its latency, which includes the log write.
+    started: std::time::Instant,
+}
+
+/// The most accepted deliveries one delivery log transaction takes.
+const LOG_GROUP: usize = 256;
+
+/// The delivery log of one sink, written in groups: a worker hands over what the
+/// receiver accepted and takes its next request at once, while the record's outcome
+/// waits for the commit. The record counts as delivered only once the commit is
+/// durable, so a replay never sends it twice; but no worker waits for a commit before its
+/// next request, and one fsync covers every delivery accepted while the last one ran.
+#[derive(Clone)]
+struct DeliveryLog {
+    target: Arc<HttpTarget>,
+    /// Keys accepted and not yet committed: the next check must see them as delivered
+    /// already. A key whose commit failed stays, so this run does not send it again.
+    pending: Arc<std::sync::Mutex<HashSet<String>>>,
+    tx: mpsc::UnboundedSender<(Accepted, oneshot::Sender<Outcome>)>,
+}
+
+impl DeliveryLog {
+    /// Starts the writer; it ends once every clone is dropped and what they handed over
+    /// is committed. Its queue is bounded by the records the sinks task lets wait for an
+    /// outcome.
+    fn start(target: Arc<HttpTarget>) -> DeliveryLog {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let pending = Arc::new(std::sync::Mutex::new(HashSet::new()));
+        tokio::spawn(write_log(target.clone(), pending.clone(), rx));
+        DeliveryLog { target, pending, tx }
+    }
+
+    fn pending(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
+        self.pending.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Whether `key` was delivered, by this run or an earlier one. Asked in place, as the
+    /// stages ask `dedupe_seen`: a one-row read that never waits for a commit (the
+    /// SQLite store reads on a connection of its own), cheaper than the two thread
+    /// switches of the blocking pool, which measurably slowed every request.
+    fn delivered(&self, key: &str) -> bool {
+        if self.pending().contains(key) {
+            return true;
+        }
+        let t = &self.target;
+        t.store.delivered(&t.flow, &t.sink, key).unwrap_or(false)
+    }
+
+    /// Queues `a` for the log; `reply` hears `Delivered` once it is committed.
+    fn commit(&self, a: Accepted, reply: oneshot::Sender<Outcome>) {
+        self.pending().insert(a.key.clone());
+        if let Err(e) = self.tx.send((a, reply)) {
+            // The writer lives as long as any clone: this is unreachable, but an
+            // outcome is owed all the same.
+            let (a, reply) = e.0;
+            let _ = reply.send(Outcome::Delivered { status: a.status, attempts: a.attempts });
+        }
+    }
+}
+
+/// Commits what the workers hand over, each time all that is waiting, in one
+/// transaction on the blocking pool, then answers each record.
+async fn write_log(
+    target: Arc<HttpTarget>,
+    pending: Arc<std::sync::Mutex<HashSet<String>>>,
+    mut rx: mpsc::UnboundedReceiver<(Accepted, oneshot::Sender<Outcome>)>,
+) {
+    let mut group = Vec::with_capacity(LOG_GROUP);
+    while rx.recv_many(&mut group, LOG_GROUP).await > 0 {
+        let rows: Vec<(String, u16, DateTime<Utc>)> =
+            group.iter().map(|(a, _)| (a.key.clone(), a.status, a.at)).collect();
+        let t = target.clone();
+        let stored = tokio::task::spawn_blocking(move || t.store.record_deliveries(&t.flow, &t.sink, &rows)).await;
+        let failed = match stored {
+            Ok(Ok(())) => None,
+            Ok(Err(e)) => Some(e.to_string()),
+            Err(e) => Some(e.to_string()),
+        };
+        match failed {
+            None => {
+                let mut p = pending.lock().unwrap_or_else(|e| e.into_inner());
+                for (a, _) in &group {
+                    p.remove(&a.key);
+                }
+            }
+            // The bookings happened; failing to log them must not hold the records.
+            Some(e) => tracing::warn!(
+                flow = %target.flow,
+                sink = %target.sink,
+                deliveries = group.len(),
+                error = %e,
+                "could not record deliveries in the delivery log"
+            ),
+        }
+        for (a, reply) in group.drain(..) {
+            crate::runtime::metrics::observe_latency(&target.flow, &target.sink, a.started.elapsed().as_secs_f64());
+            let _ = reply.send(Outcome::Delivered { status: a.status, attempts: a.attempts });
+        }
+    }
+}
+
+/// One job through a worker: its outcome now, or once the delivery log has it.
+async fn work(t: &HttpTarget, log: &DeliveryLog, job: Job) {
+    match t.deliver(&job.delivery, log).await {
+        Sent::Done(out) => {
+            let _ = job.reply.send(out);
+        }
+        Sent::Accepted(a) => log.commit(a, job.reply),
+    }
+}
+
 /// The workers of one HTTP sink: `concurrency` requests in flight; with `ordered_by`,
 /// records with the same key always go through the same worker, so they stay in order.
 pub struct Dispatcher {
@@ -327,15 +460,15 @@ pub struct Dispatcher {
 impl Dispatcher {
     pub fn spawn(target: Arc<HttpTarget>, concurrency: usize, ordered: bool) -> Dispatcher {
         let n = concurrency.max(1);
+        let log = DeliveryLog::start(target.clone());
         if ordered {
             let lanes = (0..n)
                 .map(|_| {
                     let (tx, mut rx) = mpsc::channel::<Job>(64);
-                    let t = target.clone();
+                    let (t, log) = (target.clone(), log.clone());
                     tokio::spawn(async move {
                         while let Some(job) = rx.recv().await {
-                            let out = t.deliver(&job.delivery).await;
-                            let _ = job.reply.send(out);
+                            work(&t, &log, job).await;
                         }
                     });
                     tx
@@ -346,12 +479,11 @@ impl Dispatcher {
         let (tx, rx) = mpsc::channel::<Job>(64);
         let rx = Arc::new(Mutex::new(rx));
         for _ in 0..n {
-            let (t, rx) = (target.clone(), rx.clone());
+            let (t, rx, log) = (target.clone(), rx.clone(), log.clone());
             tokio::spawn(async move {
                 loop {
                     let Some(job) = rx.lock().await.recv().await else { break };
-                    let out = t.deliver(&job.delivery).await;
-                    let _ = job.reply.send(out);
+                    work(&t, &log, job).await;
                 }
             });
         }

@@ -199,4 +199,12 @@ impl StateStore for Capturing {
     ) -> Result<(), StateError> {
         self.inner.record_delivery(flow, sink, key, status, now)
     }
+    fn record_deliveries(
+        &self,
+        flow: &str,
+        sink: &str,
+        deliveries: &[(String, u16, DateTime<Utc>)],
+    ) -> Result<(), StateError> {
+        self.inner.record_deliveries(flow, sink, deliveries)
+    }
 }

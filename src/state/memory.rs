@@ -233,6 +233,19 @@ impl StateStore for MemoryStore {
         self.lock().deliveries.insert((flow.to_string(), sink.to_string(), key.to_string()), (status, now));
         Ok(())
     }
+
+    fn record_deliveries(
+        &self,
+        flow: &str,
+        sink: &str,
+        deliveries: &[(String, u16, DateTime<Utc>)],
+    ) -> Result<(), StateError> {
+        let mut inner = self.lock();
+        for (key, status, now) in deliveries {
+            inner.deliveries.insert((flow.to_string(), sink.to_string(), key.clone()), (*status, *now));
+        }
+        Ok(())
+    }
 }
 
 /// The later of two expiries, where `None` (never) is the latest.

@@ -98,6 +98,15 @@ pub trait StateStore: Send + Sync {
         status: u16,
         now: DateTime<Utc>,
     ) -> Result<(), StateError>;
+    /// Records several accepted deliveries to `sink` (key, status, when) in one
+    /// transaction, each as `record_delivery` would: a sink with many requests in flight
+    /// pays for one durable commit per group instead of one per request.
+    fn record_deliveries(
+        &self,
+        flow: &str,
+        sink: &str,
+        deliveries: &[(String, u16, DateTime<Utc>)],
+    ) -> Result<(), StateError>;
 }
 
 /// A record a flow could not take to its end, as the runtime hands it to the store.

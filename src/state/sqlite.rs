@@ -6,7 +6,8 @@
 //! crash of the process but may lose the last commits on a power cut; a hold is the
 //! only copy of a record the flow has already taken from its source (a cursor moved, a
 //! webhook answered 200), so a commit here is fsynced before the write returns. Writes
-//! are batched by the runtime (up to 64 holds a transaction), so the cost is small.
+//! are batched by the runtime (up to 64 holds a transaction, and the HTTP sink's delivery
+//! log entries as they come, `record_deliveries`), so the cost is small.
 //!
 //! Timestamps are TEXT in RFC 3339, UTC, with nine fraction digits, so they sort as
 //! text and read well in `sqlite3`. JSON columns are TEXT.
@@ -96,12 +97,15 @@ CREATE INDEX inbox_by_status ON inbox (flow, status, id);
 const HOLD_COLUMNS: &str = "id, status, flow, flow_version, stage, stage_line, reason, message, blocking_key, \
      attempts, source_ref, created_at, updated_at, outcome, record, stage_input";
 
-/// The state store in a SQLite file. One connection, behind a mutex: calls from many
-/// threads take turns; other processes wait up to the busy timeout.
+/// The state store in a SQLite file. One connection for writes, behind a mutex: calls
+/// from many threads take turns; other processes wait up to the busy timeout. In WAL
+/// mode the checks made for every record (`delivered`, `dedupe_seen`) have a connection
+/// of their own, so they never wait behind a commit's fsync.
 #[derive(Debug)]
 pub struct SqliteStore {
     path: PathBuf,
     conn: Mutex<Connection>,
+    reader: Option<Mutex<Connection>>,
 }
 
 impl SqliteStore {
@@ -139,16 +143,36 @@ impl SqliteStore {
         conn.busy_timeout(BUSY_TIMEOUT).map_err(db)?;
         // WAL lets readers (`flowgate holds list`) work while a flow writes. Where the
         // file system cannot do WAL, SQLite keeps its rollback journal, which is as safe.
-        let _mode: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0)).map_err(db)?;
+        let mode: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0)).map_err(db)?;
         conn.pragma_update(None, "synchronous", "FULL").map_err(db)?;
         migrate(&mut conn, path)?;
-        Ok(SqliteStore { path: path.to_path_buf(), conn: Mutex::new(conn) })
+        // Without WAL a reader waits for the writer anyway: one connection does.
+        let reader = if mode.eq_ignore_ascii_case("wal") {
+            let r =
+                Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+                    .map_err(db)?;
+            r.busy_timeout(BUSY_TIMEOUT).map_err(db)?;
+            r.pragma_update(None, "query_only", true).map_err(db)?;
+            Some(Mutex::new(r))
+        } else {
+            None
+        };
+        Ok(SqliteStore { path: path.to_path_buf(), conn: Mutex::new(conn), reader })
     }
 
     /// A panic while the lock was held rolled its transaction back as it unwound, so
     /// the connection is still usable.
     fn lock(&self) -> MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The connection for single-row checks. Each statement is its own read transaction,
+    /// so it sees every commit made before it started, on either connection.
+    fn read_lock(&self) -> MutexGuard<'_, Connection> {
+        match &self.reader {
+            Some(r) => r.lock().unwrap_or_else(|e| e.into_inner()),
+            None => self.lock(),
+        }
     }
 
     fn db(&self, e: rusqlite::Error) -> StateError {
@@ -505,7 +529,7 @@ impl StateStore for SqliteStore {
     }
 
     fn dedupe_seen(&self, flow: &str, key: &str, now: DateTime<Utc>) -> Result<bool, StateError> {
-        let conn = self.lock();
+        let conn = self.read_lock();
         let mut stmt = conn
             .prepare_cached(
                 "SELECT EXISTS (SELECT 1 FROM dedupe_keys WHERE flow = ?1 AND key = ?2 \
@@ -564,7 +588,7 @@ impl StateStore for SqliteStore {
     }
 
     fn delivered(&self, flow: &str, sink: &str, key: &str) -> Result<bool, StateError> {
-        let conn = self.lock();
+        let conn = self.read_lock();
         let mut stmt = conn
             .prepare_cached("SELECT EXISTS (SELECT 1 FROM deliveries WHERE flow = ?1 AND sink = ?2 AND key = ?3)")
             .map_err(|e| self.db(e))?;
@@ -579,14 +603,29 @@ impl StateStore for SqliteStore {
         status: u16,
         now: DateTime<Utc>,
     ) -> Result<(), StateError> {
+        self.record_deliveries(flow, sink, &[(key.to_string(), status, now)])
+    }
+
+    fn record_deliveries(
+        &self,
+        flow: &str,
+        sink: &str,
+        deliveries: &[(String, u16, DateTime<Utc>)],
+    ) -> Result<(), StateError> {
+        if deliveries.is_empty() {
+            return Ok(());
+        }
         self.write(|tx| {
-            tx.execute(
-                "INSERT INTO deliveries (flow, sink, key, status, delivered_at) VALUES (?1, ?2, ?3, ?4, ?5) \
-                 ON CONFLICT (flow, sink, key) DO UPDATE SET status = excluded.status, \
-                 delivered_at = excluded.delivered_at",
-                params![flow, sink, key, status, timestamp(now)],
-            )
-            .map_err(|e| self.db(e))?;
+            let mut stmt = tx
+                .prepare_cached(
+                    "INSERT INTO deliveries (flow, sink, key, status, delivered_at) VALUES (?1, ?2, ?3, ?4, ?5) \
+                     ON CONFLICT (flow, sink, key) DO UPDATE SET status = excluded.status, \
+                     delivered_at = excluded.delivered_at",
+                )
+                .map_err(|e| self.db(e))?;
+            for (key, status, now) in deliveries {
+                stmt.execute(params![flow, sink, key, status, timestamp(*now)]).map_err(|e| self.db(e))?;
+            }
             Ok(())
         })
     }
