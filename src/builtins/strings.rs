@@ -101,6 +101,12 @@ fn string(s: impl Into<Arc<str>>) -> Result<Value, EvalError> {
 }
 
 fn trim(args: &[Arg<'_>], _: &dyn EvalContext) -> Result<Value, EvalError> {
+    // Most text has nothing to trim: then the same string, not a copy.
+    if let Some(Arg::Value(Value::Str(s))) = args.first() {
+        if s.trim().len() == s.len() {
+            return Ok(Value::Str(s.clone()));
+        }
+    }
     string(str_arg(args, 0)?.trim())
 }
 

@@ -55,6 +55,22 @@ impl<'a> Frame<'a> {
     }
 }
 
+thread_local! {
+    /// Slot vectors of finished function calls, for the next calls: a function called
+    /// for every line of every order then allocates nothing for its locals.
+    static SLOT_VECS: RefCell<Vec<Vec<Value>>> = const { RefCell::new(Vec::new()) };
+}
+
+fn give_back(mut slots: Vec<Value>) {
+    slots.clear();
+    SLOT_VECS.with(|p| {
+        let mut p = p.borrow_mut();
+        if p.len() < 64 {
+            p.push(slots);
+        }
+    });
+}
+
 /// Compiles a function body; call sites find it by index at run time (so functions may
 /// call functions declared later).
 pub fn compile_fn(f: &ir::Function) -> CompiledFn {
@@ -110,14 +126,24 @@ pub fn compile(e: &ir::Expr) -> Compiled {
             let (function, args): (usize, Vec<Compiled>) = (*function, args.iter().map(compile).collect());
             Arc::new(move |f| {
                 let func = f.shared.functions.get(function).ok_or_else(|| EvalError::failed("unknown function"))?;
-                let mut slots = vec![Value::Null; func.slots as usize];
+                let mut slots = SLOT_VECS.with(|p| p.borrow_mut().pop()).unwrap_or_default();
+                slots.resize(func.slots as usize, Value::Null);
                 for (p, a) in func.params.iter().zip(&args) {
+                    let v = match a(f) {
+                        Ok(v) => v,
+                        Err(e) => {
+                            give_back(slots);
+                            return Err(e);
+                        }
+                    };
                     if let Some(s) = slots.get_mut(*p as usize) {
-                        *s = a(f)?;
+                        *s = v;
                     }
                 }
                 let inner = Frame::new(Value::Null, slots, f.shared);
-                (func.body)(&inner)
+                let result = (func.body)(&inner);
+                give_back(inner.slots.into_inner());
+                result
             })
         }
         ExprKind::Unary(op, x) => {
@@ -428,10 +454,10 @@ fn matcher(scrutinee: Compiled, arms: &[(Vec<Pattern>, ir::Expr)]) -> Compiled {
 /// becomes a Decimal, and a `Decimal(n)` field always shows n places (0 becomes 0.00).
 /// Only widening happens here; the checker already refused anything that would round.
 fn coerce(v: Value, target: &Type) -> Value {
-    match (v, target.unwrap_optional()) {
-        (Value::Int(n), Type::Decimal(scale)) => coerce(Value::Decimal(Decimal::from(n)), &Type::Decimal(scale)),
-        (Value::Decimal(mut d), Type::Decimal(Some(s))) if d.scale() < s => {
-            d.rescale(s);
+    match (v, target.strip_optional()) {
+        (Value::Int(n), Type::Decimal(scale)) => coerce(Value::Decimal(Decimal::from(n)), &Type::Decimal(*scale)),
+        (Value::Decimal(mut d), Type::Decimal(Some(s))) if d.scale() < *s => {
+            d.rescale(*s);
             Value::Decimal(d)
         }
         (Value::Int(n), Type::Float) => Value::Float(n as f64),
