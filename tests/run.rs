@@ -65,6 +65,17 @@ fn money_is_exact_end_to_end() {
 }
 
 #[test]
+fn a_record_used_as_another_type_is_decoded_and_projected() {
+    // `ship` is a `Place` written into a `Town` field, `bill` a `Spot` passed to a function
+    // taking a `Town`: no expression reads `city` by their own types, yet both need it.
+    let dir = sandbox(&["widened.flow", "widened.ndjson"]);
+    flowgate().arg("run").arg(dir.path().join("widened.flow")).assert().code(0);
+    let out = fs::read_to_string(dir.path().join("out/widened.ndjson")).unwrap();
+    // The output has the declared type's fields only: a map target is closed.
+    assert_eq!(out, "{\"id\":1,\"ship\":{\"city\":\"Leeds\"},\"where\":\"York\"}\n");
+}
+
+#[test]
 fn bad_input_is_held_and_the_rest_goes_on() {
     let dir = sandbox(&["corpus.flow", "corpus"]);
     let state = dir.path().join("state.db");

@@ -59,6 +59,7 @@ impl Checker<'_> {
                     && !expected.contains_var()
                     && needs_widening(&t.ty, expected)
                 {
+                    self.note_widened(&t.ty, expected);
                     t.ty = expected.clone();
                 }
             }

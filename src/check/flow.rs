@@ -428,6 +428,7 @@ impl Checker<'_> {
                         let declared = self.resolve_type(te);
                         let mut t = self.expr_against(value, &declared, &format!("`{}`", name.node));
                         if !declared.is_error() {
+                            self.note_widened(&t.ty, &declared);
                             t.ty = declared;
                         }
                         t

@@ -105,6 +105,14 @@ pub(crate) struct Checker<'g> {
 }
 
 impl<'g> Checker<'g> {
+    /// Remembers that a value of type `found` now stands as an `expected` (see
+    /// `typed::Program::widened`), when that changes a record type it carries.
+    fn note_widened(&mut self, found: &Type, expected: &Type) {
+        if !found.same_records_as(expected) && !self.program.widened.contains(found) {
+            self.program.widened.push(found.clone());
+        }
+    }
+
     fn new(graph: &'g ModuleGraph) -> Self {
         let file = graph.modules.first().map(|m| m.file.clone()).unwrap_or_else(|| SourceFile::inline("<none>", ""));
         Checker {

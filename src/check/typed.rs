@@ -215,4 +215,8 @@ pub struct Program {
     pub flows: Vec<TFlow>,
     pub fns: Vec<TFn>,
     pub lookups: Vec<TLookup>,
+    /// Record-carrying types of values that were given another (wider) type where they
+    /// were used: a value of type A passed where B is expected keeps A's layout at run
+    /// time although the tree now says B.
+    pub widened: Vec<Type>,
 }

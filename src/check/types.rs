@@ -103,6 +103,23 @@ impl Type {
         }
     }
 
+    /// The record types a value of this type is, or holds in its lists and optionals
+    /// (not those nested in the records' fields: they come with the record types).
+    pub fn records_in(&self) -> Vec<&Arc<RecordType>> {
+        match self {
+            Type::Record(r) => vec![r],
+            Type::List(t) | Type::Optional(t) => t.records_in(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Whether every record type a value of `self` carries is also one of `other`'s:
+    /// a value of `self` used as an `other` keeps layouts `other` knows.
+    pub fn same_records_as(&self, other: &Type) -> bool {
+        let theirs = other.records_in();
+        self.records_in().iter().all(|r| theirs.iter().any(|o| Arc::ptr_eq(o, r) || o == r))
+    }
+
     pub fn is_error(&self) -> bool {
         matches!(self, Type::Error)
     }

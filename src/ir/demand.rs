@@ -13,7 +13,12 @@
 //! record, placed in a new record or list, interpolated, hashed, given to a builtin that
 //! looks at the whole value). A value "passed on unchanged" (a `let`, `??`, the branches
 //! of an `if`, a function argument, a list element handed to a lambda) is judged where it
-//! ends up, since its type says which record types it carries.
+//! ends up, since its type says which record types it carries; but where it ends up with
+//! another type (records are assignable by shape, so an argument of one record type may
+//! meet a parameter of another, and `if` joins two branch types into a third), the reads
+//! would be counted against that other type, so the value counts as used whole. The
+//! checker notes every such widening (`Program::widened`), since the tree it leaves
+//! carries the wider type only.
 
 use std::sync::Arc;
 
@@ -26,6 +31,8 @@ use crate::syntax::ast::BinOp;
 pub struct Demand {
     /// Record types with the fields read from them (by slot); `whole` when every field is.
     types: Vec<TypeDemand>,
+    /// Each function's parameter types, by function index.
+    params: Vec<Vec<Type>>,
 }
 
 #[derive(Debug)]
@@ -43,7 +50,13 @@ pub const KEY_FIELDS: &[&str] =
 impl Demand {
     /// What `flow` (and every function and lookup of `program`) may read of its records.
     pub fn of_flow(program: &Program, flow: &Flow) -> Demand {
-        let mut d = Demand::default();
+        let mut d =
+            Demand { params: program.functions.iter().map(|f| f.param_types.clone()).collect(), ..Demand::default() };
+        // A value given a wider type somewhere keeps its own layout at run time, while the
+        // reads counted there are against the wider type: its own type is needed whole.
+        for t in &program.widened {
+            d.whole(t);
+        }
         for f in &program.functions {
             d.expr(&f.body, false);
         }
@@ -74,7 +87,7 @@ impl Demand {
                 StageKind::Let { value, .. } => d.expr(value, false),
                 // A split's elements become records that holds show as the stage input.
                 StageKind::Split(e) => d.expr(e, true),
-                StageKind::Map(e) => d.expr(e, false),
+                StageKind::Map(e) => d.pass_on(e, &st.output),
                 StageKind::Batch { .. } => {}
             }
             if let StageKind::HoldWhen { hold, .. } = &st.kind {
@@ -166,6 +179,12 @@ impl Demand {
         }
     }
 
+    /// Walks `inner`, a value passed on as a value of type `outer`: judged where it ends
+    /// up when that keeps its record types, else used whole here.
+    fn pass_on(&mut self, inner: &Expr, outer: &Type) {
+        self.expr(inner, !inner.ty.same_records_as(outer));
+    }
+
     /// Walks `e`; `used` is whether its value is used whole by what contains it (rather
     /// than passed on, or only read field by field).
     fn expr(&mut self, e: &Expr, used: bool) {
@@ -188,7 +207,7 @@ impl Demand {
                 self.expr(base, false);
             }
             ExprKind::Index { base, index, .. } => {
-                self.expr(base, false);
+                self.pass_on(base, &e.ty);
                 self.expr(index, true);
             }
             ExprKind::Lookup { key, .. } => self.expr(key, true),
@@ -197,17 +216,28 @@ impl Demand {
                 let maps = matches!(builtin.name, "map" | "flat_map");
                 for (i, a) in args.iter().enumerate() {
                     match &a.kind {
-                        ExprKind::Lambda { body, .. } => self.expr(body, !maps),
+                        ExprKind::Lambda { body, .. } if maps => self.pass_on(body, &e.ty),
+                        ExprKind::Lambda { body, .. } => self.expr(body, true),
+                        // The list's elements go to the lambda (typed as they are) or into
+                        // the result.
                         _ if i == 0 && passes_on => self.expr(a, false),
                         _ => self.expr(a, true),
                     }
                 }
             }
-            ExprKind::CallFn { args, .. } => args.iter().for_each(|a| self.expr(a, false)),
+            ExprKind::CallFn { function, args } => {
+                let params = self.params.get(*function).cloned().unwrap_or_default();
+                for (i, a) in args.iter().enumerate() {
+                    match params.get(i) {
+                        Some(p) => self.pass_on(a, p),
+                        None => self.expr(a, true),
+                    }
+                }
+            }
             ExprKind::Unary(_, x) => self.expr(x, true),
             ExprKind::Binary(BinOp::Coalesce, a, b) => {
-                self.expr(a, false);
-                self.expr(b, false);
+                self.pass_on(a, &e.ty);
+                self.pass_on(b, &e.ty);
             }
             ExprKind::Binary(_, a, b) => {
                 self.expr(a, true);
@@ -216,12 +246,13 @@ impl Demand {
             ExprKind::Lambda { body, .. } => self.expr(body, true),
             ExprKind::If { cond, then, otherwise } => {
                 self.expr(cond, true);
-                self.expr(then, false);
-                self.expr(otherwise, false);
+                self.pass_on(then, &e.ty);
+                self.pass_on(otherwise, &e.ty);
             }
             ExprKind::Match { scrutinee, arms } => {
+                // What a pattern binds is judged where the binding is used.
                 self.expr(scrutinee, false);
-                arms.iter().for_each(|(_, body)| self.expr(body, false));
+                arms.iter().for_each(|(_, body)| self.pass_on(body, &e.ty));
             }
             ExprKind::List(items) => items.iter().for_each(|i| self.expr(i, true)),
             ExprKind::MakeRecord { spreads, fields } => {
@@ -330,5 +361,34 @@ flow f {{
         let Type::Record(line) = &**line else { panic!() };
         assert!(d.whole_record(line));
         assert!(!d.whole_record(&order) && !d.reads(&order, 3));
+    }
+
+    #[test]
+    fn a_record_passed_as_another_type_is_needed_whole() {
+        // `Place` fits `City` by shape: inside `city_of`, reads count against `City`, so a
+        // `Place` passed to it must be built whole.
+        let src = r#"
+type Place = { city: String?, zip: String? }
+type City = { city: String? }
+fn city_of(c: City) -> String? = c.city
+flow f {
+  source s: stdin : Place
+  map { c: city_of(record) ?? "" }
+  sink o: stdout
+}"#;
+        let (d, p) = demand_of(src);
+        assert!(d.whole_record(&source_layout(&p)), "{d:#?}");
+        // The same function on its own type reads one field only.
+        let src = r#"
+type City = { city: String?, zip: String? }
+fn city_of(c: City) -> String? = c.city
+flow f {
+  source s: stdin : City
+  map { c: city_of(record) ?? "" }
+  sink o: stdout
+}"#;
+        let (d, p) = demand_of(src);
+        let city = source_layout(&p);
+        assert!(!d.whole_record(&city) && d.reads(&city, 0) && !d.reads(&city, 1));
     }
 }

@@ -13,6 +13,7 @@ pub fn lower(p: &t::Program) -> Program {
         flows: p.flows.iter().filter_map(flow).collect(),
         functions: p.fns.iter().map(function).collect(),
         lookups: p.lookups.iter().map(lookup).collect(),
+        widened: p.widened.clone(),
     }
 }
 
@@ -84,6 +85,7 @@ fn function(f: &t::TFn) -> Function {
         name: f.name.clone(),
         module: f.module.clone(),
         params: f.params.iter().map(|p| p.0).collect(),
+        param_types: f.params.iter().map(|p| p.2.clone()).collect(),
         slots: max_slot(&f.body).max(f.params.iter().map(|p| p.0 + 1).max().unwrap_or(0)),
         ret: f.ret.clone(),
         body: expr(&f.body),

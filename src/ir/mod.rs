@@ -185,6 +185,8 @@ pub struct Function {
     pub name: String,
     pub module: String,
     pub params: Vec<Slot>,
+    /// The declared type of each parameter.
+    pub param_types: Vec<Type>,
     pub slots: u32,
     pub ret: Type,
     pub body: Expr,
@@ -210,4 +212,6 @@ pub struct Program {
     pub flows: Vec<Flow>,
     pub functions: Vec<Function>,
     pub lookups: Vec<Lookup>,
+    /// Types of values used as another type somewhere (`typed::Program::widened`).
+    pub widened: Vec<Type>,
 }

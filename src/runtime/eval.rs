@@ -450,9 +450,11 @@ fn matcher(scrutinee: Compiled, arms: &[(Vec<Pattern>, ir::Expr)]) -> Compiled {
     })
 }
 
-/// A number in the form its declared field type promises: an Int in a Decimal field
-/// becomes a Decimal, and a `Decimal(n)` field always shows n places (0 becomes 0.00).
-/// Only widening happens here; the checker already refused anything that would round.
+/// A value in the form its declared field type promises: an Int in a Decimal field
+/// becomes a Decimal, a `Decimal(n)` field always shows n places (0 becomes 0.00), and a
+/// record of another type (assignable by shape) becomes one of the declared type, with
+/// its fields and no others: a `map` target is closed all the way down. Only widening
+/// happens here; the checker already refused anything that would round or not fit.
 fn coerce(v: Value, target: &Type) -> Value {
     match (v, target.strip_optional()) {
         (Value::Int(n), Type::Decimal(scale)) => coerce(Value::Decimal(Decimal::from(n)), &Type::Decimal(*scale)),
@@ -461,7 +463,31 @@ fn coerce(v: Value, target: &Type) -> Value {
             Value::Decimal(d)
         }
         (Value::Int(n), Type::Float) => Value::Float(n as f64),
+        (Value::Record(r), Type::Record(t)) if !Arc::ptr_eq(&r.layout, t) && t.name.is_some() => {
+            let values = t.fields.iter().map(|(k, ft)| coerce(r.get(k).cloned().unwrap_or(Value::Null), ft)).collect();
+            Value::Record(Arc::new(Record { layout: t.clone(), values }))
+        }
+        (Value::List(items), Type::List(elem)) if needs_coercion(&items, elem) => {
+            Value::list(items.iter().map(|i| coerce(i.clone(), elem)).collect())
+        }
         (v, _) => v,
+    }
+}
+
+/// Whether some element of a list is not yet in the form `elem` promises (records of
+/// another layout; Ints or short Decimals for a Decimal).
+fn needs_coercion(items: &[Value], elem: &Type) -> bool {
+    match elem.strip_optional() {
+        Type::Record(t) if t.name.is_some() => {
+            items.iter().any(|i| matches!(i, Value::Record(r) if !Arc::ptr_eq(&r.layout, t)))
+        }
+        Type::Decimal(scale) => items.iter().any(|i| match i {
+            Value::Int(_) => true,
+            Value::Decimal(d) => scale.is_some_and(|s| d.scale() < s),
+            _ => false,
+        }),
+        Type::Float => items.iter().any(|i| matches!(i, Value::Int(_))),
+        _ => false,
     }
 }
 
