@@ -93,13 +93,10 @@ pub fn compile(e: &ir::Expr) -> Compiled {
             let v = Value::str(name);
             Arc::new(move |_| Ok(v.clone()))
         }
-        ExprKind::Field { base: b, slot, name, .. } => {
-            let layout = match b.ty.strip_optional() {
-                Type::Record(r) => Some(r.clone()),
-                _ => None,
-            };
-            field(compile(b), *slot, name.clone(), layout)
-        }
+        ExprKind::Field { base: b, slot, name, .. } => match field_path(e) {
+            Some((root, steps)) => path(root, steps),
+            None => field(compile(b), Step::new(b, *slot, name)),
+        },
         ExprKind::Index { base, index, .. } => {
             let (base, index) = (compile(base), compile(index));
             Arc::new(move |f| {
@@ -240,21 +237,86 @@ fn concat(parts: &[StrPart]) -> Compiled {
 
 /// A field by slot when the record has the layout the checker saw (the same `Arc`, or the
 /// same name at that slot), else by name.
-fn field(base: Compiled, slot: Option<u32>, name: String, layout: Option<Arc<RecordType>>) -> Compiled {
-    Arc::new(move |f| {
-        Ok(match base(f)? {
-            Value::Record(r) => {
-                let by_slot = slot.and_then(|s| {
-                    let i = s as usize;
-                    let same = layout.as_ref().is_some_and(|l| Arc::ptr_eq(l, &r.layout))
-                        || r.layout.fields.get_index(i).map(|(k, _)| k.as_str()) == Some(name.as_str());
-                    same.then(|| r.values.get(i)).flatten()
-                });
-                by_slot.or_else(|| r.get(&name)).cloned().unwrap_or(Value::Null)
+/// One field read: by slot when the record has the layout the checker saw (the same
+/// `Arc`, or the same name at that slot), else by name.
+struct Step {
+    slot: Option<u32>,
+    name: String,
+    layout: Option<Arc<RecordType>>,
+}
+
+impl Step {
+    fn new(base: &ir::Expr, slot: Option<u32>, name: &str) -> Step {
+        let layout = match base.ty.strip_optional() {
+            Type::Record(r) => Some(r.clone()),
+            _ => None,
+        };
+        Step { slot, name: name.to_string(), layout }
+    }
+
+    /// The field of `v`, or `None` when `v` is not a record (a null on the way).
+    fn read<'v>(&self, v: &'v Value) -> Option<&'v Value> {
+        let Value::Record(r) = v else { return None };
+        let by_slot = self.slot.and_then(|s| {
+            let i = s as usize;
+            let same = self.layout.as_ref().is_some_and(|l| Arc::ptr_eq(l, &r.layout))
+                || r.layout.fields.get_index(i).map(|(k, _)| k.as_str()) == Some(self.name.as_str());
+            same.then(|| r.values.get(i)).flatten()
+        });
+        by_slot.or_else(|| r.get(&self.name))
+    }
+}
+
+fn field(base: Compiled, step: Step) -> Compiled {
+    Arc::new(move |f| Ok(step.read(&base(f)?).cloned().unwrap_or(Value::Null)))
+}
+
+/// Where a chain of field reads starts.
+enum Root {
+    Record,
+    Local(u32),
+}
+
+/// `record.a.b.c` or `x.a.b` as a root and its steps, when the whole chain is field reads.
+fn field_path(e: &ir::Expr) -> Option<(Root, Vec<Step>)> {
+    let mut steps = Vec::new();
+    let mut cur = e;
+    loop {
+        match &cur.kind {
+            ExprKind::Field { base, slot, name, .. } => {
+                steps.push(Step::new(base, *slot, name));
+                cur = base;
             }
-            _ => Value::Null,
-        })
+            ExprKind::Record => break Some(Root::Record),
+            ExprKind::Local(s) => break Some(Root::Local(*s)),
+            _ => break None,
+        }
+    }
+    .map(|root| {
+        steps.reverse();
+        (root, steps)
     })
+}
+
+/// A chain of field reads walked by reference: only the value at its end is cloned, not
+/// every record on the way.
+fn path(root: Root, steps: Vec<Step>) -> Compiled {
+    fn walk(mut v: &Value, steps: &[Step]) -> Value {
+        for s in steps {
+            match s.read(v) {
+                Some(next) => v = next,
+                None => return Value::Null,
+            }
+        }
+        v.clone()
+    }
+    match root {
+        Root::Record => Arc::new(move |f| Ok(walk(&f.record, &steps))),
+        Root::Local(slot) => Arc::new(move |f| {
+            let slots = f.slots.borrow();
+            Ok(slots.get(slot as usize).map_or(Value::Null, |v| walk(v, &steps)))
+        }),
+    }
 }
 
 fn builtin_call(b: &'static crate::builtins::Builtin, args: &[ir::Expr], optional: bool) -> Compiled {
