@@ -36,7 +36,7 @@ fn fixture() -> (tempfile::TempDir, PathBuf) {
     let store = SqliteStore::open(&path).unwrap();
     let long = "the ERP answered 503 Service Unavailable five times in a row; giving up until someone replays it";
     store
-        .add_holds(&[
+        .add_holds(vec![
             hold("orders", "invalid", "#1001", "validate", 12, 0, "total_price must be positive"),
             hold("orders", "retries_exhausted", "#1002", "sink erp", 0, 5, long),
             hold("orders", "invalid", "#1003", "validate", 12, 10, "no line items"),

@@ -57,8 +57,8 @@ fn a_record_already_held_is_not_held_twice(store: &dyn StateStore) {
     first.source_ref = Some("in.ndjson:7".into());
     let mut again = first.clone();
     again.message = "held again after a restart".into();
-    let a = store.add_holds(&[first.clone()]).unwrap();
-    let b = store.add_holds(&[again]).unwrap();
+    let a = store.add_holds(vec![first.clone()]).unwrap();
+    let b = store.add_holds(vec![again]).unwrap();
     assert_eq!(a, b, "the same record from the same place keeps its one hold");
     assert_eq!(
         store
@@ -71,7 +71,7 @@ fn a_record_already_held_is_not_held_twice(store: &dyn StateStore) {
     );
     // Once that hold is replayed, the record may be held anew.
     store.mark_replayed(a[0], "delivered to erp", t0()).unwrap();
-    let c = store.add_holds(&[first]).unwrap();
+    let c = store.add_holds(vec![first]).unwrap();
     assert_ne!(a, c);
 }
 
@@ -82,7 +82,7 @@ fn a_stored_hold_reads_back_exactly(store: &dyn StateStore) {
     h.created_at = at("2026-11-24T12:00:00.123456789Z");
     h.blocking_key = None;
     h.source_ref = None;
-    let ids = store.add_holds(&[h.clone()]).unwrap();
+    let ids = store.add_holds(vec![h.clone()]).unwrap();
     assert_eq!(ids.len(), 1);
     let got = store.hold(ids[0]).unwrap().expect("the hold just added");
     assert_eq!(got, Hold::stored(ids[0], h));
@@ -97,20 +97,20 @@ fn a_stored_hold_reads_back_exactly(store: &dyn StateStore) {
 }
 
 fn ids_come_back_in_order_and_are_never_reused(store: &dyn StateStore) {
-    assert_eq!(store.add_holds(&[]).unwrap(), Vec::<HoldId>::new());
-    let first = store.add_holds(&[hold("a", "r", "1", 0), hold("a", "r", "2", 1), hold("a", "r", "3", 2)]).unwrap();
+    assert_eq!(store.add_holds(vec![]).unwrap(), Vec::<HoldId>::new());
+    let first = store.add_holds(vec![hold("a", "r", "1", 0), hold("a", "r", "2", 1), hold("a", "r", "3", 2)]).unwrap();
     assert_eq!(first.len(), 3);
     assert!(first.windows(2).all(|w| w[0] < w[1]), "{first:?}");
     let keys: Vec<_> = first.iter().map(|&id| store.hold(id).unwrap().unwrap().blocking_key.unwrap()).collect();
     assert_eq!(keys, ["1", "2", "3"]);
     store.mark_discarded(first[2], "test", t0()).unwrap();
-    let next = store.add_holds(&[hold("a", "r", "4", 3)]).unwrap();
+    let next = store.add_holds(vec![hold("a", "r", "4", 3)]).unwrap();
     assert!(next[0] > first[2]);
 }
 
 fn holds_are_listed_oldest_first_and_filtered(store: &dyn StateStore) {
     let ids = store
-        .add_holds(&[
+        .add_holds(vec![
             hold("orders", "invalid", "#1", 0),
             hold("stock", "invalid", "SKU-1", 1),
             hold("orders", "retries_exhausted", "#2", 2),
@@ -141,7 +141,7 @@ fn super_ids(store: &dyn StateStore, f: HoldFilter) -> Vec<HoldId> {
 
 fn summary_counts_by_flow_reason_and_status(store: &dyn StateStore) {
     let ids = store
-        .add_holds(&[
+        .add_holds(vec![
             hold("stock", "invalid", "SKU-1", 30),
             hold("orders", "invalid", "#1", 10),
             hold("orders", "invalid", "#2", 0),
@@ -178,7 +178,7 @@ fn summary_counts_by_flow_reason_and_status(store: &dyn StateStore) {
 }
 
 fn only_a_held_hold_is_replayed_discarded_or_attempted(store: &dyn StateStore) {
-    let ids = store.add_holds(&[hold("orders", "erp_down", "#1", 0), hold("orders", "invalid", "#2", 0)]).unwrap();
+    let ids = store.add_holds(vec![hold("orders", "erp_down", "#1", 0), hold("orders", "invalid", "#2", 0)]).unwrap();
     let later = t0() + Duration::hours(2);
 
     store.record_attempt(ids[0], "erp answered 503 again", later).unwrap();
@@ -293,7 +293,7 @@ fn holds_added_from_many_threads_all_arrive(store: &dyn StateStore) {
                         let batch: Vec<NewHold> = (0..PER_BATCH)
                             .map(|i| hold(&format!("flow{t}"), "invalid", &format!("{t}-{b}-{i}"), 0))
                             .collect();
-                        mine.extend(store.add_holds(&batch).unwrap());
+                        mine.extend(store.add_holds(batch.clone()).unwrap());
                     }
                     mine
                 })
@@ -366,7 +366,8 @@ fn everything_is_still_there_after_reopening() {
     let path = dir.path().join("state.db");
     let (ids, before) = {
         let store = SqliteStore::open(&path).unwrap();
-        let ids = store.add_holds(&[hold("orders", "invalid", "#1", 0), hold("orders", "invalid", "#2", 1)]).unwrap();
+        let ids =
+            store.add_holds(vec![hold("orders", "invalid", "#1", 0), hold("orders", "invalid", "#2", 1)]).unwrap();
         store.mark_discarded(ids[1], "duplicate", t0()).unwrap();
         store.dedupe_commit("orders", &[("k".into(), Some(t0() + Duration::days(1)))], t0()).unwrap();
         store.set_cursor("orders", "shop", "c-42").unwrap();
@@ -380,7 +381,7 @@ fn everything_is_still_there_after_reopening() {
     assert!(store.dedupe_seen("orders", "k", t0()).unwrap());
     assert_eq!(store.cursor("orders", "shop").unwrap().as_deref(), Some("c-42"));
     assert!(store.delivered("orders", "erp", "order-1").unwrap());
-    let more = store.add_holds(&[hold("orders", "invalid", "#3", 2)]).unwrap();
+    let more = store.add_holds(vec![hold("orders", "invalid", "#3", 2)]).unwrap();
     assert!(more[0] > ids[1]);
 }
 
@@ -455,7 +456,7 @@ fn bad_data_in_the_database_is_reported_not_a_panic() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("state.db");
     let store = SqliteStore::open(&path).unwrap();
-    let ids = store.add_holds(&[hold("orders", "invalid", "#1", 0)]).unwrap();
+    let ids = store.add_holds(vec![hold("orders", "invalid", "#1", 0)]).unwrap();
     raw(&path).execute("UPDATE holds SET record = '{not json' WHERE id = ?1", [ids[0]]).unwrap();
     let e = store.hold(ids[0]).unwrap_err();
     assert!(matches!(e, StateError::Corrupt { .. }), "{e:?}");
@@ -473,7 +474,7 @@ fn two_stores_on_one_file_take_turns() {
         for (n, store) in [a.clone(), b.clone()].into_iter().enumerate() {
             s.spawn(move || {
                 for i in 0..50 {
-                    store.add_holds(&[hold(&format!("flow{n}"), "invalid", &i.to_string(), 0)]).unwrap();
+                    store.add_holds(vec![hold(&format!("flow{n}"), "invalid", &i.to_string(), 0)]).unwrap();
                     store.dedupe_commit("orders", &[(format!("{n}-{i}"), None)], t0()).unwrap();
                 }
             });
@@ -556,7 +557,7 @@ fn a_hold_survives_the_process_dying_right_after_add_holds() {
 fn child_adds_a_hold_then_aborts() {
     let Some(path) = std::env::var_os(CHILD) else { return };
     let store = SqliteStore::open(&path).unwrap();
-    store.add_holds(&[hold("orders", "invalid", "#crash", 0)]).unwrap();
+    store.add_holds(vec![hold("orders", "invalid", "#crash", 0)]).unwrap();
     std::process::abort();
 }
 

@@ -1419,7 +1419,7 @@ async fn collect(
             bar.inc(1);
         }
         if holds.len() >= 64 {
-            store.add_holds(&holds)?;
+            store.add_holds(std::mem::take(&mut holds))?;
             holds.clear();
         }
         if keys.len() >= 256 && !opts.dry_run {
@@ -1428,13 +1428,13 @@ async fn collect(
         }
         if let (Some(cursor), false) = (ends.commit.take(), opts.dry_run) {
             // Holds first: the cursor moves past a record only once its hold is on disk.
-            store.add_holds(&holds)?;
+            store.add_holds(std::mem::take(&mut holds))?;
             holds.clear();
             store.set_cursor(&info.name, &info.source, &cursor)?;
         }
         if !ends.inbox_done.is_empty() && !opts.dry_run {
             // Holds first: a request is done only once its holds are on disk.
-            store.add_holds(&holds)?;
+            store.add_holds(std::mem::take(&mut holds))?;
             holds.clear();
             store.dedupe_commit(&info.name, &keys, info.now)?;
             keys.clear();
@@ -1444,7 +1444,7 @@ async fn collect(
     }
     if !opts.dry_run {
         if !holds.is_empty() {
-            store.add_holds(&holds)?;
+            store.add_holds(std::mem::take(&mut holds))?;
         }
         if !keys.is_empty() {
             store.dedupe_commit(&info.name, &keys, info.now)?;

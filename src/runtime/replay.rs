@@ -128,10 +128,11 @@ struct Capturing {
 }
 
 impl StateStore for Capturing {
-    fn add_holds(&self, holds: &[NewHold]) -> Result<Vec<HoldId>, StateError> {
+    fn add_holds(&self, holds: Vec<NewHold>) -> Result<Vec<HoldId>, StateError> {
         let mut c = self.captured.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        c.extend(holds.iter().cloned());
-        Ok(vec![0; holds.len()])
+        let n = holds.len();
+        c.extend(holds);
+        Ok(vec![0; n])
     }
     fn hold(&self, id: HoldId) -> Result<Option<Hold>, StateError> {
         self.inner.hold(id)

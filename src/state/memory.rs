@@ -57,7 +57,7 @@ impl Inner {
 }
 
 impl StateStore for MemoryStore {
-    fn add_holds(&self, holds: &[NewHold]) -> Result<Vec<HoldId>, StateError> {
+    fn add_holds(&self, holds: Vec<NewHold>) -> Result<Vec<HoldId>, StateError> {
         let mut inner = self.lock();
         let mut ids = Vec::with_capacity(holds.len());
         for h in holds {
@@ -73,7 +73,7 @@ impl StateStore for MemoryStore {
                 Some(id) => id,
                 None => {
                     let id = inner.holds.last().map_or(1, |h| h.id + 1);
-                    inner.holds.push(Hold::stored(id, h.clone()));
+                    inner.holds.push(Hold::stored(id, h));
                     id
                 }
             };

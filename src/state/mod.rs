@@ -30,7 +30,7 @@ pub trait StateStore: Send + Sync {
     /// that is already held (same flow and `source_ref`, status held) is not stored
     /// again: its existing id is returned, so a run restarted after a crash, reading
     /// its input again, holds each record once.
-    fn add_holds(&self, holds: &[NewHold]) -> Result<Vec<HoldId>, StateError>;
+    fn add_holds(&self, holds: Vec<NewHold>) -> Result<Vec<HoldId>, StateError>;
     /// One hold, whatever its status.
     fn hold(&self, id: HoldId) -> Result<Option<Hold>, StateError>;
     /// The holds the filter matches, oldest first (in the order they were stored, by

@@ -363,7 +363,7 @@ impl RawHold {
 }
 
 impl StateStore for SqliteStore {
-    fn add_holds(&self, holds: &[NewHold]) -> Result<Vec<HoldId>, StateError> {
+    fn add_holds(&self, holds: Vec<NewHold>) -> Result<Vec<HoldId>, StateError> {
         if holds.is_empty() {
             return Ok(Vec::new());
         }
