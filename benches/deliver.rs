@@ -36,6 +36,7 @@
 mod deliver {
     pub mod erp;
 }
+mod machine;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -46,6 +47,7 @@ use std::time::{Duration, Instant};
 use deliver::erp::{Erp, Seen};
 use flowgate::runtime::RunOptions;
 use flowgate::state::{MemoryStore, SqliteStore, StateStore};
+use machine::{cpu_model, loadavg, sys};
 
 const FLOW: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/deliver/deliver.flow");
 const CONCURRENCY: usize = 16;
@@ -628,55 +630,5 @@ fn main() {
     if failed {
         eprintln!("error: some orders were not booked exactly once (see WRONG above)");
         std::process::exit(1);
-    }
-}
-
-fn loadavg() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|_| "?".into())
-}
-
-fn cpu_model() -> String {
-    std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split(':').nth(1))
-                .map(|m| m.trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown".into())
-}
-
-#[cfg(all(target_os = "linux", target_pointer_width = "64"))]
-mod sys {
-    use std::time::Duration;
-
-    #[repr(C)]
-    struct Timespec {
-        tv_sec: i64,
-        tv_nsec: i64,
-    }
-
-    extern "C" {
-        fn clock_gettime(clock: i32, tp: *mut Timespec) -> i32;
-    }
-
-    const CLOCK_PROCESS_CPUTIME_ID: i32 = 2;
-
-    /// CPU time of the whole process (every thread), user and system.
-    pub fn cpu_time() -> Option<Duration> {
-        let mut t = Timespec { tv_sec: 0, tv_nsec: 0 };
-        // SAFETY: `t` is a valid timespec for the call to fill.
-        let ok = unsafe { clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &mut t) } == 0;
-        ok.then(|| Duration::new(t.tv_sec as u64, t.tv_nsec as u32))
-    }
-}
-
-#[cfg(not(all(target_os = "linux", target_pointer_width = "64")))]
-mod sys {
-    pub fn cpu_time() -> Option<std::time::Duration> {
-        None
     }
 }
