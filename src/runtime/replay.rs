@@ -190,16 +190,6 @@ impl StateStore for Capturing {
     fn delivered(&self, flow: &str, sink: &str, key: &str) -> Result<bool, StateError> {
         self.inner.delivered(flow, sink, key)
     }
-    fn record_delivery(
-        &self,
-        flow: &str,
-        sink: &str,
-        key: &str,
-        status: u16,
-        now: DateTime<Utc>,
-    ) -> Result<(), StateError> {
-        self.inner.record_delivery(flow, sink, key, status, now)
-    }
     fn record_deliveries(
         &self,
         flow: &str,

@@ -222,18 +222,6 @@ impl StateStore for MemoryStore {
         Ok(self.lock().deliveries.contains_key(&(flow.to_string(), sink.to_string(), key.to_string())))
     }
 
-    fn record_delivery(
-        &self,
-        flow: &str,
-        sink: &str,
-        key: &str,
-        status: u16,
-        now: DateTime<Utc>,
-    ) -> Result<(), StateError> {
-        self.lock().deliveries.insert((flow.to_string(), sink.to_string(), key.to_string()), (status, now));
-        Ok(())
-    }
-
     fn record_deliveries(
         &self,
         flow: &str,

@@ -97,7 +97,9 @@ pub trait StateStore: Send + Sync {
         key: &str,
         status: u16,
         now: DateTime<Utc>,
-    ) -> Result<(), StateError>;
+    ) -> Result<(), StateError> {
+        self.record_deliveries(flow, sink, &[(key.to_string(), status, now)])
+    }
     /// Records several accepted deliveries to `sink` (key, status, when) in one
     /// transaction, each as `record_delivery` would: a sink with many requests in flight
     /// pays for one durable commit per group instead of one per request.

@@ -595,17 +595,6 @@ impl StateStore for SqliteStore {
         stmt.query_row(params![flow, sink, key], |r| r.get(0)).map_err(|e| self.db(e))
     }
 
-    fn record_delivery(
-        &self,
-        flow: &str,
-        sink: &str,
-        key: &str,
-        status: u16,
-        now: DateTime<Utc>,
-    ) -> Result<(), StateError> {
-        self.record_deliveries(flow, sink, &[(key.to_string(), status, now)])
-    }
-
     fn record_deliveries(
         &self,
         flow: &str,
