@@ -167,13 +167,9 @@ fn is_entered(unit: &Unit, v: &Value) -> bool {
 
 /// The key an operator searches by: the order name or number, else an id or SKU.
 fn blocking_key(v: &Value) -> Option<String> {
-    ["name", "order_number", "number", "external_ref", "ref", "reference", "order_id", "id", "sku", "key"]
-        .iter()
-        .find_map(|k| {
-            v.field(k)
-                .filter(|x| !x.is_null() && !matches!(x, Value::Record(_) | Value::List(_)))
-                .map(|x| x.to_string())
-        })
+    ir::KEY_FIELDS.iter().find_map(|k| {
+        v.field(k).filter(|x| !x.is_null() && !matches!(x, Value::Record(_) | Value::List(_))).map(|x| x.to_string())
+    })
 }
 
 /// Runs `flow` to the end of its input.

@@ -676,6 +676,37 @@ mod tests {
     }
 
     #[test]
+    fn fields_only_checked_are_not_built_but_still_checked() {
+        // Build `id` and the lines' `sku`; only check `total` and the lines' `price`.
+        let plan = Plan::Record(vec![
+            Plan::Build,
+            Plan::Check,
+            Plan::List(Box::new(Plan::Record(vec![Plan::Build, Plan::Check]))),
+        ]);
+        let ty = order_type();
+        let v =
+            decode_json_planned(br#"{"id": 7, "total": "1.50", "lines": [{"sku": "A", "price": "2"}]}"#, &ty, &plan)
+                .unwrap();
+        let Value::Record(r) = &v else { panic!() };
+        assert_eq!(r.get("id").unwrap().to_string(), "7");
+        assert!(r.get("total").unwrap().is_null());
+        let line = match r.get("lines").unwrap() {
+            Value::List(l) => l[0].clone(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(line.field("sku").unwrap().to_string(), "A");
+        assert!(line.field("price").unwrap().is_null());
+        // A checked field that does not fit still fails, naming its path.
+        let bad = br#"{"id": 7, "total": "1.50", "lines": [{"sku": "A", "price": "two"}]}"#;
+        let e = decode_json_planned(bad, &ty, &plan).unwrap_err();
+        assert_eq!(e.to_string(), r#"`lines[0].price`: expected Decimal, found the text "two""#);
+        let e = decode_json_planned(br#"{"id": 7, "total": 1.555, "lines": []}"#, &ty, &plan).unwrap_err();
+        assert_eq!(e.reason(), "schema_mismatch");
+        let e = decode_json_planned(br#"{"id": 7, "lines": []}"#, &ty, &plan).unwrap_err();
+        assert_eq!(e.to_string(), "`total`: expected Decimal(2), found nothing (the field is missing)");
+    }
+
+    #[test]
     fn mismatches_name_the_path() {
         let e = decode_json(br#"{"id": 1, "total": 1.5, "lines": [{"price": 1}, {"price": "abc"}]}"#, &order_type())
             .unwrap_err();
