@@ -22,8 +22,17 @@ use crate::ir::{self, ExprKind, StageKind};
 use crate::state::{NewHold, StateStore};
 use crate::value::{DecodeError, Plan, Value};
 
-/// Records waiting between two stages. Small: memory stays flat, and a stop drains fast.
-const CHANNEL: usize = 64;
+/// Chunks of records waiting between two tasks. Small: memory stays flat, and a stop
+/// drains fast.
+const CHANNEL: usize = 4;
+
+/// Most records a file source sends on at once. Records travel between tasks in chunks,
+/// so a task wakes once for many records rather than once for each: on a busy core the
+/// wake-ups otherwise cost more than the work.
+const CHUNK: usize = 32;
+
+/// Records travelling together from one task to the next, in input order.
+type Chunk = Vec<Unit>;
 
 /// One record's end, as the collector hears of it.
 #[derive(Clone, Debug)]
@@ -211,7 +220,7 @@ pub async fn run_until(
 
     tracing::info!(flow = %flow.name, version = %flow.version, dry_run = opts.dry_run, "run starts");
     let (ev_tx, ev_rx) = mpsc::channel::<Msg>(1024);
-    let (src_tx, mut rx) = mpsc::channel::<Unit>(CHANNEL);
+    let (src_tx, mut rx) = mpsc::channel::<Chunk>(CHANNEL);
     let source = if flow.source.kind == "webhook" && opts.inputs.is_none() && !opts.dry_run {
         spawn_inbox_source(flow, store.clone(), src_tx, ev_tx.clone(), info.clone(), stop, shared.clone())
     } else if flow.source.kind == "http.poll" && opts.inputs.is_none() && !opts.dry_run {
@@ -228,13 +237,13 @@ pub async fn run_until(
     for (i, st) in flow.stages.iter().enumerate() {
         if let StageKind::Batch { size, max_wait_ms } = &st.kind {
             if !group.is_empty() {
-                let (tx, next) = mpsc::channel::<Unit>(CHANNEL);
+                let (tx, next) = mpsc::channel::<Chunk>(CHANNEL);
                 let ctx =
                     StagesCtx { shared: shared.clone(), info: info.clone(), ev: ev_tx.clone(), store: store.clone() };
                 tasks.push(tokio::spawn(stages_task(std::mem::take(&mut group), ctx, rx, tx)));
                 rx = next;
             }
-            let (tx, next) = mpsc::channel::<Unit>(CHANNEL);
+            let (tx, next) = mpsc::channel::<Chunk>(CHANNEL);
             tasks.push(tokio::spawn(batch_task(rx, tx, *size, *max_wait_ms, None)));
             rx = next;
         } else {
@@ -242,13 +251,13 @@ pub async fn run_until(
         }
     }
     if !group.is_empty() {
-        let (tx, next) = mpsc::channel::<Unit>(CHANNEL);
+        let (tx, next) = mpsc::channel::<Chunk>(CHANNEL);
         let ctx = StagesCtx { shared: shared.clone(), info: info.clone(), ev: ev_tx.clone(), store: store.clone() };
         tasks.push(tokio::spawn(stages_task(group, ctx, rx, tx)));
         rx = next;
     }
     if let Some((size, max_wait_ms, max_bytes)) = sink_batch(flow, &shared)? {
-        let (tx, next) = mpsc::channel::<Unit>(CHANNEL);
+        let (tx, next) = mpsc::channel::<Chunk>(CHANNEL);
         tasks.push(tokio::spawn(batch_task(rx, tx, size, max_wait_ms, max_bytes)));
         rx = next;
     }
@@ -448,7 +457,7 @@ struct Inputs {
 fn spawn_source(
     flow: &ir::Flow,
     input: Inputs,
-    tx: mpsc::Sender<Unit>,
+    tx: mpsc::Sender<Chunk>,
     ev: mpsc::Sender<Msg>,
     info: Arc<FlowInfo>,
     stop: Arc<std::sync::atomic::AtomicBool>,
@@ -465,6 +474,10 @@ fn spawn_source(
             Some(rel) => rel.display().to_string(),
             None => crate::modules::display_path(p),
         };
+        // Stdin may be a live stream: each record goes on as soon as it is read.
+        let chunk_len = if paths.iter().any(|p| p.as_os_str() == "-") { 1 } else { CHUNK };
+        let mut chunk: Chunk = Vec::with_capacity(chunk_len);
+        let mut open = true;
         read_inputs(&paths, format, &ty, &info.decode, &display, &mut |item| {
             if stop.load(std::sync::atomic::Ordering::Relaxed) {
                 return false;
@@ -473,7 +486,12 @@ fn spawn_source(
             metrics::add("records_in", &info.name, "", 1);
             match item {
                 Incoming::Record { source_ref, value, raw } => {
-                    tx.blocking_send(Unit::entering(n, Arc::from(source_ref.as_str()), value, raw, slots, None)).is_ok()
+                    chunk.push(Unit::entering(n, Arc::from(source_ref.as_str()), value, raw, slots, None));
+                    if chunk.len() >= chunk_len {
+                        let full = std::mem::replace(&mut chunk, Vec::with_capacity(chunk_len));
+                        open = tx.blocking_send(full).is_ok();
+                    }
+                    open
                 }
                 Incoming::Bad { source_ref, raw, error } => {
                     let msg = info.bad_input(n, Arc::from(source_ref.as_str()), raw, &error, &stage_name, line);
@@ -482,6 +500,9 @@ fn spawn_source(
             }
         })
         .map_err(RuntimeError::Input)?;
+        if open && !chunk.is_empty() {
+            let _ = tx.blocking_send(chunk);
+        }
         Ok(n)
     })
 }
@@ -519,16 +540,17 @@ struct StagesCtx {
 
 /// Runs consecutive stages in one task: a record goes through all of them in turn, with
 /// no channel or task switch between two stages.
-async fn stages_task(mut stages: Vec<StageRt>, ctx: StagesCtx, mut rx: mpsc::Receiver<Unit>, tx: mpsc::Sender<Unit>) {
+async fn stages_task(mut stages: Vec<StageRt>, ctx: StagesCtx, mut rx: mpsc::Receiver<Chunk>, tx: mpsc::Sender<Chunk>) {
     let StagesCtx { shared, info, ev, store } = ctx;
-    while let Some(unit) = rx.recv().await {
-        // Records still on their way through, with the stage each is at (a split adds some).
-        let mut work = vec![(unit, 0usize)];
+    let mut work = Vec::new();
+    while let Some(chunk) = rx.recv().await {
+        let mut out: Chunk = Vec::with_capacity(chunk.len());
+        // Records still on their way through, with the stage each is at (a split adds
+        // some); last in, first out, so pushed in reverse they go on in their order.
+        work.extend(chunk.into_iter().rev().map(|u| (u, 0usize)));
         while let Some((unit, at)) = work.pop() {
             let Some(st) = stages.get_mut(at) else {
-                if tx.send(unit).await.is_err() {
-                    return;
-                }
+                out.push(unit);
                 continue;
             };
             let span = tracing::debug_span!(
@@ -577,16 +599,43 @@ async fn stages_task(mut stages: Vec<StageRt>, ctx: StagesCtx, mut rx: mpsc::Rec
                 return;
             }
         }
+        if !out.is_empty() && tx.send(out).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// The receiving end of a chunk channel, one record at a time.
+struct Units {
+    rx: mpsc::Receiver<Chunk>,
+    pending: std::vec::IntoIter<Unit>,
+}
+
+impl Units {
+    fn new(rx: mpsc::Receiver<Chunk>) -> Units {
+        Units { rx, pending: Vec::new().into_iter() }
+    }
+
+    /// The next record; `None` once the channel is closed and drained. Cancel-safe: a
+    /// chunk is taken whole or not at all.
+    async fn recv(&mut self) -> Option<Unit> {
+        loop {
+            if let Some(u) = self.pending.next() {
+                return Some(u);
+            }
+            self.pending = self.rx.recv().await?.into_iter();
+        }
     }
 }
 
 async fn batch_task(
-    mut rx: mpsc::Receiver<Unit>,
-    tx: mpsc::Sender<Unit>,
+    rx: mpsc::Receiver<Chunk>,
+    tx: mpsc::Sender<Chunk>,
     size: u64,
     max_wait_ms: Option<u64>,
     max_bytes: Option<usize>,
 ) {
+    let mut rx = Units::new(rx);
     let size = usize::try_from(size.max(1)).unwrap_or(usize::MAX);
     let mut open = true;
     let mut pending_first: Option<Unit> = None;
@@ -649,7 +698,7 @@ async fn batch_task(
             cursor: None,
             members: batch,
         };
-        if tx.send(unit).await.is_err() {
+        if tx.send(vec![unit]).await.is_err() {
             return;
         }
         if let Some(u) = carry {
@@ -918,70 +967,72 @@ impl SinkRt {
 }
 
 async fn sinks_task(
-    mut rx: mpsc::Receiver<Unit>,
+    mut rx: mpsc::Receiver<Chunk>,
     mut sinks: Vec<SinkRt>,
     shared: Arc<Shared>,
     info: Arc<FlowInfo>,
     ev: mpsc::Sender<Msg>,
 ) -> Result<(), RuntimeError> {
     let inflight = Arc::new(tokio::sync::Semaphore::new(256));
-    while let Some(mut unit) = rx.recv().await {
-        let rendered: Result<Vec<(usize, Delivery)>, (String, Stop)> = {
-            let frame = Frame::new(unit.record.clone(), std::mem::take(&mut unit.slots), &shared);
-            let mut out = Vec::new();
-            let mut failed = None;
-            for (i, s) in sinks.iter().enumerate() {
-                match s.render(&frame) {
-                    Ok(Some(d)) => out.push((i, d)),
-                    Ok(None) => {}
-                    Err(e) => {
-                        failed = Some((s.name.clone(), Stop::from_eval(e)));
-                        break;
+    'chunks: while let Some(chunk) = rx.recv().await {
+        for mut unit in chunk {
+            let rendered: Result<Vec<(usize, Delivery)>, (String, Stop)> = {
+                let frame = Frame::new(unit.record.clone(), std::mem::take(&mut unit.slots), &shared);
+                let mut out = Vec::new();
+                let mut failed = None;
+                for (i, s) in sinks.iter().enumerate() {
+                    match s.render(&frame) {
+                        Ok(Some(d)) => out.push((i, d)),
+                        Ok(None) => {}
+                        Err(e) => {
+                            failed = Some((s.name.clone(), Stop::from_eval(e)));
+                            break;
+                        }
                     }
                 }
-            }
-            match failed {
-                Some(f) => Err(f),
-                None => Ok(out),
-            }
-        };
-        let msg = match rendered {
-            Err((name, stop)) => {
-                let hold = info.hold(&unit, &format!("sink {name}"), 0, stop, &unit.record);
-                Msg::Held { unit, stage: None, hold }
-            }
-            Ok(d) if d.is_empty() => Msg::Filtered { unit, stage: None, why: "no sink's `when` matched".into() },
-            Ok(d) => {
-                let mut deliveries = Vec::with_capacity(d.len());
-                let mut pending = Vec::new();
-                for (i, delivery) in d {
-                    let sink = &mut sinks[i];
-                    if let Some(dispatcher) = &sink.dispatcher {
-                        pending.push((sink.name.clone(), delivery.clone(), dispatcher.submit(delivery).await));
+                match failed {
+                    Some(f) => Err(f),
+                    None => Ok(out),
+                }
+            };
+            let msg = match rendered {
+                Err((name, stop)) => {
+                    let hold = info.hold(&unit, &format!("sink {name}"), 0, stop, &unit.record);
+                    Msg::Held { unit, stage: None, hold }
+                }
+                Ok(d) if d.is_empty() => Msg::Filtered { unit, stage: None, why: "no sink's `when` matched".into() },
+                Ok(d) => {
+                    let mut deliveries = Vec::with_capacity(d.len());
+                    let mut pending = Vec::new();
+                    for (i, delivery) in d {
+                        let sink = &mut sinks[i];
+                        if let Some(dispatcher) = &sink.dispatcher {
+                            pending.push((sink.name.clone(), delivery.clone(), dispatcher.submit(delivery).await));
+                            continue;
+                        }
+                        sink.write(&delivery, &unit.record)
+                            .map_err(|e| RuntimeError::Output(format!("sink `{}`: {e}", sink.name)))?;
+                        deliveries.push((sink.name.clone(), delivery));
+                    }
+                    if !pending.is_empty() {
+                        // Sending takes time: a finisher waits for the outcomes while the next
+                        // records are rendered; the permit bounds how many wait at once.
+                        let permit =
+                            inflight.clone().acquire_owned().await.map_err(|e| RuntimeError::Output(e.to_string()))?;
+                        let (ev, info) = (ev.clone(), info.clone());
+                        tokio::spawn(async move {
+                            let msg = finish(unit, deliveries, pending, &info).await;
+                            let _ = ev.send(msg).await;
+                            drop(permit);
+                        });
                         continue;
                     }
-                    sink.write(&delivery, &unit.record)
-                        .map_err(|e| RuntimeError::Output(format!("sink `{}`: {e}", sink.name)))?;
-                    deliveries.push((sink.name.clone(), delivery));
+                    Msg::Delivered { unit, deliveries }
                 }
-                if !pending.is_empty() {
-                    // Sending takes time: a finisher waits for the outcomes while the next
-                    // records are rendered; the permit bounds how many wait at once.
-                    let permit =
-                        inflight.clone().acquire_owned().await.map_err(|e| RuntimeError::Output(e.to_string()))?;
-                    let (ev, info) = (ev.clone(), info.clone());
-                    tokio::spawn(async move {
-                        let msg = finish(unit, deliveries, pending, &info).await;
-                        let _ = ev.send(msg).await;
-                        drop(permit);
-                    });
-                    continue;
-                }
-                Msg::Delivered { unit, deliveries }
+            };
+            if ev.send(msg).await.is_err() {
+                break 'chunks;
             }
-        };
-        if ev.send(msg).await.is_err() {
-            break;
         }
         // Nothing waiting: write out what is buffered, so a long-running flow's files
         // are current (under load the buffer fills and flushes by itself).
@@ -1099,7 +1150,7 @@ impl Ends {
 fn spawn_poll_source(
     flow: &ir::Flow,
     store: Arc<dyn StateStore>,
-    tx: mpsc::Sender<Unit>,
+    tx: mpsc::Sender<Chunk>,
     ev: mpsc::Sender<Msg>,
     info: Arc<FlowInfo>,
     stop: Arc<std::sync::atomic::AtomicBool>,
@@ -1172,7 +1223,8 @@ fn spawn_poll_source(
                             }
                             let cursor = cursor_value.map(|v| Arc::from(v.to_string()));
                             let text = Some(Arc::from(raw.to_string().into_bytes()));
-                            if tx.send(Unit::entering(n, source_ref, value, text, slots, cursor)).await.is_err() {
+                            let unit = Unit::entering(n, source_ref, value, text, slots, cursor);
+                            if tx.send(vec![unit]).await.is_err() {
                                 return Ok(n);
                             }
                         }
@@ -1235,7 +1287,7 @@ fn pairs_revealed(v: &Value) -> Vec<(String, String)> {
 fn spawn_inbox_source(
     flow: &ir::Flow,
     store: Arc<dyn StateStore>,
-    tx: mpsc::Sender<Unit>,
+    tx: mpsc::Sender<Chunk>,
     ev: mpsc::Sender<Msg>,
     info: Arc<FlowInfo>,
     stop: Arc<std::sync::atomic::AtomicBool>,
@@ -1286,7 +1338,7 @@ fn spawn_inbox_source(
                         if let Some(k) = key {
                             unit.dedupe.push((k, Some(info.now + chrono::Duration::days(30))));
                         }
-                        if tx.send(unit).await.is_err() {
+                        if tx.send(vec![unit]).await.is_err() {
                             return Ok(n);
                         }
                     }
