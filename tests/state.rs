@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use flowgate::state::{
-    Hold, HoldCount, HoldFilter, HoldId, HoldStatus, MemoryStore, NewHold, SqliteStore, StateError, StateStore,
+    Hold, HoldCount, HoldFilter, HoldId, HoldStatus, JsonText, MemoryStore, NewHold, SqliteStore, StateError,
+    StateStore,
 };
 
 fn at(s: &str) -> DateTime<Utc> {
@@ -37,8 +38,8 @@ fn hold(flow: &str, reason: &str, key: &str, mins: i64) -> NewHold {
             NEXT_REF.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
         )),
         created_at: t0() + Duration::minutes(mins),
-        record: serde_json::json!({ "name": key, "line_items": [] }),
-        stage_input: serde_json::json!({ "name": key }),
+        record: serde_json::json!({ "name": key, "line_items": [] }).into(),
+        stage_input: serde_json::json!({ "name": key }).into(),
     }
 }
 
@@ -77,8 +78,10 @@ fn a_record_already_held_is_not_held_twice(store: &dyn StateStore) {
 
 fn a_stored_hold_reads_back_exactly(store: &dyn StateStore) {
     let mut h = hold("orders", "invalid", "#1001", 0);
-    // Exact numbers and key order survive; times keep their nanoseconds.
-    h.record = serde_json::from_str(r#"{"z": 1, "total": 12.3400, "big": 123456789012345678901234567890.5}"#).unwrap();
+    // The text as it arrived (exact numbers, key order, spacing) survives; times keep
+    // their nanoseconds.
+    let text = r#"{"z": 1, "total": 12.3400, "big": 123456789012345678901234567890.5}"#;
+    h.record = JsonText::parse(text).unwrap();
     h.created_at = at("2026-11-24T12:00:00.123456789Z");
     h.blocking_key = None;
     h.source_ref = None;
@@ -89,6 +92,7 @@ fn a_stored_hold_reads_back_exactly(store: &dyn StateStore) {
     assert_eq!(got.status, HoldStatus::Held);
     assert_eq!(got.updated_at, got.created_at);
     assert_eq!(got.outcome, None);
+    assert_eq!(got.record.as_str(), text);
     assert_eq!(
         serde_json::to_string(&got.record).unwrap(),
         r#"{"z":1,"total":12.3400,"big":123456789012345678901234567890.5}"#

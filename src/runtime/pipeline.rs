@@ -19,7 +19,7 @@ use crate::connectors::sink::{body_json, csv_line};
 use crate::connectors::source::expand;
 use crate::connectors::{read_inputs, Delivery, Format, Incoming, SinkPlan};
 use crate::ir::{self, ExprKind, StageKind};
-use crate::state::{NewHold, StateStore};
+use crate::state::{JsonText, NewHold, StateStore};
 use crate::value::{DecodeError, Plan, Value};
 
 /// Chunks of records waiting between two tasks. Small: memory stays flat, and a stop
@@ -129,15 +129,15 @@ impl FlowInfo {
         let unit = Unit::entering(n, source_ref, entered.clone(), None, 0, None);
         let stop = Stop { code: error.reason().to_string(), message: error.to_string() };
         let mut hold = self.hold(&unit, stage, line, stop, &entered);
-        hold.record = raw.clone();
-        hold.stage_input = raw;
+        hold.record = JsonText::from(&raw);
+        hold.stage_input = hold.record.clone();
         Msg::Held { unit, stage: None, hold }
     }
 
     fn hold(&self, unit: &Unit, stage: &str, line: usize, stop: Stop, input: &Value) -> Box<NewHold> {
         let record = entered_json(unit);
         // Before any map or split the stage's input is the record as it entered.
-        let stage_input = if is_entered(unit, input) { record.clone() } else { body_json(input) };
+        let stage_input = if is_entered(unit, input) { record.clone() } else { JsonText::from(body_json(input)) };
         Box::new(NewHold {
             flow: self.name.clone(),
             flow_version: self.version.clone(),
@@ -156,13 +156,11 @@ impl FlowInfo {
 }
 
 /// The record as it entered the flow, as a hold keeps it: its JSON text as it arrived
-/// (every field, in the sender's order) when the source kept it.
-fn entered_json(unit: &Unit) -> serde_json::Value {
+/// (every field, in the sender's order, at any depth) when the source kept it.
+fn entered_json(unit: &Unit) -> JsonText {
     match unit.raw.as_deref() {
-        // Nesting too deep to build a tree of (in a field the flow skips unread): the text.
-        Some(raw) => serde_json::from_slice(raw)
-            .unwrap_or_else(|_| serde_json::Value::String(String::from_utf8_lossy(raw).into_owned())),
-        None => body_json(&unit.entered),
+        Some(raw) => JsonText::from_bytes(raw),
+        None => JsonText::from(body_json(&unit.entered)),
     }
 }
 
@@ -1080,7 +1078,7 @@ async fn finish(
         Some((sink, reason, message, attempts, request, key)) => {
             let mut hold = info.hold(&unit, &format!("sink {sink}"), 0, Stop { code: reason, message }, &unit.record);
             hold.attempts = attempts;
-            hold.stage_input = request;
+            hold.stage_input = JsonText::from(request);
             // The idempotency key names the record as the receiving system knows it.
             hold.blocking_key = key.or(hold.blocking_key);
             Msg::Held { unit, stage: None, hold }

@@ -68,13 +68,15 @@ pub async fn replay(
 /// A record kept as its text because it nests deeper than a tree is built for (in a
 /// field nobody declared) is replayed as that text too.
 fn replay_line(h: &Hold) -> String {
-    match (&h.record, h.reason.as_str()) {
-        (serde_json::Value::String(raw), "malformed_input") if raw.trim().is_empty() => "\"\"".to_string(),
-        (serde_json::Value::String(raw), "malformed_input") => raw.replace(['\n', '\r'], " "),
-        (serde_json::Value::String(raw), _) if raw.starts_with('{') && raw.ends_with('}') => {
-            raw.replace(['\n', '\r'], " ")
-        }
-        (record, _) => record.to_string(),
+    let text = h.record.as_str();
+    if h.reason != "malformed_input" || !text.starts_with('"') {
+        // JSON on one line, however deep.
+        return text.to_string();
+    }
+    match h.record.value() {
+        Some(serde_json::Value::String(raw)) if raw.trim().is_empty() => "\"\"".to_string(),
+        Some(serde_json::Value::String(raw)) => raw.replace(['\n', '\r'], " "),
+        _ => text.to_string(),
     }
 }
 

@@ -6,6 +6,7 @@
 //! replay does belong to the runtime. The store promises only that what it has
 //! acknowledged is kept: a write returns after its transaction has committed.
 
+mod json_text;
 mod memory;
 mod sqlite;
 
@@ -16,6 +17,7 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+pub use json_text::JsonText;
 pub use memory::MemoryStore;
 pub use sqlite::SqliteStore;
 
@@ -142,9 +144,9 @@ pub struct NewHold {
     pub source_ref: Option<String>,
     pub created_at: DateTime<Utc>,
     /// The record as it entered the flow.
-    pub record: serde_json::Value,
+    pub record: JsonText,
     /// What the stage that held it received.
-    pub stage_input: serde_json::Value,
+    pub stage_input: JsonText,
 }
 
 /// A stored hold: the `NewHold` fields, its id, status and what became of it.
@@ -166,8 +168,8 @@ pub struct Hold {
     pub updated_at: DateTime<Utc>,
     /// How the replay ended, or why the hold was discarded.
     pub outcome: Option<String>,
-    pub record: serde_json::Value,
-    pub stage_input: serde_json::Value,
+    pub record: JsonText,
+    pub stage_input: JsonText,
 }
 
 impl Hold {

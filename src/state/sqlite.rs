@@ -20,7 +20,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, params_from_iter, Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior};
 
-use super::{Hold, HoldCount, HoldFilter, HoldId, HoldStatus, InboxItem, NewHold, StateError, StateStore};
+use super::{Hold, HoldCount, HoldFilter, HoldId, HoldStatus, InboxItem, JsonText, NewHold, StateError, StateStore};
 
 /// How long a write waits for another process (a running flow, `flowgate holds`)
 /// to finish its transaction before giving up with "database is locked".
@@ -220,8 +220,8 @@ impl SqliteStore {
             .map_err(|e| self.corrupt(format!("{what}: `{s}` is not an RFC 3339 time: {e}")))
     }
 
-    fn json(&self, what: &str, s: &str) -> Result<serde_json::Value, StateError> {
-        serde_json::from_str(s).map_err(|e| self.corrupt(format!("{what} is not JSON: {e}")))
+    fn json(&self, what: &str, s: String) -> Result<JsonText, StateError> {
+        JsonText::parse(s).map_err(|e| self.corrupt(format!("{what} is not JSON: {e}")))
     }
 
     fn small(&self, what: &str, n: i64) -> Result<u32, StateError> {
@@ -245,8 +245,8 @@ impl SqliteStore {
             created_at: self.time(&format!("hold {id}: created_at"), &raw.created_at)?,
             updated_at: self.time(&format!("hold {id}: updated_at"), &raw.updated_at)?,
             outcome: raw.outcome,
-            record: self.json(&format!("hold {id}: record"), &raw.record)?,
-            stage_input: self.json(&format!("hold {id}: stage_input"), &raw.stage_input)?,
+            record: self.json(&format!("hold {id}: record"), raw.record)?,
+            stage_input: self.json(&format!("hold {id}: stage_input"), raw.stage_input)?,
         })
     }
 
@@ -390,9 +390,7 @@ impl StateStore for SqliteStore {
                         continue;
                     }
                 }
-                let record = json_text(&h.record).map_err(|e| self.corrupt(format!("a new hold's record: {e}")))?;
-                let input =
-                    json_text(&h.stage_input).map_err(|e| self.corrupt(format!("a new hold's stage input: {e}")))?;
+                let (record, input) = (h.record.as_str(), h.stage_input.as_str());
                 let id = stmt
                     .insert(params![
                         h.flow,
@@ -618,8 +616,4 @@ impl StateStore for SqliteStore {
             Ok(())
         })
     }
-}
-
-fn json_text(v: &serde_json::Value) -> Result<String, serde_json::Error> {
-    serde_json::to_string(v)
 }
