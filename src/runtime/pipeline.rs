@@ -88,6 +88,11 @@ struct FlowInfo {
     now: DateTime<Utc>,
     /// What of each input record to build: the fields the flow may read.
     decode: Plan,
+    /// Dedupe keys taken by records not yet at their end: a duplicate arriving while the
+    /// first is on its way is caught here, since the store learns a key only once its
+    /// record ended. The collector removes keys as it commits them, so this stays as
+    /// small as the records in flight however long the run (a dry run commits nothing).
+    in_flight: std::sync::Mutex<HashSet<String>>,
 }
 
 impl Unit {
@@ -114,7 +119,59 @@ impl Unit {
     }
 }
 
+impl Unit {
+    /// What the collector needs of a record delivered or filtered: its place in the
+    /// input and what it leaves behind (dedupe keys, cursor), not its data. Messages to the
+    /// collector then stay small however far it falls behind.
+    fn at_end(self) -> Unit {
+        static NOTHING: std::sync::LazyLock<Arc<Value>> = std::sync::LazyLock::new(|| Arc::new(Value::Null));
+        Unit {
+            seq: self.seq,
+            source_ref: self.source_ref,
+            entered: NOTHING.clone(),
+            raw: None,
+            record: Value::Null,
+            slots: Vec::new(),
+            dedupe: self.dedupe,
+            members: self.members.into_iter().map(Unit::at_end).collect(),
+            cursor: self.cursor,
+        }
+    }
+}
+
+impl Msg {
+    fn delivered(unit: Unit, deliveries: Vec<(String, Delivery)>) -> Msg {
+        Msg::Delivered { unit: unit.at_end(), deliveries }
+    }
+
+    fn filtered(unit: Unit, stage: Option<(usize, String)>, why: String) -> Msg {
+        Msg::Filtered { unit: unit.at_end(), stage, why }
+    }
+}
+
 impl FlowInfo {
+    fn in_flight(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
+        // The set stays whole if a holder panicked: it is only ever added to or removed from.
+        self.in_flight.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Commits the dedupe keys of records that ended; they are then the store's to know.
+    fn commit_keys(
+        &self,
+        store: &dyn StateStore,
+        keys: &mut Vec<(String, Option<DateTime<Utc>>)>,
+    ) -> Result<(), RuntimeError> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        store.dedupe_commit(&self.name, keys, self.now)?;
+        let mut in_flight = self.in_flight();
+        for (k, _) in keys.drain(..) {
+            in_flight.remove(&k);
+        }
+        Ok(())
+    }
+
     /// Input that could not become a record, held with its raw form kept exactly.
     fn bad_input(
         &self,
@@ -214,6 +271,7 @@ pub async fn run_until(
         version: flow.version.clone(),
         now: opts.now.to_utc(),
         decode: Plan::for_type(&flow.source.ty, &ir::Demand::of_flow(program, flow)),
+        in_flight: std::sync::Mutex::default(),
     });
 
     tracing::info!(flow = %flow.name, version = %flow.version, dry_run = opts.dry_run, "run starts");
@@ -512,8 +570,6 @@ struct StageRt {
     /// `stage 3 filter (line 12)`
     label: String,
     line: usize,
-    /// Dedupe keys seen in this run.
-    seen: HashSet<String>,
 }
 
 impl StageRt {
@@ -523,7 +579,6 @@ impl StageRt {
             index,
             label: format!("stage {} {} (line {})", index + 1, st.kind.name(), st.line),
             line: st.line,
-            seen: HashSet::new(),
         }
     }
 }
@@ -562,7 +617,8 @@ async fn stages_task(mut stages: Vec<StageRt>, ctx: StagesCtx, mut rx: mpsc::Rec
                 // Entered only around the stage's own (synchronous) work, never across an await.
                 let _enter = span.enter();
                 let seen_before = |key: &str| store.dedupe_seen(&info.name, key, info.now).unwrap_or(false);
-                let view = DedupeView { seen_this_run: &mut st.seen, seen_before: &seen_before, now: info.now };
+                let mut in_flight = info.in_flight();
+                let view = DedupeView { in_flight: &mut in_flight, seen_before: &seen_before, now: info.now };
                 let result = run_stage(&st.stage, unit, &shared, Some(view));
                 tracing::debug!(
                     outcome = match &result {
@@ -584,9 +640,7 @@ async fn stages_task(mut stages: Vec<StageRt>, ctx: StagesCtx, mut rx: mpsc::Rec
                     work.extend(units.into_iter().rev().map(|u| (u, at + 1)));
                     continue;
                 }
-                StageResult::Filtered(why, unit) => {
-                    Msg::Filtered { unit: *unit, stage: Some((st.index, st.label.clone())), why }
-                }
+                StageResult::Filtered(why, unit) => Msg::filtered(*unit, Some((st.index, st.label.clone())), why),
                 StageResult::Held { stop, input, unit } => {
                     let name = st.label.split(" (").next().unwrap_or("");
                     let hold = info.hold(&unit, name, st.line, stop, &input);
@@ -998,7 +1052,7 @@ async fn sinks_task(
                     let hold = info.hold(&unit, &format!("sink {name}"), 0, stop, &unit.record);
                     Msg::Held { unit, stage: None, hold }
                 }
-                Ok(d) if d.is_empty() => Msg::Filtered { unit, stage: None, why: "no sink's `when` matched".into() },
+                Ok(d) if d.is_empty() => Msg::filtered(unit, None, "no sink's `when` matched".into()),
                 Ok(d) => {
                     let mut deliveries = Vec::with_capacity(d.len());
                     let mut pending = Vec::new();
@@ -1025,7 +1079,7 @@ async fn sinks_task(
                         });
                         continue;
                     }
-                    Msg::Delivered { unit, deliveries }
+                    Msg::delivered(unit, deliveries)
                 }
             };
             if ev.send(msg).await.is_err() {
@@ -1074,7 +1128,7 @@ async fn finish(
         }
     }
     match failed {
-        None => Msg::Delivered { unit, deliveries },
+        None => Msg::delivered(unit, deliveries),
         Some((sink, reason, message, attempts, request, key)) => {
             let mut hold = info.hold(&unit, &format!("sink {sink}"), 0, Stop { code: reason, message }, &unit.record);
             hold.attempts = attempts;
@@ -1298,7 +1352,6 @@ fn spawn_inbox_source(
     let dedupe_key = option(&flow.source, "dedupe_key").map(compile);
     tokio::spawn(async move {
         let (mut last, mut n) = (0i64, 0u64);
-        let mut seen_this_run: HashSet<String> = HashSet::new();
         while !stop.load(std::sync::atomic::Ordering::Relaxed) {
             let items = store.inbox_pending(&info.name, last, 64)?;
             if items.is_empty() {
@@ -1321,14 +1374,14 @@ fn spawn_inbox_source(
                             None => None,
                         };
                         let seen = key.as_ref().is_some_and(|k| {
-                            !seen_this_run.insert(k.clone())
+                            !info.in_flight().insert(k.clone())
                                 || store.dedupe_seen(&info.name, k, info.now).unwrap_or(false)
                         });
                         let raw = Some(Arc::from(item.body.as_slice()));
                         let mut unit = Unit::entering(n, source_ref, value, raw, slots, None);
                         if seen {
                             let why = format!("duplicate of an earlier request ({})", key.unwrap_or_default());
-                            if ev.send(Msg::Filtered { unit, stage: None, why }).await.is_err() {
+                            if ev.send(Msg::filtered(unit, None, why)).await.is_err() {
                                 return Ok(n);
                             }
                             continue;
@@ -1469,8 +1522,7 @@ async fn collect(
             holds.clear();
         }
         if keys.len() >= 256 && !opts.dry_run {
-            store.dedupe_commit(&info.name, &keys, info.now)?;
-            keys.clear();
+            info.commit_keys(store.as_ref(), &mut keys)?;
         }
         if let (Some(cursor), false) = (ends.commit.take(), opts.dry_run) {
             // Holds first: the cursor moves past a record only once its hold is on disk.
@@ -1482,8 +1534,7 @@ async fn collect(
             // Holds first: a request is done only once its holds are on disk.
             store.add_holds(std::mem::take(&mut holds))?;
             holds.clear();
-            store.dedupe_commit(&info.name, &keys, info.now)?;
-            keys.clear();
+            info.commit_keys(store.as_ref(), &mut keys)?;
             store.inbox_done(&info.name, &ends.inbox_done)?;
             ends.inbox_done.clear();
         }
@@ -1492,12 +1543,51 @@ async fn collect(
         if !holds.is_empty() {
             store.add_holds(std::mem::take(&mut holds))?;
         }
-        if !keys.is_empty() {
-            store.dedupe_commit(&info.name, &keys, info.now)?;
-        }
+        info.commit_keys(store.as_ref(), &mut keys)?;
     }
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
     Ok((summary, events))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::MemoryStore;
+
+    fn info() -> FlowInfo {
+        FlowInfo {
+            name: "orders".into(),
+            source: "in".into(),
+            version: "v1".into(),
+            now: chrono::Utc::now(),
+            decode: Plan::Build,
+            in_flight: std::sync::Mutex::default(),
+        }
+    }
+
+    #[test]
+    fn committed_dedupe_keys_leave_the_in_flight_set_for_the_store() {
+        let (info, store) = (info(), MemoryStore::new());
+        info.in_flight().extend(["a".to_string(), "b".to_string(), "c".to_string()]);
+        let mut keys = vec![("a".to_string(), None), ("b".to_string(), None)];
+        info.commit_keys(&store, &mut keys).unwrap();
+        assert!(keys.is_empty());
+        // A long run's set holds only the keys of records still on their way ...
+        assert_eq!(info.in_flight().iter().collect::<Vec<_>>(), vec!["c"]);
+        // ... and the store knows the others, so a later duplicate is still caught.
+        assert!(store.dedupe_seen("orders", "a", info.now).unwrap());
+        assert!(!store.dedupe_seen("orders", "c", info.now).unwrap());
+    }
+
+    #[test]
+    fn a_record_at_its_end_keeps_its_place_and_keys_not_its_data() {
+        let value = Value::record(vec![("id".to_string(), Value::Int(1))]);
+        let mut unit = Unit::entering(7, Arc::from("in.ndjson:7"), value, Some(Arc::from(&b"{\"id\":1}"[..])), 2, None);
+        unit.dedupe.push(("k".into(), None));
+        let end = unit.at_end();
+        assert_eq!((end.seq, &*end.source_ref, end.dedupe.len()), ((7, 0), "in.ndjson:7", 1));
+        assert!(end.record.is_null() && end.entered.is_null() && end.raw.is_none() && end.slots.is_empty());
+    }
 }

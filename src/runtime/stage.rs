@@ -89,9 +89,10 @@ pub fn compile_stage(s: &ir::Stage) -> CompiledStage {
     }
 }
 
-/// What the dedupe stage consults: keys seen in this run, and the durable ones.
+/// What the dedupe stage consults: keys taken by records still on their way (not yet
+/// committed to the store), and the durable ones.
 pub struct DedupeView<'a> {
-    pub seen_this_run: &'a mut HashSet<String>,
+    pub in_flight: &'a mut HashSet<String>,
     pub seen_before: &'a dyn Fn(&str) -> bool,
     pub now: DateTime<Utc>,
 }
@@ -165,10 +166,10 @@ fn eval_stage(
         CompiledStage::Dedupe { key, within_ms } => {
             let key = key(frame)?.key();
             if let Some(view) = dedupe {
-                if view.seen_this_run.contains(&key) || (view.seen_before)(&key) {
+                if view.in_flight.contains(&key) || (view.seen_before)(&key) {
                     return Err(Outcome::Filtered(format!("duplicate of key {key}")));
                 }
-                view.seen_this_run.insert(key.clone());
+                view.in_flight.insert(key.clone());
                 let expires = within_ms
                     .and_then(|ms| i64::try_from(ms).ok())
                     .map(|ms| view.now + chrono::Duration::milliseconds(ms));
