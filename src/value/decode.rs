@@ -59,6 +59,17 @@ pub fn decode_json(bytes: &[u8], ty: &Type) -> Result<Value, DecodeError> {
 /// One JSON document as a value of type `ty`, building only what `plan` says (every
 /// declared field is still checked).
 pub fn decode_json_planned(bytes: &[u8], ty: &Type, plan: &Plan) -> Result<Value, DecodeError> {
+    // The fast path answers only when it is sure of the value; serde is the authority, and
+    // words every error.
+    match super::scan::decode(bytes, ty, plan) {
+        Some(v) => Ok(v),
+        None => decode_json_serde(bytes, ty, plan),
+    }
+}
+
+/// `decode_json_planned` through serde alone: the path that decides every document the
+/// fast path is not sure of.
+pub(super) fn decode_json_serde(bytes: &[u8], ty: &Type, plan: &Plan) -> Result<Value, DecodeError> {
     let ctx = Ctx::default();
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let result = Seed { ty, plan, path: &Path::Root, ctx: &ctx }.deserialize(&mut de).and_then(|v| de.end().map(|_| v));
@@ -123,8 +134,13 @@ impl Plan {
         }
     }
 
+    /// Whether a value planned as `self` is built (else only checked).
+    pub(super) fn builds(&self) -> bool {
+        !matches!(self, Plan::Check)
+    }
+
     /// The plan for field `i` of a record planned as `self`.
-    fn field(&self, i: usize) -> &Plan {
+    pub(super) fn field(&self, i: usize) -> &Plan {
         match self {
             Plan::Record(fields) => fields.get(i).unwrap_or(&Plan::Build),
             Plan::Check => &Plan::Check,
@@ -133,7 +149,7 @@ impl Plan {
     }
 
     /// The plan for the elements of a list planned as `self`.
-    fn element(&self) -> &Plan {
+    pub(super) fn element(&self) -> &Plan {
         match self {
             Plan::List(p) => p,
             Plan::Check => &Plan::Check,
@@ -152,13 +168,18 @@ pub fn decode_text_row(headers: &[String], cells: &[String], ty: &Type) -> Resul
     for (name, fty) in &layout.fields {
         let cell = headers.iter().position(|h| h == name).and_then(|i| cells.get(i)).filter(|c| !c.is_empty());
         let v = match cell {
-            None if fty.is_optional() || *fty == Type::Json => Value::Null,
+            None if may_be_absent(fty) => Value::Null,
             None => return Err(mismatch(name, fty, "an empty or missing column".into())),
             Some(text) => text_scalar(text, &fty.unwrap_optional()).ok_or_else(|| mismatch(name, fty, quote(text)))?,
         };
         values.push(v);
     }
     Ok(Value::Record(Arc::new(Record { layout: layout.clone(), values })))
+}
+
+/// Whether a field of type `ty` may be missing from the input (it is then null).
+pub(super) fn may_be_absent(ty: &Type) -> bool {
+    ty.is_optional() || *ty == Type::Json
 }
 
 fn mismatch(path: &str, expected: &Type, found: String) -> DecodeError {
@@ -238,15 +259,7 @@ struct Seed<'a> {
 impl Seed<'_> {
     /// Whether this value is built (else only checked).
     fn builds(&self) -> bool {
-        !matches!(self.plan, Plan::Check)
-    }
-
-    fn string(&self, s: &str) -> Value {
-        if self.builds() {
-            Value::str(s)
-        } else {
-            Value::Null
-        }
+        self.plan.builds()
     }
 
     fn fail<E: de::Error>(&self, found: String) -> E {
@@ -261,29 +274,124 @@ impl Seed<'_> {
         E::custom("schema mismatch")
     }
 
-    fn number<E: de::Error>(&self, text: &str) -> Result<Value, E> {
-        match *self.ty.strip_optional() {
-            Type::Int => match text.parse::<i64>() {
-                Ok(n) => Ok(Value::Int(n)),
-                Err(_) if text.contains(['.', 'e', 'E']) => Err(self.fail(format!("the number {text}"))),
-                Err(_) => Err(self.fail_expecting("Int".into(), format!("{text}, which does not fit in 64 bits"))),
-            },
-            Type::Decimal(scale) => {
-                parse_decimal(text, scale).map(Value::Decimal).map_err(|why| self.fail(format!("{text}: {why}")))
-            }
-            Type::Float => text.parse::<f64>().map(Value::Float).map_err(|_| self.fail(format!("the number {text}"))),
-            Type::Json => Ok(json_number(text)),
-            Type::Duration => {
-                text.parse::<u64>().map(Value::Duration).map_err(|_| self.fail(format!("the number {text}")))
-            }
-            _ => Err(self.fail(format!("the number {text}"))),
+    /// A scalar as the value of this seed, or the mismatch recorded.
+    fn scalar<E: de::Error>(&self, token: Scalar<'_>) -> Result<Value, E> {
+        scalar(self.ty, self.builds(), token).map_err(|m| self.misfit(m))
+    }
+
+    fn misfit<E: de::Error>(&self, m: Misfit) -> E {
+        match m.expected {
+            Some(expected) => self.fail_expecting(expected, m.found),
+            None => self.fail(m.found),
         }
+    }
+}
+
+/// Why a scalar does not fit its type: what was found, and what was expected when that
+/// is not simply the declared type.
+pub(super) struct Misfit {
+    expected: Option<String>,
+    found: String,
+}
+
+impl Misfit {
+    fn found(found: String) -> Misfit {
+        Misfit { expected: None, found }
+    }
+
+    fn expecting(expected: String, found: String) -> Misfit {
+        Misfit { expected: Some(expected), found }
+    }
+}
+
+/// One JSON scalar as the parser hands it over. A number is `U64` (`I64` when negative)
+/// when it is an integer that fits, as serde_json's `arbitrary_precision` parser does it
+/// (`-0` is not one), else its text, with the exponent written `e` and always signed.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Scalar<'a> {
+    Null,
+    Bool(bool),
+    I64(i64),
+    U64(u64),
+    Number(&'a str),
+    Str(&'a str),
+}
+
+/// A JSON scalar as a value of type `ty`, built or (when `builds` is false) only checked.
+/// Both decoders go through here, so they agree on every value and every quirk: a
+/// checked boolean, date or out-of-range integer is still produced, other checked
+/// scalars become null (their slots are never read).
+pub(super) fn scalar(ty: &Type, builds: bool, token: Scalar<'_>) -> Result<Value, Misfit> {
+    let built = |v: Value| if builds { v } else { Value::Null };
+    match token {
+        Scalar::Null => match ty {
+            Type::Optional(_) | Type::Null | Type::Json => Ok(Value::Null),
+            _ => Err(Misfit::found("null".into())),
+        },
+        Scalar::Bool(b) => match ty.strip_optional() {
+            Type::Bool | Type::Json => Ok(Value::Bool(b)),
+            _ => Err(Misfit::found(format!("the boolean {b}"))),
+        },
+        // Whole numbers arrive parsed (only fractions come as text): no text round trip.
+        Scalar::I64(n) => match *ty.strip_optional() {
+            Type::Int | Type::Json => Ok(built(Value::Int(n))),
+            Type::Decimal(_) => Ok(built(Value::Decimal(Decimal::from(n)))),
+            _ => number(ty, &n.to_string()),
+        },
+        Scalar::U64(n) => match i64::try_from(n) {
+            Ok(n) => scalar(ty, builds, Scalar::I64(n)),
+            Err(_) => number(ty, &n.to_string()),
+        },
+        Scalar::Number(text) => number(ty, text).map(built),
+        Scalar::Str(s) => string(ty, builds, s),
+    }
+}
+
+/// A JSON string as a value of type `ty`.
+fn string(ty: &Type, builds: bool, s: &str) -> Result<Value, Misfit> {
+    let text = |s: &str| if builds { Value::str(s) } else { Value::Null };
+    match ty.strip_optional() {
+        Type::String | Type::Json => Ok(text(s)),
+        Type::Decimal(_) | Type::Int | Type::Float => {
+            // Numeric strings ("19.99") are how several platforms send money.
+            let t = s.trim();
+            if t.is_empty() || !t.starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '+' || c == '.') {
+                return Err(Misfit::found(quote(s)));
+            }
+            let v = number(ty, t)?;
+            Ok(if builds { v } else { Value::Null })
+        }
+        Type::Union(members) if members.iter().any(|m| m == s) => Ok(text(s)),
+        Type::Union(members) => Err(Misfit::expecting(
+            format!("one of {}", members.iter().map(|m| format!("{m:?}")).collect::<Vec<_>>().join(", ")),
+            quote(s),
+        )),
+        stripped => text_scalar(s, stripped).ok_or_else(|| Misfit::found(quote(s))),
+    }
+}
+
+/// A number's text as a value of type `ty`.
+fn number(ty: &Type, text: &str) -> Result<Value, Misfit> {
+    let found = || Misfit::found(format!("the number {text}"));
+    match *ty.strip_optional() {
+        Type::Int => match text.parse::<i64>() {
+            Ok(n) => Ok(Value::Int(n)),
+            Err(_) if text.contains(['.', 'e', 'E']) => Err(found()),
+            Err(_) => Err(Misfit::expecting("Int".into(), format!("{text}, which does not fit in 64 bits"))),
+        },
+        Type::Decimal(scale) => {
+            parse_decimal(text, scale).map(Value::Decimal).map_err(|why| Misfit::found(format!("{text}: {why}")))
+        }
+        Type::Float => text.parse::<f64>().map(Value::Float).map_err(|_| found()),
+        Type::Json => Ok(json_number(text)),
+        Type::Duration => text.parse::<u64>().map(Value::Duration).map_err(|_| found()),
+        _ => Err(found()),
     }
 }
 
 /// An untyped JSON number: an Int if whole and small enough, else an exact Decimal,
 /// else (huge exponents) a Float.
-fn json_number(text: &str) -> Value {
+pub(super) fn json_number(text: &str) -> Value {
     if let Ok(n) = text.parse::<i64>() {
         return Value::Int(n);
     }
@@ -385,12 +493,11 @@ impl<'de> Visitor<'de> for NumberText<'_> {
     }
 
     fn visit_str<E: de::Error>(self, text: &str) -> Result<Value, E> {
-        let v = self.0.number(text)?;
-        Ok(if self.0.builds() { v } else { Value::Null })
+        self.0.scalar(Scalar::Number(text))
     }
 }
 
-const NUMBER_TOKEN: &str = "$serde_json::private::Number";
+pub(super) const NUMBER_TOKEN: &str = "$serde_json::private::Number";
 
 impl<'de> Visitor<'de> for Seed<'_> {
     type Value = Value;
@@ -400,10 +507,7 @@ impl<'de> Visitor<'de> for Seed<'_> {
     }
 
     fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
-        match self.ty {
-            Type::Optional(_) | Type::Null | Type::Json => Ok(Value::Null),
-            _ => Err(self.fail("null".into())),
-        }
+        self.scalar(Scalar::Null)
     }
 
     fn visit_none<E: de::Error>(self) -> Result<Value, E> {
@@ -411,54 +515,24 @@ impl<'de> Visitor<'de> for Seed<'_> {
     }
 
     fn visit_bool<E: de::Error>(self, b: bool) -> Result<Value, E> {
-        match self.ty.strip_optional() {
-            Type::Bool | Type::Json => Ok(Value::Bool(b)),
-            _ => Err(self.fail(format!("the boolean {b}"))),
-        }
+        self.scalar(Scalar::Bool(b))
     }
 
     fn visit_i64<E: de::Error>(self, n: i64) -> Result<Value, E> {
-        // Whole numbers arrive parsed (only fractions come as text): no text round trip.
-        let v = match *self.ty.strip_optional() {
-            Type::Int | Type::Json => Value::Int(n),
-            Type::Decimal(_) => Value::Decimal(Decimal::from(n)),
-            _ => return self.number(&n.to_string()),
-        };
-        Ok(if self.builds() { v } else { Value::Null })
+        self.scalar(Scalar::I64(n))
     }
 
     fn visit_u64<E: de::Error>(self, n: u64) -> Result<Value, E> {
-        match i64::try_from(n) {
-            Ok(n) => self.visit_i64(n),
-            Err(_) => self.number(&n.to_string()),
-        }
+        self.scalar(Scalar::U64(n))
     }
 
     fn visit_f64<E: de::Error>(self, n: f64) -> Result<Value, E> {
         // Only sources other than JSON text get here; JSON numbers arrive as text.
-        self.number(&n.to_string())
+        number(self.ty, &n.to_string()).map_err(|m| self.misfit(m))
     }
 
     fn visit_str<E: de::Error>(self, s: &str) -> Result<Value, E> {
-        let ty = self.ty.strip_optional();
-        match ty {
-            Type::String | Type::Json => Ok(self.string(s)),
-            Type::Decimal(_) | Type::Int | Type::Float => {
-                // Numeric strings ("19.99") are how several platforms send money.
-                let t = s.trim();
-                if t.is_empty() || !t.starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '+' || c == '.') {
-                    return Err(self.fail(quote(s)));
-                }
-                let v = self.number(t)?;
-                Ok(if self.builds() { v } else { Value::Null })
-            }
-            Type::Union(members) if members.iter().any(|m| m == s) => Ok(self.string(s)),
-            Type::Union(members) => Err(self.fail_expecting(
-                format!("one of {}", members.iter().map(|m| format!("{m:?}")).collect::<Vec<_>>().join(", ")),
-                quote(s),
-            )),
-            _ => text_scalar(s, ty).ok_or_else(|| self.fail(quote(s))),
-        }
+        self.scalar(Scalar::Str(s))
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
@@ -546,7 +620,7 @@ fn decode_record<'de, A: MapAccess<'de>>(
         first = false;
     }
     for (i, (name, fty)) in layout.fields.iter().enumerate() {
-        if seen[i / 64] & (1 << (i % 64)) == 0 && !fty.is_optional() && *fty != Type::Json {
+        if seen[i / 64] & (1 << (i % 64)) == 0 && !may_be_absent(fty) {
             let path = Path::Field(seed.path, name);
             return Err(Seed { ty: fty, plan: seed.plan, path: &path, ctx: seed.ctx }
                 .fail("nothing (the field is missing)".into()));

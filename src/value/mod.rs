@@ -5,6 +5,7 @@
 
 mod decode;
 mod encode;
+mod scan;
 
 use std::cmp::Ordering;
 use std::fmt;

@@ -1,0 +1,791 @@
+//! The fast path of JSON decoding: one pass over the bytes, directed by the declared type.
+//!
+//! Going through serde, every value pays for the generic `deserialize_any` protocol:
+//! each string is validated as UTF-8 on its own, each number is copied into a `String`
+//! (`arbitrary_precision`), and each key is hashed to find its slot. Here the input is
+//! validated as UTF-8 once, strings without escapes are sliced in place, numbers are
+//! classified where they lie, and keys are matched against the declared fields by their
+//! bytes. Scalars become values through the very functions the serde path uses
+//! (`decode::scalar`, `decode::json_number`), so both paths build the same values.
+//!
+//! This path never explains a failure: whatever it is not sure of, it leaves to the serde
+//! path, which is the authority and words every error.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use super::decode::{json_number, may_be_absent, scalar, Plan, Scalar, NUMBER_TOKEN};
+use super::{Record, Value};
+use crate::check::types::{RecordType, Type};
+
+/// Nesting deeper than this is left to the serde path (whose own limit is 128), so that
+/// input it refuses for depth is never accepted here.
+const MAX_DEPTH: usize = 100;
+
+/// Records of more declared fields than this are left to the serde path (their
+/// presence bits would not fit on the stack).
+const MAX_FIELDS: usize = 256;
+
+/// One JSON document as a value of type `ty`, building what `plan` says.
+///
+/// Returns `Some(v)` only when `decode::decode_json_planned`'s serde path would return
+/// `Ok(v)` with an identical value: the same variants, the same record layouts and field
+/// values, `Value::Null` in checked-only slots exactly where that path leaves them.
+/// Returns `None` for anything it is not sure about: a syntax error, a value that does
+/// not fit its type, a missing field, nesting deeper than `MAX_DEPTH`, a lone surrogate
+/// escape, the key `"$serde_json::private::Number"`, a record type of more than
+/// `MAX_FIELDS` fields, trailing text after the document. `None` is always safe: the
+/// caller then decodes through serde, which decides and words the error.
+pub(super) fn decode(bytes: &[u8], ty: &Type, plan: &Plan) -> Option<Value> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    let mut scanner = Scanner { text, bytes, pos: 0, depth: 0 };
+    let v = scanner.value(ty, plan)?;
+    scanner.skip_whitespace();
+    (scanner.pos == bytes.len()).then_some(v)
+}
+
+/// A cursor over input already known to be UTF-8: positions only ever stop at ASCII
+/// bytes, so every slice taken between them is a whole string.
+struct Scanner<'a> {
+    text: &'a str,
+    bytes: &'a [u8],
+    pos: usize,
+    depth: usize,
+}
+
+impl<'a> Scanner<'a> {
+    /// A value of type `ty`, dispatched on its first byte as serde_json's
+    /// `deserialize_any` does.
+    fn value(&mut self, ty: &Type, plan: &Plan) -> Option<Value> {
+        if !plan.builds() && *ty == Type::Json {
+            // Anything fits untyped JSON: only its syntax is checked.
+            self.skip_value()?;
+            return Some(Value::Null);
+        }
+        let builds = plan.builds();
+        match self.peek_value()? {
+            b'n' => self.literal(b"null", ty, builds, Scalar::Null),
+            b't' => self.literal(b"true", ty, builds, Scalar::Bool(true)),
+            b'f' => self.literal(b"false", ty, builds, Scalar::Bool(false)),
+            b'-' | b'0'..=b'9' => self.number(ty, builds),
+            b'"' => {
+                let s = self.string()?;
+                scalar(ty, builds, Scalar::Str(&s)).ok()
+            }
+            b'[' => self.nested(|s| s.list(ty, plan)),
+            b'{' => self.nested(|s| s.object(ty, plan)),
+            _ => None,
+        }
+    }
+
+    fn literal(&mut self, word: &[u8], ty: &Type, builds: bool, token: Scalar<'_>) -> Option<Value> {
+        self.eat_literal(word)?;
+        scalar(ty, builds, token).ok()
+    }
+
+    fn eat_literal(&mut self, word: &[u8]) -> Option<()> {
+        let end = self.pos + word.len();
+        (self.bytes.get(self.pos..end)? == word).then(|| self.pos = end)
+    }
+
+    /// Runs `inner` one nesting level down, refusing input nested too deeply.
+    fn nested<T>(&mut self, inner: impl FnOnce(&mut Self) -> Option<T>) -> Option<T> {
+        if self.depth >= MAX_DEPTH {
+            return None;
+        }
+        self.depth += 1;
+        let v = inner(self);
+        self.depth -= 1;
+        v
+    }
+
+    /// A number as serde_json hands it over: a fitting integer parsed, anything else as
+    /// its text, which serde_json presents as a one-entry object.
+    fn number(&mut self, ty: &Type, builds: bool) -> Option<Value> {
+        let text = self.number_text()?;
+        let whole = !text.contains(['.', 'e']);
+        let token = match text.strip_prefix('-') {
+            None if whole => text.parse().ok().map(Scalar::U64),
+            Some(digits) if whole && digits != "0" => text.parse().ok().map(Scalar::I64),
+            _ => None,
+        };
+        if let Some(token) = token {
+            return scalar(ty, builds, token).ok();
+        }
+        match ty.strip_optional() {
+            // Untyped JSON reads that object as its number, built even when only checked.
+            Type::Json => Some(json_number(&text)),
+            // A record would read it as an object with the wrong key.
+            Type::Record(_) => None,
+            _ => scalar(ty, builds, Scalar::Number(&text)).ok(),
+        }
+    }
+
+    /// The text of a number, by JSON's grammar, with the exponent written as serde_json
+    /// writes it (`1E5` is `1e+5`).
+    fn number_text(&mut self) -> Option<Cow<'a, str>> {
+        let start = self.pos;
+        self.eat(b'-');
+        match self.next_byte()? {
+            b'0' if self.peek().is_some_and(|b| b.is_ascii_digit()) => return None,
+            b'0' => {}
+            b'1'..=b'9' => self.digits(),
+            _ => return None,
+        }
+        if self.eat(b'.') {
+            self.some_digits()?;
+        }
+        let mantissa_end = self.pos;
+        if !matches!(self.peek(), Some(b'e' | b'E')) {
+            return Some(Cow::Borrowed(&self.text[start..mantissa_end]));
+        }
+        self.pos += 1;
+        let sign = match self.peek() {
+            Some(b @ (b'+' | b'-')) => {
+                self.pos += 1;
+                b as char
+            }
+            _ => '+',
+        };
+        let exponent_start = self.pos;
+        self.some_digits()?;
+        let exponent = &self.text[exponent_start..self.pos];
+        Some(Cow::Owned(format!("{}e{sign}{exponent}", &self.text[start..mantissa_end])))
+    }
+
+    fn digits(&mut self) {
+        while self.peek().is_some_and(|b| b.is_ascii_digit()) {
+            self.pos += 1;
+        }
+    }
+
+    fn some_digits(&mut self) -> Option<()> {
+        let start = self.pos;
+        self.digits();
+        (self.pos > start).then_some(())
+    }
+
+    /// A list (or, for untyped JSON, any array); the cursor is on `[`.
+    fn list(&mut self, ty: &Type, plan: &Plan) -> Option<Value> {
+        let elem = match ty.strip_optional() {
+            Type::List(t) => &**t,
+            Type::Json => &Type::Json,
+            _ => return None,
+        };
+        let (elem_plan, builds) = (plan.element(), plan.builds());
+        let mut items = Vec::new();
+        self.pos += 1;
+        if self.eat_after_whitespace(b']') {
+            return Some(if builds { Value::list(items) } else { Value::Null });
+        }
+        loop {
+            let v = self.value(elem, elem_plan)?;
+            if builds {
+                items.push(v);
+            }
+            if !self.separator(b']')? {
+                return Some(if builds { Value::list(items) } else { Value::Null });
+            }
+        }
+    }
+
+    /// An object as a record or as untyped JSON; the cursor is on `{`.
+    fn object(&mut self, ty: &Type, plan: &Plan) -> Option<Value> {
+        match ty.strip_optional() {
+            Type::Record(layout) => self.record(layout, plan),
+            Type::Json => self.json_object(),
+            _ => None,
+        }
+    }
+
+    /// A record: each key to its declared slot, undeclared ones skipped (but checked as
+    /// JSON), a repeated key's later value kept, as the serde path does.
+    fn record(&mut self, layout: &Arc<RecordType>, plan: &Plan) -> Option<Value> {
+        let n = layout.fields.len();
+        if n > MAX_FIELDS {
+            return None;
+        }
+        let builds = plan.builds();
+        let mut values = if builds { vec![Value::Null; n] } else { Vec::new() };
+        let mut seen = [0u64; MAX_FIELDS / 64];
+        // Payloads mostly list their keys in the declared order: try the next field first.
+        let mut hint = 0;
+        self.pos += 1;
+        let mut more = !self.eat_after_whitespace(b'}');
+        while more {
+            let key = self.key()?;
+            match slot(layout, &key, hint) {
+                Some(i) => {
+                    let (_, fty) = layout.fields.get_index(i)?;
+                    let v = self.value(fty, plan.field(i))?;
+                    if builds {
+                        values[i] = v;
+                    }
+                    seen[i / 64] |= 1 << (i % 64);
+                    hint = i + 1;
+                }
+                None => self.skip_value()?,
+            }
+            more = self.separator(b'}')?;
+        }
+        let complete = layout
+            .fields
+            .values()
+            .enumerate()
+            .all(|(i, fty)| seen[i / 64] & (1 << (i % 64)) != 0 || may_be_absent(fty));
+        if !complete {
+            return None;
+        }
+        Some(if builds { Value::Record(Arc::new(Record { layout: layout.clone(), values })) } else { Value::Null })
+    }
+
+    /// An untyped object: every field kept, in document order, built whole.
+    fn json_object(&mut self) -> Option<Value> {
+        let mut fields = Vec::new();
+        self.pos += 1;
+        let mut more = !self.eat_after_whitespace(b'}');
+        while more {
+            let key = self.key()?.into_owned();
+            let v = self.value(&Type::Json, &Plan::Build)?;
+            fields.push((key, v));
+            more = self.separator(b'}')?;
+        }
+        Some(Value::record(fields))
+    }
+
+    /// A key and its colon. The key serde_json uses to smuggle exact numbers through
+    /// objects is refused, so that no object is ever read as a number here.
+    fn key(&mut self) -> Option<Cow<'a, str>> {
+        if self.peek_value()? != b'"' {
+            return None;
+        }
+        let key = self.string()?;
+        if key == NUMBER_TOKEN || !self.eat_after_whitespace(b':') {
+            return None;
+        }
+        Some(key)
+    }
+
+    /// After a member: `true` past a comma, `false` past `close`.
+    fn separator(&mut self, close: u8) -> Option<bool> {
+        match self.peek_value()? {
+            b',' => {
+                self.pos += 1;
+                Some(true)
+            }
+            b if b == close => {
+                self.pos += 1;
+                Some(false)
+            }
+            _ => None,
+        }
+    }
+
+    /// Any JSON value, checked for syntax and depth and dropped.
+    fn skip_value(&mut self) -> Option<()> {
+        match self.peek_value()? {
+            b'n' => self.eat_literal(b"null"),
+            b't' => self.eat_literal(b"true"),
+            b'f' => self.eat_literal(b"false"),
+            b'-' | b'0'..=b'9' => self.number_text().map(drop),
+            b'"' => self.skip_string(),
+            b'[' => self.nested(|s| s.skip_members(b']', false)),
+            b'{' => self.nested(|s| s.skip_members(b'}', true)),
+            _ => None,
+        }
+    }
+
+    /// The members of an array or object being skipped; the cursor is on its opener.
+    fn skip_members(&mut self, close: u8, keyed: bool) -> Option<()> {
+        self.pos += 1;
+        let mut more = !self.eat_after_whitespace(close);
+        while more {
+            if keyed {
+                self.key()?;
+            }
+            self.skip_value()?;
+            more = self.separator(close)?;
+        }
+        Some(())
+    }
+
+    /// A string, the cursor on its opening quote: borrowed from the input when it has no
+    /// escapes, else unescaped into a new one.
+    fn string(&mut self) -> Option<Cow<'a, str>> {
+        self.pos += 1;
+        let start = self.pos;
+        let end = self.plain_run();
+        match self.bytes.get(end)? {
+            b'"' => {
+                self.pos = end + 1;
+                Some(Cow::Borrowed(&self.text[start..end]))
+            }
+            b'\\' => {
+                let mut out = String::from(&self.text[start..end]);
+                self.pos = end;
+                self.unescape_rest(&mut out)?;
+                Some(Cow::Owned(out))
+            }
+            _ => None,
+        }
+    }
+
+    /// A string being skipped, the cursor on its opening quote.
+    fn skip_string(&mut self) -> Option<()> {
+        self.string().map(drop)
+    }
+
+    /// Where the run of ordinary string bytes from the cursor ends: at a quote, a
+    /// backslash, a control character (invalid in a string) or the end.
+    fn plain_run(&self) -> usize {
+        let rest = &self.bytes[self.pos..];
+        self.pos + rest.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20).unwrap_or(rest.len())
+    }
+
+    /// The rest of a string with escapes, from the cursor (on a backslash or plain text)
+    /// to past the closing quote, appended to `out`.
+    fn unescape_rest(&mut self, out: &mut String) -> Option<()> {
+        loop {
+            let end = self.plain_run();
+            out.push_str(&self.text[self.pos..end]);
+            self.pos = end + 1;
+            match self.bytes.get(end)? {
+                b'"' => return Some(()),
+                b'\\' => out.push(self.escape()?),
+                _ => return None,
+            }
+        }
+    }
+
+    /// The character of an escape, the cursor past its backslash.
+    fn escape(&mut self) -> Option<char> {
+        let c = match self.next_byte()? {
+            b'"' => '"',
+            b'\\' => '\\',
+            b'/' => '/',
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
+            b'u' => return self.unicode_escape(),
+            _ => return None,
+        };
+        Some(c)
+    }
+
+    /// A `\u` escape (the cursor past the `u`), joining a surrogate pair; a lone
+    /// surrogate is refused.
+    fn unicode_escape(&mut self) -> Option<char> {
+        let high = self.hex4()?;
+        if !(0xD800..0xDC00).contains(&high) {
+            return char::from_u32(high);
+        }
+        if !(self.eat(b'\\') && self.eat(b'u')) {
+            return None;
+        }
+        let low = self.hex4()?;
+        if !(0xDC00..0xE000).contains(&low) {
+            return None;
+        }
+        char::from_u32(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00))
+    }
+
+    fn hex4(&mut self) -> Option<u32> {
+        let digits = self.bytes.get(self.pos..self.pos + 4)?;
+        let mut n = 0;
+        for &d in digits {
+            n = n * 16 + char::from(d).to_digit(16)?;
+        }
+        self.pos += 4;
+        Some(n)
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.pos).copied()
+    }
+
+    fn next_byte(&mut self) -> Option<u8> {
+        let b = self.peek()?;
+        self.pos += 1;
+        Some(b)
+    }
+
+    fn eat(&mut self, b: u8) -> bool {
+        let found = self.peek() == Some(b);
+        self.pos += usize::from(found);
+        found
+    }
+
+    /// The next byte that is not whitespace, without consuming it.
+    fn peek_value(&mut self) -> Option<u8> {
+        self.skip_whitespace();
+        self.peek()
+    }
+
+    fn eat_after_whitespace(&mut self, b: u8) -> bool {
+        self.skip_whitespace();
+        self.eat(b)
+    }
+
+    /// JSON's whitespace: space, tab, line feed, carriage return.
+    fn skip_whitespace(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.pos += 1;
+        }
+    }
+}
+
+/// The declared field a key names: the `hint` first, then by name.
+fn slot(layout: &RecordType, key: &str, hint: usize) -> Option<usize> {
+    match layout.fields.get_index(hint) {
+        Some((name, _)) if name == key => Some(hint),
+        _ => layout.fields.get_index_of(key),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    use super::*;
+    use crate::check::types::Fields;
+    use crate::value::decode::decode_json_serde;
+
+    /// Whether two values are the same in every detail the decoders could differ in:
+    /// variants, scalars as printed (a Decimal's scale, a float's sign, a date's
+    /// offset), record layouts field by field in order, list lengths.
+    fn same(a: &Value, b: &Value) -> bool {
+        match (a, b) {
+            (Value::List(x), Value::List(y)) => x.len() == y.len() && x.iter().zip(y.iter()).all(|(x, y)| same(x, y)),
+            (Value::Record(x), Value::Record(y)) => {
+                x.layout.name == y.layout.name
+                    && x.layout.fields.iter().eq(y.layout.fields.iter())
+                    && x.values.len() == y.values.len()
+                    && x.values.iter().zip(&y.values).all(|(x, y)| same(x, y))
+            }
+            (Value::List(_) | Value::Record(_), _) | (_, Value::List(_) | Value::Record(_)) => false,
+            _ => format!("{a:?}") == format!("{b:?}"),
+        }
+    }
+
+    /// The contract: the fast path is silent, or says exactly what the serde path says.
+    /// Returns whether it answered.
+    fn agrees(doc: &[u8], ty: &Type, plan: &Plan) -> bool {
+        let fast = decode(doc, ty, plan);
+        let slow = decode_json_serde(doc, ty, plan);
+        let shown = || String::from_utf8_lossy(doc).chars().take(300).collect::<String>();
+        match (&fast, &slow) {
+            (None, _) => false,
+            (Some(f), Ok(s)) => {
+                assert!(same(f, s), "{ty} {plan:?} {}\nfast: {f:?}\nserde: {s:?}", shown());
+                true
+            }
+            (Some(f), Err(e)) => panic!("{ty} {plan:?} {}\nfast: {f:?}\nserde failed: {e}", shown()),
+        }
+    }
+
+    fn record(name: &str, fields: &[(&str, Type)]) -> Type {
+        let fields: Fields = fields.iter().map(|(n, t)| (n.to_string(), t.clone())).collect();
+        Type::Record(Arc::new(RecordType { name: Some(name.into()), fields }))
+    }
+
+    /// The plans a value of `ty` can be decoded under: whole, checked only, and for a
+    /// record, every other field built.
+    fn plans(ty: &Type) -> Vec<Plan> {
+        let mut plans = vec![Plan::Build, Plan::Check];
+        if let Type::Record(r) = ty.strip_optional() {
+            let alternate = (0..r.fields.len()).map(|i| if i % 2 == 0 { Plan::Build } else { Plan::Check }).collect();
+            plans.push(Plan::Record(alternate));
+        }
+        plans
+    }
+
+    /// Documents both decoders accept: the fast path must answer them, identically.
+    fn answered(ty: &Type, docs: &[&str]) {
+        for doc in docs {
+            for plan in plans(ty) {
+                assert!(agrees(doc.as_bytes(), ty, &plan), "the fast path declined {ty} {plan:?}: {doc}");
+            }
+        }
+    }
+
+    /// Documents the serde path refuses (so the fast path must too).
+    fn refused(ty: &Type, docs: &[&str]) {
+        for doc in docs {
+            for plan in plans(ty) {
+                assert!(decode_json_serde(doc.as_bytes(), ty, &plan).is_err(), "serde accepts {ty} {plan:?}: {doc}");
+                assert!(!agrees(doc.as_bytes(), ty, &plan));
+            }
+        }
+    }
+
+    #[test]
+    fn strings_and_escapes() {
+        let docs = [
+            r#""abc""#,
+            r#""""#,
+            r#""a\"b\\c\/d\b\f\n\r\t""#,
+            r#""\u00e9\u00E9 \ud83d\ude00 \u0000""#,
+            "\"héllo ☃ 😀\"",
+            r#""x\u0041y""#,
+        ];
+        answered(&Type::String, &docs);
+        answered(&Type::Json, &docs);
+        answered(&Type::String.optional(), &["null", r#""a""#]);
+        refused(&Type::String, &["1", "null", "true", "\"tab\tin\"", r#""\x""#, r#""\u12""#, r#""abc"#, "\"\\", "[]"]);
+        // Lone surrogates: the serde path refuses them; the fast path leaves them to it.
+        refused(&Type::String, &[r#""\ud800""#, r#""\udc00x""#, r#""\ud800\u0041""#]);
+    }
+
+    #[test]
+    fn integers() {
+        let docs =
+            ["0", "-0", "42", "-42", "9223372036854775807", "-9223372036854775808", r#""12""#, r#"" 12 ""#, r#""+3""#];
+        answered(&Type::Int, &docs);
+        answered(&Type::Int.optional(), &["null", "7"]);
+        answered(&Type::Duration, &["0", "1500", "18446744073709551615"]);
+        refused(&Type::Int, &["9223372036854775808", "18446744073709551616", "-9223372036854775809", "1.0", "1e5"]);
+        refused(
+            &Type::Int,
+            &["01", "-01", "1.", ".5", "-", "+1", "1e", "1e+", "--1", "true", "null", r#""x""#, r#""""#],
+        );
+        refused(&Type::Duration, &["-1", "1.5", "18446744073709551616"]);
+    }
+
+    #[test]
+    fn decimals_and_floats() {
+        let docs = [
+            "0.1",
+            "12345678901234567.89",
+            "1e5",
+            "1E5",
+            "1e+5",
+            "1e-5",
+            "2.5E-3",
+            "-0",
+            "-0.0",
+            "1.50",
+            "7",
+            "18446744073709551615",
+            "-9223372036854775809",
+            r#""19.99""#,
+            r#""+1.5""#,
+            r#"".5""#,
+            r#"" 3.25 ""#,
+        ];
+        answered(&Type::Decimal(None), &docs);
+        answered(&Type::Float, &docs);
+        answered(&Type::Json, &docs[..12]);
+        answered(&Type::Decimal(Some(2)), &["1.50", "1.5000", "3", r#""2.10""#, "1e2"]);
+        answered(&Type::Float, &["1e308", "1e309", "-1e309", "123456789012345678901234567890"]);
+        answered(&Type::Json, &["123456789012345678901234567890", "1e400", "-1e400", "1e-400"]);
+        refused(&Type::Decimal(Some(2)), &["1.555", "1e-3", r#""1.555""#]);
+        refused(&Type::Decimal(None), &["123456789012345678901234567890", "1e400", r#""abc""#, r#""""#, "true"]);
+        refused(&Type::Float, &[r#""x1""#, "null", "[1]"]);
+    }
+
+    #[test]
+    fn other_scalars() {
+        answered(&Type::Bool, &["true", "false", r#""true""#, r#""False""#, r#""1""#, r#""0""#]);
+        refused(&Type::Bool, &[r#""yes""#, "1", "null", "tru", "falsey"]);
+        answered(&Type::Date, &[r#""2024-01-31""#, r#"" 2024-02-29 ""#]);
+        refused(&Type::Date, &[r#""2024-02-30""#, r#""x""#, "20240131"]);
+        answered(&Type::DateTime, &[r#""2024-01-31T10:00:00+02:00""#, r#""2024-01-31T10:00:00Z""#]);
+        refused(&Type::DateTime, &[r#""2024-01-31""#, "1"]);
+        let status = Type::Union(Arc::from(vec!["paid".to_string(), "pending".to_string()]));
+        answered(&status, &[r#""paid""#, r#""pending""#]);
+        answered(&status.clone().optional(), &["null", r#""paid""#]);
+        refused(&status, &[r#""other""#, r#""Paid""#, "1", "null"]);
+        answered(&Type::Null, &["null"]);
+        refused(&Type::Null, &["1", r#""""#]);
+        refused(&Type::Secret, &[r#""s""#, "1"]);
+    }
+
+    #[test]
+    fn untyped_json() {
+        let docs = [
+            r#"{"a": 1, "b": [1, 2.5, "x", null, true, {}], "c": {"d": -0}}"#,
+            r#"{"a": 1, "a": 2}"#,
+            r#"{"k\u00e9y": "v", "": 0}"#,
+            "{}",
+            "[]",
+            "[[[]]]",
+            "null",
+            " \t\n\r[1 , 2 ]\r\n",
+        ];
+        answered(&Type::Json, &docs);
+        answered(&Type::Json.optional(), &docs);
+        refused(&Type::Json, &["", " ", "[1,]", "[1 2]", r#"{"a" 1}"#, r#"{"a":1,}"#, "{1:2}", "[", "{", "nul"]);
+        refused(&Type::Json, &["\u{c}1", "1 x", "{}{", "[] []", "\"\u{1}\""]);
+        // The key serde_json smuggles exact numbers with is left to the serde path.
+        for doc in [r#"{"$serde_json::private::Number": "1.5"}"#, r#"{"a": {"$serde_json::private::Number": 1}}"#] {
+            assert!(decode(doc.as_bytes(), &Type::Json, &Plan::Build).is_none());
+        }
+    }
+
+    #[test]
+    fn lists() {
+        let ints = Type::Int.list();
+        answered(&ints, &["[]", "[1, 2 ,3]", r#"["4", 5]"#, " [ ] "]);
+        answered(&Type::Int.optional().list(), &["[1, null]"]);
+        answered(&ints.clone().optional(), &["null", "[1]"]);
+        refused(&ints, &["[1,]", "[1 2]", "[[1]]", "[null]", "{}", "1", "[1.5]", "[1"]);
+        answered(&Type::Json.list(), &[r#"[{"a": 1}, [2], "3"]"#]);
+    }
+
+    fn order() -> Type {
+        let line =
+            record("Line", &[("sku", Type::String.optional()), ("price", Type::Decimal(None)), ("qty", Type::Int)]);
+        record(
+            "Order",
+            &[
+                ("id", Type::Int),
+                ("total", Type::Decimal(Some(2))),
+                ("lines", line.list()),
+                ("paid", Type::Bool),
+                ("note", Type::Json),
+                ("placed", Type::Date.optional()),
+                ("extra", Type::Json.optional()),
+            ],
+        )
+    }
+
+    #[test]
+    fn records() {
+        let ty = order();
+        answered(
+            &ty,
+            &[
+                r#"{"id": 1, "total": "1.50", "lines": [{"price": 2, "qty": 1}], "paid": true}"#,
+                r#"{"paid": false, "lines": [], "total": 3, "id": 2, "note": {"x": [1, {"y": null}]}}"#,
+                r#"{"id": 1, "id": 5, "total": 1, "total": "2.00", "lines": [], "paid": "1", "placed": "2024-01-02"}"#,
+                r#"{"i\u0064": 1, "total": 1, "lines": [{"sku": "A\nB", "price": "0.1", "qty": 3, "more": [1e5]}], "paid": true}"#,
+                r#"{"skip": {"a": [1, -0.5e-3, "\ud83d\ude00", true, null, {}]}, "id": 1, "total": 1, "lines": [], "paid": true}"#,
+                r#"{"id": 1, "total": 1, "lines": [], "paid": true, "extra": {"n": 12345678901234567890}, "note": null}"#,
+                r#"{"id": 1, "total": 1, "lines": [], "paid": true, "extra": 1.25}"#,
+                r#"{"id": 1, "total": 1, "lines": [], "paid": true, "extra": [2, 2.5, "x"]}"#,
+            ],
+        );
+        refused(
+            &ty,
+            &[
+                r#"{"total": 1, "lines": [], "paid": true}"#,
+                r#"{"id": 1, "total": 1.555, "lines": [], "paid": true}"#,
+                r#"{"id": 1, "total": 1, "lines": [{"price": 1}], "paid": true}"#,
+                r#"{"id": 1, "total": 1, "lines": [], "paid": true, "skip": [1,}"#,
+                r#"{"id": 1, "total": 1, "lines": [], "paid": true, "skip": 01}"#,
+                r#"{"id": 1, "id": "x", "total": 1, "lines": [], "paid": true}"#,
+                r#"{"id": 1, "total": 1, "lines": [], "paid": true} x"#,
+                "[]",
+                "1.5",
+                "null",
+            ],
+        );
+        // Records nest, and their plans with them.
+        let outer = record("Outer", &[("order", ty.clone()), ("orders", ty.list()), ("n", Type::Int)]);
+        let one = r#"{"id": 1, "total": 1, "lines": [{"price": 2, "qty": 1, "sku": null}], "paid": true}"#;
+        let doc = format!(r#"{{"orders": [{one}, {one}], "order": {one}, "n": 3}}"#);
+        let inner = Plan::Record(vec![Plan::Check, Plan::Build, Plan::Check, Plan::Build]);
+        let plan = Plan::Record(vec![inner.clone(), Plan::List(Box::new(inner)), Plan::Check]);
+        assert!(agrees(doc.as_bytes(), &outer, &plan));
+        answered(&outer, &[&doc]);
+    }
+
+    #[test]
+    fn nesting_and_input_edges() {
+        let deep = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+        assert!(agrees(deep(MAX_DEPTH).as_bytes(), &Type::Json, &Plan::Build));
+        assert!(!agrees(deep(MAX_DEPTH + 1).as_bytes(), &Type::Json, &Plan::Build));
+        assert!(!agrees(deep(200).as_bytes(), &Type::Json, &Plan::Check));
+        for doc in [&b"\"\xff\""[..], b"\"\xc3\"", b"\xef\xbb\xbf{}"] {
+            assert!(decode(doc, &Type::Json, &Plan::Build).is_none());
+        }
+    }
+
+    /// A source type and decode plan, as the runtime derives them from a flow.
+    fn flow_source(flow: &str) -> (Type, Plan) {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("flows").join(flow);
+        let outcome = crate::check_files(&[path]).expect("the flow reads");
+        let program = outcome.ir().expect("the flow checks");
+        let flow = &program.flows[0];
+        let ty = flow.source.ty.clone();
+        let plan = Plan::for_type(&ty, &crate::ir::Demand::of_flow(&program, flow));
+        (ty, plan)
+    }
+
+    fn payloads(dir: &str) -> Vec<(PathBuf, Vec<u8>)> {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("flows/payloads/shopify").join(dir);
+        let mut files: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+        files.sort();
+        files.into_iter().map(|p| (p.clone(), std::fs::read(&p).unwrap())).collect()
+    }
+
+    #[test]
+    fn real_payloads_take_the_fast_path() {
+        for (flow, dir) in
+            [("shopify_orders_to_erp.flow", "orders"), ("shopify_inventory_to_erp.flow", "inventory_levels")]
+        {
+            let (ty, plan) = flow_source(flow);
+            if dir == "orders" {
+                assert_ne!(plan, Plan::Build, "{flow}: the flow reads only part of its records");
+            }
+            for (path, doc) in payloads(dir) {
+                for plan in [&Plan::Build, &plan, &Plan::Check] {
+                    assert!(agrees(&doc, &ty, plan), "the fast path declined {}", path.display());
+                }
+                assert!(agrees(&doc, &Type::Json, &Plan::Build), "{}", path.display());
+            }
+        }
+    }
+
+    /// A tiny deterministic generator (xorshift64), for reproducible mutants.
+    struct Rng(u64);
+
+    impl Rng {
+        fn below(&mut self, n: usize) -> usize {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            (self.0 % n as u64) as usize
+        }
+    }
+
+    /// `doc` with one byte replaced, inserted or removed: mostly bytes that mean
+    /// something to JSON, sometimes any byte.
+    fn mutant(doc: &[u8], rng: &mut Rng) -> Vec<u8> {
+        const MEANINGFUL: &[u8] = b"{}[]\",:\\ 0123456789-+.eEntfu\"\x1f\x7f";
+        let mut m = doc.to_vec();
+        let at = rng.below(m.len());
+        let byte = if rng.below(4) == 0 { rng.below(256) as u8 } else { MEANINGFUL[rng.below(MEANINGFUL.len())] };
+        match rng.below(3) {
+            0 => m[at] = byte,
+            1 => m.insert(at, byte),
+            _ => drop(m.remove(at)),
+        }
+        m
+    }
+
+    #[test]
+    fn mutated_payloads_keep_the_contract() {
+        let (ty, plan) = flow_source("shopify_orders_to_erp.flow");
+        let docs: Vec<Vec<u8>> = payloads("orders").into_iter().map(|(_, d)| d).filter(|d| d.len() < 12_000).collect();
+        assert!(!docs.is_empty());
+        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+        let (mut tried, mut answered) = (0, 0);
+        for round in 0..3000 {
+            let doc = mutant(&docs[round % docs.len()], &mut rng);
+            for plan in [&Plan::Build, &plan] {
+                tried += 1;
+                answered += usize::from(agrees(&doc, &ty, plan));
+            }
+            if round % 8 == 0 {
+                agrees(&doc, &Type::Json, &Plan::Build);
+            }
+        }
+        // Many mutants stay valid (a changed digit, a changed letter): the fast path
+        // must still be taking those.
+        assert!(answered > tried / 10, "only {answered} of {tried} mutants answered");
+        eprintln!("{answered} of {tried} mutants answered");
+    }
+}
