@@ -336,10 +336,20 @@ impl<'a> Scanner<'a> {
     }
 
     /// Where the run of ordinary string bytes from the cursor ends: at a quote, a
-    /// backslash, a control character (invalid in a string) or the end.
+    /// backslash, a control character (invalid in a string) or the end. Strings are most
+    /// of a payload's bytes, so they are searched eight bytes at a time.
     fn plain_run(&self) -> usize {
-        let rest = &self.bytes[self.pos..];
-        self.pos + rest.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20).unwrap_or(rest.len())
+        let mut at = self.pos;
+        while let Some(chunk) = self.bytes.get(at..at + 8) {
+            let word = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
+            let stops = special_bytes(word);
+            if stops != 0 {
+                return at + (stops.trailing_zeros() / 8) as usize;
+            }
+            at += 8;
+        }
+        let rest = &self.bytes[at..];
+        at + rest.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20).unwrap_or(rest.len())
     }
 
     /// The rest of a string with escapes, from the cursor (on a backslash or plain text)
@@ -434,6 +444,18 @@ impl<'a> Scanner<'a> {
             self.pos += 1;
         }
     }
+}
+
+/// A word whose lowest set bit is in the first byte of `word` (little-endian) that is a
+/// quote, a backslash or below 0x20; zero when there is none. Each test flags its first
+/// match exactly (a borrow can only flag bytes after a true match), so the lowest flag
+/// of the three is the first special byte.
+fn special_bytes(word: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let zero_byte = |w: u64| w.wrapping_sub(ONES) & !w & HIGH;
+    let below_space = word.wrapping_sub(ONES * 0x20) & !word & HIGH;
+    zero_byte(word ^ (ONES * u64::from(b'"'))) | zero_byte(word ^ (ONES * u64::from(b'\\'))) | below_space
 }
 
 /// The declared field a key names: the `hint` first, then by name.
@@ -700,6 +722,27 @@ mod tests {
         assert!(!agrees(deep(200).as_bytes(), &Type::Json, &Plan::Check));
         for doc in [&b"\"\xff\""[..], b"\"\xc3\"", b"\xef\xbb\xbf{}"] {
             assert!(decode(doc, &Type::Json, &Plan::Build).is_none());
+        }
+    }
+
+    #[test]
+    fn string_runs_end_at_the_first_special_byte() {
+        // Every special byte at every offset of a run longer than one word, among bytes
+        // on either side of the special ranges.
+        let plain = [b'a', b' ', b'!', b'#', b'[', b']', 0x7f, 0x80, 0xc3, 0xff];
+        for special in [b'"', b'\\', 0x00, 0x1f, b'\n'] {
+            for len in 0..20 {
+                for at in 0..=len {
+                    let mut bytes: Vec<u8> = (0..len).map(|i| plain[i % plain.len()]).collect();
+                    if at < len {
+                        bytes[at] = special;
+                    }
+                    let text = String::from_utf8_lossy(&bytes).into_owned();
+                    let scanner = Scanner { text: &text, bytes: text.as_bytes(), pos: 0, depth: 0 };
+                    let naive = text.bytes().position(|b| b == b'"' || b == b'\\' || b < 0x20).unwrap_or(text.len());
+                    assert_eq!(scanner.plain_run(), naive, "{text:?}");
+                }
+            }
         }
     }
 
