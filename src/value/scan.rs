@@ -57,7 +57,7 @@ impl<'a> Scanner<'a> {
     /// A value of type `ty`, dispatched on its first byte as serde_json's
     /// `deserialize_any` does.
     fn value(&mut self, ty: &Type, plan: &Plan) -> Option<Value> {
-        if !plan.builds() && *ty == Type::Json {
+        if !plan.builds() && matches!(ty, Type::Json) {
             // Anything fits untyped JSON: only its syntax is checked.
             self.skip_value()?;
             return Some(Value::Null);
@@ -228,12 +228,7 @@ impl<'a> Scanner<'a> {
             }
             more = self.separator(b'}')?;
         }
-        let complete = layout
-            .fields
-            .values()
-            .enumerate()
-            .all(|(i, fty)| seen[i / 64] & (1 << (i % 64)) != 0 || may_be_absent(fty));
-        if !complete {
+        if !complete(layout, &seen) {
             return None;
         }
         Some(if builds { Value::Record(Arc::new(Record { layout: layout.clone(), values })) } else { Value::Null })
@@ -456,6 +451,26 @@ fn special_bytes(word: u64) -> u64 {
     let zero_byte = |w: u64| w.wrapping_sub(ONES) & !w & HIGH;
     let below_space = word.wrapping_sub(ONES * 0x20) & !word & HIGH;
     zero_byte(word ^ (ONES * u64::from(b'"'))) | zero_byte(word ^ (ONES * u64::from(b'\\'))) | below_space
+}
+
+/// Whether every field of `layout` not `seen` may be absent. Most are seen: only the
+/// others' types are looked at.
+fn complete(layout: &RecordType, seen: &[u64]) -> bool {
+    let n = layout.fields.len();
+    seen.iter().enumerate().take(n.div_ceil(64)).all(|(w, &bits)| {
+        let mut unseen = !bits;
+        while unseen != 0 {
+            let i = w * 64 + unseen.trailing_zeros() as usize;
+            if i >= n {
+                break;
+            }
+            if !layout.fields.get_index(i).is_some_and(|(_, fty)| may_be_absent(fty)) {
+                return false;
+            }
+            unseen &= unseen - 1;
+        }
+        true
+    })
 }
 
 /// The declared field a key names: the `hint` first, then by name.
