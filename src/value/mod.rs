@@ -5,6 +5,7 @@
 
 mod decode;
 mod encode;
+mod key_order;
 mod scan;
 
 use std::cmp::Ordering;

@@ -15,6 +15,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use super::decode::{json_number, may_be_absent, scalar, Plan, Scalar, NUMBER_TOKEN};
+use super::key_order::KeyOrder;
 use super::{Record, Value};
 use crate::check::types::{RecordType, Type};
 
@@ -38,10 +39,12 @@ const MAX_FIELDS: usize = 256;
 /// caller then decodes through serde, which decides and words the error.
 pub(super) fn decode(bytes: &[u8], ty: &Type, plan: &Plan) -> Option<Value> {
     let text = std::str::from_utf8(bytes).ok()?;
-    let mut scanner = Scanner { text, bytes, pos: 0, depth: 0 };
-    let v = scanner.value(ty, plan)?;
+    let mut scanner = Scanner { text, bytes, pos: 0, depth: 0, order: KeyOrder::take() };
+    let v = scanner.value(ty, plan);
     scanner.skip_whitespace();
-    (scanner.pos == bytes.len()).then_some(v)
+    let end = scanner.pos == bytes.len();
+    scanner.order.keep();
+    v.filter(|_| end)
 }
 
 /// A cursor over input already known to be UTF-8: positions only ever stop at ASCII
@@ -51,6 +54,8 @@ struct Scanner<'a> {
     bytes: &'a [u8],
     pos: usize,
     depth: usize,
+    /// Which key each record type's keys are followed by, learned from earlier documents.
+    order: KeyOrder,
 }
 
 impl<'a> Scanner<'a> {
@@ -208,21 +213,24 @@ impl<'a> Scanner<'a> {
         let builds = plan.builds();
         let mut values = if builds { vec![Value::Null; n] } else { Vec::new() };
         let mut seen = [0u64; MAX_FIELDS / 64];
-        // Payloads mostly list their keys in the declared order: try the next field first.
-        let mut hint = 0;
+        let table = self.order.table(layout);
+        // The last declared field read: the key after it is most likely the one that
+        // followed it last time.
+        let mut last = None;
         self.pos += 1;
         let mut more = !self.eat_after_whitespace(b'}');
         while more {
             let key = self.key()?;
-            match slot(layout, &key, hint) {
+            match slot(layout, &key, self.order.guess(table, last), last.map_or(0, |i| i + 1)) {
                 Some(i) => {
+                    self.order.learn(table, last, i);
                     let (_, fty) = layout.fields.get_index(i)?;
                     let v = self.value(fty, plan.field(i))?;
                     if builds {
                         values[i] = v;
                     }
                     seen[i / 64] |= 1 << (i % 64);
-                    hint = i + 1;
+                    last = Some(i);
                 }
                 None => self.skip_value()?,
             }
@@ -473,12 +481,17 @@ fn complete(layout: &RecordType, seen: &[u64]) -> bool {
     })
 }
 
-/// The declared field a key names: the `hint` first, then by name.
-fn slot(layout: &RecordType, key: &str, hint: usize) -> Option<usize> {
-    match layout.fields.get_index(hint) {
-        Some((name, _)) if name == key => Some(hint),
-        _ => layout.fields.get_index_of(key),
+/// The declared field a key names: the learned `guess` first, then the next declared
+/// field, then by name.
+fn slot(layout: &RecordType, key: &str, guess: Option<usize>, next: usize) -> Option<usize> {
+    let named = |i: usize| layout.fields.get_index(i).is_some_and(|(name, _)| name == key);
+    if let Some(g) = guess.filter(|&g| named(g)) {
+        return Some(g);
     }
+    if named(next) {
+        return Some(next);
+    }
+    layout.fields.get_index_of(key)
 }
 
 #[cfg(test)]
@@ -753,7 +766,8 @@ mod tests {
                         bytes[at] = special;
                     }
                     let text = String::from_utf8_lossy(&bytes).into_owned();
-                    let scanner = Scanner { text: &text, bytes: text.as_bytes(), pos: 0, depth: 0 };
+                    let scanner =
+                        Scanner { text: &text, bytes: text.as_bytes(), pos: 0, depth: 0, order: KeyOrder::default() };
                     let naive = text.bytes().position(|b| b == b'"' || b == b'\\' || b < 0x20).unwrap_or(text.len());
                     assert_eq!(scanner.plain_run(), naive, "{text:?}");
                 }
