@@ -11,4 +11,4 @@ pub mod source;
 pub mod webhook;
 
 pub use sink::{Delivery, SinkPlan};
-pub use source::{read_inputs, Format, Incoming};
+pub use source::{read_inputs, Format, Incoming, RawText};

@@ -41,6 +41,43 @@ impl Format {
     }
 }
 
+/// A record's text as it was read, without a copy of its own: a range of the block of
+/// input it arrived in, which lives as long as any record read from it.
+#[derive(Clone)]
+pub struct RawText {
+    block: Arc<Vec<u8>>,
+    start: usize,
+    end: usize,
+}
+
+impl RawText {
+    /// The text of `block[range]` without the whitespace around it.
+    fn within(block: &Arc<Vec<u8>>, range: std::ops::Range<usize>) -> RawText {
+        let text = &block[range.clone()];
+        let lead = text.iter().take_while(|b| b.is_ascii_whitespace()).count();
+        let trail = text[lead..].iter().rev().take_while(|b| b.is_ascii_whitespace()).count();
+        RawText { block: block.clone(), start: range.start + lead, end: range.end - trail }
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        &self.block[self.start..self.end]
+    }
+}
+
+impl std::fmt::Debug for RawText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", String::from_utf8_lossy(self.bytes()))
+    }
+}
+
+/// A copy of text that did not come in a block (a webhook body, a polled record).
+impl From<&[u8]> for RawText {
+    fn from(bytes: &[u8]) -> RawText {
+        let block = Arc::new(bytes.to_vec());
+        RawText::within(&block, 0..bytes.len())
+    }
+}
+
 /// One item read from the input: a record, or input that could not become one.
 #[derive(Debug)]
 pub enum Incoming {
@@ -48,7 +85,7 @@ pub enum Incoming {
     Record {
         source_ref: String,
         value: Value,
-        raw: Option<Arc<[u8]>>,
+        raw: Option<RawText>,
     },
     Bad {
         source_ref: String,
@@ -126,26 +163,28 @@ struct Decode<'a> {
     plan: &'a Plan,
 }
 
-fn decoded(bytes: &[u8], source_ref: String, d: &Decode<'_>) -> Incoming {
-    match decode_json_planned(bytes, d.ty, d.plan) {
-        Ok(value) => {
-            // Kept as sent, for holds.
-            let raw = Some(Arc::from(bytes.trim_ascii()));
-            Incoming::Record { source_ref, value, raw }
-        }
-        Err(error) => Incoming::Bad { source_ref, raw: raw_of(bytes), error },
+/// A record from its text; the text is kept as sent, for holds.
+fn decoded(raw: RawText, source_ref: String, d: &Decode<'_>) -> Incoming {
+    match decode_json_planned(raw.bytes(), d.ty, d.plan) {
+        Ok(value) => Incoming::Record { source_ref, value, raw: Some(raw) },
+        Err(error) => Incoming::Bad { source_ref, raw: raw_of(raw.bytes()), error },
     }
 }
 
+/// NDJSON is read in blocks of about this size, and each record's text stays a range of
+/// its block: no line is copied on its way from the file to a hold.
+const BLOCK: usize = 1 << 18;
+
 fn read_ndjson(reader: Box<dyn Read>, name: &str, d: &Decode<'_>, emit: &mut dyn FnMut(Incoming) -> bool) -> bool {
-    let mut reader = BufReader::with_capacity(1 << 16, reader);
-    let mut line = Vec::new();
+    let mut reader = reader;
+    // The start of a line whose end is not read yet: its first `carried` bytes.
+    let (mut carry, mut carried): (Vec<u8>, usize) = (Vec::new(), 0);
     let mut n = 0;
     loop {
-        line.clear();
-        match reader.read_until(b'\n', &mut line) {
-            Ok(0) => return true,
-            Ok(_) => {}
+        let mut buf = std::mem::take(&mut carry);
+        let before = carried;
+        let got = match read_some(&mut reader, &mut buf, before) {
+            Ok(got) => got,
             Err(e) => {
                 let bad = Incoming::Bad {
                     source_ref: format!("{name}:{}", n + 1),
@@ -156,13 +195,50 @@ fn read_ndjson(reader: Box<dyn Read>, name: &str, d: &Decode<'_>, emit: &mut dyn
                 emit(bad);
                 return true;
             }
+        };
+        let filled = before + got;
+        // Whole lines only; at the end of the input, the last line needs no newline.
+        let whole = match buf[before..filled].iter().rposition(|&b| b == b'\n') {
+            _ if got == 0 => filled,
+            Some(p) => before + p + 1,
+            None => {
+                (carry, carried) = (buf, filled);
+                continue;
+            }
+        };
+        (carry, carried) = (buf[whole..filled].to_vec(), filled - whole);
+        buf.truncate(whole);
+        let block = Arc::new(buf);
+        let mut start = 0;
+        while start < block.len() {
+            let end = block[start..].iter().position(|&b| b == b'\n').map_or(block.len(), |p| start + p + 1);
+            n += 1;
+            let line = RawText::within(&block, start..end);
+            start = end;
+            if line.bytes().is_empty() {
+                continue;
+            }
+            if !emit(decoded(line, format!("{name}:{n}"), d)) {
+                return false;
+            }
         }
-        n += 1;
-        if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
+        if got == 0 {
+            return true;
         }
-        if !emit(decoded(&line, format!("{name}:{n}"), d)) {
-            return false;
+    }
+}
+
+/// Reads once into `buf` after its first `filled` bytes, growing it by `BLOCK` when
+/// little room is left: how many bytes came, 0 at the end of the input. One read, so that
+/// a live stream's records go on as they come.
+fn read_some(reader: &mut dyn Read, buf: &mut Vec<u8>, filled: usize) -> std::io::Result<usize> {
+    if buf.len() < filled + BLOCK / 2 {
+        buf.resize(filled + BLOCK, 0);
+    }
+    loop {
+        match reader.read(&mut buf[filled..]) {
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            other => return other,
         }
     }
 }
@@ -206,7 +282,8 @@ fn read_json(reader: Box<dyn Read>, name: &str, d: &Decode<'_>, emit: &mut dyn F
                 error: DecodeError::Malformed(format!("read error: {e}")),
             });
         }
-        return emit(decoded(&bytes, name.to_string(), d));
+        let block = Arc::new(bytes);
+        return emit(decoded(RawText::within(&block, 0..block.len()), name.to_string(), d));
     }
     let mut de = serde_json::Deserializer::from_reader(reader);
     let mut visitor = Elements { name, decode: d, emit, index: 0, stopped: false };
@@ -241,7 +318,8 @@ impl<'de> Visitor<'de> for &mut Elements<'_> {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         while let Some(raw) = seq.next_element::<Box<RawValue>>()? {
-            let item = decoded(raw.get().as_bytes(), format!("{}[{}]", self.name, self.index), self.decode);
+            let item =
+                decoded(RawText::from(raw.get().as_bytes()), format!("{}[{}]", self.name, self.index), self.decode);
             self.index += 1;
             if !(self.emit)(item) {
                 self.stopped = true;
@@ -288,4 +366,59 @@ fn read_csv(reader: Box<dyn Read>, name: &str, ty: &Type, emit: &mut dyn FnMut(I
         }
     }
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A stream that gives at most `step` bytes a read, as a pipe or a socket may.
+    struct Trickle {
+        data: Vec<u8>,
+        at: usize,
+        step: usize,
+    }
+
+    impl Read for Trickle {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.step.min(buf.len()).min(self.data.len() - self.at);
+            buf[..n].copy_from_slice(&self.data[self.at..self.at + n]);
+            self.at += n;
+            Ok(n)
+        }
+    }
+
+    fn read_all(data: &[u8], step: usize) -> Vec<(String, String)> {
+        let ty = Type::Json;
+        let d = Decode { ty: &ty, plan: &Plan::Build };
+        let mut out = Vec::new();
+        let reader = Box::new(Trickle { data: data.to_vec(), at: 0, step });
+        read_ndjson(reader, "in", &d, &mut |item| {
+            match item {
+                Incoming::Record { source_ref, raw, .. } => {
+                    out.push((source_ref, String::from_utf8(raw.expect("kept").bytes().to_vec()).unwrap()))
+                }
+                Incoming::Bad { source_ref, .. } => out.push((source_ref, "bad".into())),
+            }
+            true
+        });
+        out
+    }
+
+    #[test]
+    fn lines_are_whole_however_the_input_arrives() {
+        let long = format!("{{\"pad\": \"{}\"}}", "x".repeat(BLOCK + 10));
+        let data = format!("{{\"a\": 1}}\r\n\n  \n{long}\n{{\"b\": [1,\n{{\"c\": 3}}");
+        let expect = vec![
+            ("in:1".to_string(), r#"{"a": 1}"#.to_string()),
+            ("in:4".to_string(), long.clone()),
+            ("in:5".to_string(), "bad".to_string()),
+            ("in:6".to_string(), r#"{"c": 3}"#.to_string()),
+        ];
+        for step in [1, 7, 4096, usize::MAX] {
+            assert_eq!(read_all(data.as_bytes(), step), expect, "reads of {step} bytes");
+        }
+        assert!(read_all(b"", 10).is_empty());
+        assert!(read_all(b"\n \n", 10).is_empty());
+    }
 }

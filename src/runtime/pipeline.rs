@@ -17,7 +17,7 @@ use super::{lookups, RunContext, RunOptions, RuntimeError};
 use crate::connectors::http::{Dispatcher, HttpTarget, Outcome, RateLimiter, RetryPolicy};
 use crate::connectors::sink::{body_json, csv_line};
 use crate::connectors::source::expand;
-use crate::connectors::{read_inputs, Delivery, Format, Incoming, SinkPlan};
+use crate::connectors::{read_inputs, Delivery, Format, Incoming, RawText, SinkPlan};
 use crate::ir::{self, ExprKind, StageKind};
 use crate::state::{JsonText, NewHold, StateStore};
 use crate::value::{DecodeError, Plan, Value};
@@ -103,7 +103,7 @@ impl Unit {
         n: u64,
         source_ref: Arc<str>,
         value: Value,
-        raw: Option<Arc<[u8]>>,
+        raw: Option<RawText>,
         slots: usize,
         cursor: Option<Arc<str>>,
     ) -> Unit {
@@ -217,8 +217,8 @@ impl FlowInfo {
 /// The record as it entered the flow, as a hold keeps it: its JSON text as it arrived
 /// (every field, in the sender's order, at any depth) when the source kept it.
 fn entered_json(unit: &Unit) -> JsonText {
-    match unit.raw.as_deref() {
-        Some(raw) => JsonText::from_bytes(raw),
+    match &unit.raw {
+        Some(raw) => JsonText::from_bytes(raw.bytes()),
         None => JsonText::from(body_json(&unit.entered)),
     }
 }
@@ -1276,7 +1276,7 @@ fn spawn_poll_source(
                                 }
                             }
                             let cursor = cursor_value.map(|v| Arc::from(v.to_string()));
-                            let text = Some(Arc::from(raw.to_string().into_bytes()));
+                            let text = Some(RawText::from(raw.to_string().as_bytes()));
                             let unit = Unit::entering(n, source_ref, value, text, slots, cursor);
                             if tx.send(vec![unit]).await.is_err() {
                                 return Ok(n);
@@ -1379,7 +1379,7 @@ fn spawn_inbox_source(
                             !info.in_flight().insert(k.clone())
                                 || store.dedupe_seen(&info.name, k, info.now).unwrap_or(false)
                         });
-                        let raw = Some(Arc::from(item.body.as_slice()));
+                        let raw = Some(RawText::from(item.body.as_slice()));
                         let mut unit = Unit::entering(n, source_ref, value, raw, slots, None);
                         if seen {
                             let why = format!("duplicate of an earlier request ({})", key.unwrap_or_default());
@@ -1586,7 +1586,8 @@ mod tests {
     #[test]
     fn a_record_at_its_end_keeps_its_place_and_keys_not_its_data() {
         let value = Value::record(vec![("id".to_string(), Value::Int(1))]);
-        let mut unit = Unit::entering(7, Arc::from("in.ndjson:7"), value, Some(Arc::from(&b"{\"id\":1}"[..])), 2, None);
+        let mut unit =
+            Unit::entering(7, Arc::from("in.ndjson:7"), value, Some(RawText::from(&b"{\"id\":1}"[..])), 2, None);
         unit.dedupe.push(("k".into(), None));
         let end = unit.at_end();
         assert_eq!((end.seq, &*end.source_ref, end.dedupe.len()), ((7, 0), "in.ndjson:7", 1));

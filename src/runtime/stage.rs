@@ -20,7 +20,7 @@ pub struct Unit {
     /// reads may be left out of it (see `ir::Demand`), so holds show `raw` when there is one.
     pub entered: Arc<Value>,
     /// The record's JSON text as it arrived, for holds and replays (UTF-8: it decoded).
-    pub raw: Option<Arc<[u8]>>,
+    pub raw: Option<crate::connectors::RawText>,
     pub record: Value,
     pub slots: Vec<Value>,
     /// Dedupe keys to commit once the record reaches its end.
