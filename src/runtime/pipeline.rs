@@ -776,6 +776,8 @@ struct SinkRt {
     writer: Option<Box<dyn Write + Send>>,
     /// NDJSON straight from the record to the file: nothing needs the delivery's body.
     direct: bool,
+    /// The line being written, reused from record to record.
+    line: Vec<u8>,
     written: u64,
     /// A CSV file that already has its header line.
     header_written: bool,
@@ -925,6 +927,7 @@ fn build_sink(
         dispatcher,
         writer,
         direct,
+        line: Vec::new(),
         written: 0,
         header_written,
     })
@@ -985,8 +988,12 @@ impl SinkRt {
         };
         match format {
             Format::Ndjson if self.direct => {
-                crate::value::write_json(w, record, crate::value::Redaction::Redact)?;
-                w.write_all(b"\n")?;
+                // Into a buffer of its own first: small writes to a buffer are inlined,
+                // where each would be a dynamic call into the sink's writer.
+                self.line.clear();
+                crate::value::write_json(&mut self.line, record, crate::value::Redaction::Redact)?;
+                self.line.push(b'\n');
+                w.write_all(&self.line)?;
             }
             Format::Ndjson => writeln!(w, "{}", d.body)?,
             Format::Json => {

@@ -44,7 +44,7 @@ pub fn to_json(v: &Value, redaction: Redaction) -> Json {
 
 /// Writes `v` as compact JSON, the same text `to_json(v, redaction).to_string()` gives,
 /// without building the tree first (the file sinks' hot path).
-pub fn write_json(w: &mut dyn std::io::Write, v: &Value, redaction: Redaction) -> std::io::Result<()> {
+pub fn write_json<W: std::io::Write + ?Sized>(w: &mut W, v: &Value, redaction: Redaction) -> std::io::Result<()> {
     match v {
         Value::Null => w.write_all(b"null"),
         Value::Bool(b) => w.write_all(if *b { b"true" } else { b"false" }),
