@@ -618,10 +618,14 @@ async fn stages_task(mut stages: Vec<StageRt>, ctx: StagesCtx, mut rx: mpsc::Rec
             let result = {
                 // Entered only around the stage's own (synchronous) work, never across an await.
                 let _enter = span.enter();
-                let seen_before = |key: &str| store.dedupe_seen(&info.name, key, info.now).unwrap_or(false);
-                let mut in_flight = info.in_flight();
-                let view = DedupeView { in_flight: &mut in_flight, seen_before: &seen_before, now: info.now };
-                let result = run_stage(&st.stage, unit, &shared, Some(view));
+                let result = if matches!(st.stage, CompiledStage::Dedupe { .. }) {
+                    let seen_before = |key: &str| store.dedupe_seen(&info.name, key, info.now).unwrap_or(false);
+                    let mut in_flight = info.in_flight();
+                    let view = DedupeView { in_flight: &mut in_flight, seen_before: &seen_before, now: info.now };
+                    run_stage(&st.stage, unit, &shared, Some(view))
+                } else {
+                    run_stage(&st.stage, unit, &shared, None)
+                };
                 tracing::debug!(
                     outcome = match &result {
                         StageResult::Continue(_) => "continue",

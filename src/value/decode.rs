@@ -695,15 +695,25 @@ impl<'de> Visitor<'de> for SlotSeed<'_> {
         let Some(layout) = self.layout else {
             return Ok(if key == NUMBER_TOKEN { Slot::Number } else { Slot::Skip });
         };
-        if layout.fields.get_index(self.hint).is_some_and(|(name, _)| name == key) {
-            return Ok(Slot::Field(self.hint));
-        }
-        Ok(match layout.fields.get_index_of(key) {
+        Ok(match slot(layout, key, None, self.hint) {
             Some(i) => Slot::Field(i),
             None if key == NUMBER_TOKEN => Slot::Number,
             None => Slot::Skip,
         })
     }
+}
+
+/// The declared field a key names: the learned `guess` first, then the `next` declared
+/// field, then by name. Both decoders find fields through here.
+pub(super) fn slot(layout: &RecordType, key: &str, guess: Option<usize>, next: usize) -> Option<usize> {
+    let named = |i: usize| layout.fields.get_index(i).is_some_and(|(name, _)| name == key);
+    if let Some(g) = guess.filter(|&g| named(g)) {
+        return Some(g);
+    }
+    if named(next) {
+        return Some(next);
+    }
+    layout.fields.get_index_of(key)
 }
 
 impl FromStr for Value {

@@ -14,7 +14,7 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use super::decode::{json_number, may_be_absent, scalar, Plan, Scalar, NUMBER_TOKEN};
+use super::decode::{json_number, may_be_absent, scalar, slot, Plan, Scalar, NUMBER_TOKEN};
 use super::key_order::KeyOrder;
 use super::{Record, Value};
 use crate::check::types::{RecordType, Type};
@@ -479,19 +479,6 @@ fn complete(layout: &RecordType, seen: &[u64]) -> bool {
         }
         true
     })
-}
-
-/// The declared field a key names: the learned `guess` first, then the next declared
-/// field, then by name.
-fn slot(layout: &RecordType, key: &str, guess: Option<usize>, next: usize) -> Option<usize> {
-    let named = |i: usize| layout.fields.get_index(i).is_some_and(|(name, _)| name == key);
-    if let Some(g) = guess.filter(|&g| named(g)) {
-        return Some(g);
-    }
-    if named(next) {
-        return Some(next);
-    }
-    layout.fields.get_index_of(key)
 }
 
 #[cfg(test)]
