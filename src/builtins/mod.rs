@@ -86,17 +86,36 @@ pub enum Refine {
     ScaleFromArg(usize),
 }
 
-/// Why evaluating an expression did not give a value. Both end in a hold: `Hold` with
-/// the flow's own reason code, `Failed` with `expression_failed` and the message.
+/// Why evaluating an expression did not give a value. Boxed: every expression returns a
+/// `Result<Value, EvalError>`, and with a one-pointer error that result is no bigger than
+/// a `Value`, so passing one along is a plain copy (a wide error made every result 48
+/// bytes, moved piecewise, on the path of every expression).
 #[derive(Clone, Debug, PartialEq)]
-pub enum EvalError {
+pub struct EvalError(Box<Failure>);
+
+/// Both end in a hold: `Hold` with the flow's own reason code, `Failed` with
+/// `expression_failed` and the message.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Failure {
     Hold { code: String, message: Option<String> },
     Failed(String),
 }
 
 impl EvalError {
     pub fn failed(message: impl Into<String>) -> EvalError {
-        EvalError::Failed(message.into())
+        EvalError(Box::new(Failure::Failed(message.into())))
+    }
+
+    pub fn hold(code: impl Into<String>, message: Option<String>) -> EvalError {
+        EvalError(Box::new(Failure::Hold { code: code.into(), message }))
+    }
+
+    pub fn failure(&self) -> &Failure {
+        &self.0
+    }
+
+    pub fn into_failure(self) -> Failure {
+        *self.0
     }
 }
 
@@ -361,8 +380,8 @@ pub(crate) mod testing {
 
     /// The message of a failure.
     pub(crate) fn failure(r: Result<Value, EvalError>) -> String {
-        match r {
-            Err(EvalError::Failed(m)) => m,
+        match r.map_err(EvalError::into_failure) {
+            Err(super::Failure::Failed(m)) => m,
             other => panic!("expected a failure, got {other:?}"),
         }
     }

@@ -167,7 +167,7 @@ pub fn compile(e: &ir::Expr) -> Compiled {
                     Some(m) => Some(m(f)?.to_string()),
                     None => None,
                 };
-                Err(EvalError::Hold { code: code.clone(), message })
+                Err(EvalError::hold(code.as_str(), message))
             })
         }
     }
@@ -508,7 +508,7 @@ fn matcher(scrutinee: Compiled, arms: &[(Vec<Pattern>, ir::Expr)]) -> Compiled {
                 }
             }
         }
-        Err(EvalError::Hold { code: "no_match".into(), message: Some(format!("no match arm covers {v}")) })
+        Err(EvalError::hold("no_match", Some(format!("no match arm covers {v}"))))
     })
 }
 

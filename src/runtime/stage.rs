@@ -6,7 +6,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use super::eval::{compile, truthy, Compiled, Frame, Shared};
-use crate::builtins::EvalError;
+use crate::builtins::{EvalError, Failure};
 use crate::ir::{self, StageKind};
 use crate::value::Value;
 
@@ -40,9 +40,9 @@ pub struct Stop {
 
 impl Stop {
     pub fn from_eval(e: EvalError) -> Stop {
-        match e {
-            EvalError::Hold { code, message } => Stop { message: message.unwrap_or_else(|| code.clone()), code },
-            EvalError::Failed(m) => Stop { code: "expression_failed".into(), message: m },
+        match e.into_failure() {
+            Failure::Hold { code, message } => Stop { message: message.unwrap_or_else(|| code.clone()), code },
+            Failure::Failed(m) => Stop { code: "expression_failed".into(), message: m },
         }
     }
 }
@@ -224,9 +224,7 @@ fn validate(rules: &[(Compiled, String, Option<Compiled>)], frame: &Frame<'_>) -
                 };
                 failed.push(Stop { code: code.clone(), message });
             }
-            Err(EvalError::Hold { code, message }) => {
-                failed.push(Stop { message: message.unwrap_or_else(|| code.clone()), code })
-            }
+            Err(e) if matches!(e.failure(), Failure::Hold { .. }) => failed.push(Stop::from_eval(e)),
             Err(e) => return Err(e),
         }
     }
