@@ -32,6 +32,9 @@ struct Learned {
     /// `next[0]`: the field a record starts with; `next[i + 1]`: the field after field
     /// `i`. `u32::MAX` until seen.
     next: Vec<u32>,
+    /// Per field: whether its name is written in JSON exactly as its bytes are (nothing
+    /// to escape), so that a key can be matched against it in place.
+    plain: Vec<bool>,
 }
 
 thread_local! {
@@ -53,7 +56,11 @@ impl KeyOrder {
     /// layout) when needed.
     pub(super) fn table(&mut self, layout: &Arc<RecordType>) -> usize {
         let addr = Arc::as_ptr(layout) as usize;
-        let fresh = || Learned { layout: Arc::downgrade(layout), next: vec![u32::MAX; layout.fields.len() + 1] };
+        let fresh = || Learned {
+            layout: Arc::downgrade(layout),
+            next: vec![u32::MAX; layout.fields.len() + 1],
+            plain: layout.fields.keys().map(|k| written_as_is(k)).collect(),
+        };
         if let Some(&t) = self.index.get(&addr) {
             let learned = &mut self.tables[t];
             // A live weak reference at the same address is the same layout.
@@ -79,6 +86,12 @@ impl KeyOrder {
     }
 
     /// Field `field` came after field `after`.
+    /// The guess for the key after field `after`, when its name can be matched in place.
+    pub(super) fn plain_guess(&self, table: usize, after: Option<usize>) -> Option<usize> {
+        let g = self.guess(table, after)?;
+        self.tables.get(table)?.plain.get(g).copied().unwrap_or(false).then_some(g)
+    }
+
     pub(super) fn learn(&mut self, table: usize, after: Option<usize>, field: usize) {
         let at = after.map_or(0, |i| i + 1);
         // After the tables were forgotten (`MAX_TYPES`), an index held by an enclosing
@@ -87,6 +100,12 @@ impl KeyOrder {
             *slot = u32::try_from(field).unwrap_or(u32::MAX);
         }
     }
+}
+
+/// Whether `name` is written in a JSON string byte for byte: no quote, backslash or
+/// control character to escape, and not the key the decoders refuse.
+fn written_as_is(name: &str) -> bool {
+    name != super::decode::NUMBER_TOKEN && !name.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20)
 }
 
 #[cfg(test)]
