@@ -178,11 +178,12 @@ const BLOCK: usize = 1 << 16;
 
 fn read_ndjson(reader: Box<dyn Read>, name: &str, d: &Decode<'_>, emit: &mut dyn FnMut(Incoming) -> bool) -> bool {
     let mut reader = reader;
-    // The start of a line whose end is not read yet: its first `carried` bytes.
-    let (mut carry, mut carried): (Vec<u8>, usize) = (Vec::new(), 0);
+    let mut blocks = Blocks::default();
+    // The block being filled; its first `carried` bytes are the start of a line whose end
+    // is not read yet.
+    let (mut buf, mut carried) = (blocks.fresh(), 0);
     let mut n = 0;
     loop {
-        let mut buf = std::mem::take(&mut carry);
         let before = carried;
         let got = match read_some(&mut reader, &mut buf, before) {
             Ok(got) => got,
@@ -203,16 +204,22 @@ fn read_ndjson(reader: Box<dyn Read>, name: &str, d: &Decode<'_>, emit: &mut dyn
             _ if got == 0 => filled,
             Some(p) => before + p + 1,
             None => {
-                (carry, carried) = (buf, filled);
+                carried = filled;
                 continue;
             }
         };
-        (carry, carried) = (buf[whole..filled].to_vec(), filled - whole);
-        buf.truncate(whole);
-        let block = Arc::new(buf);
+        // The unfinished line moves to the next block; this one goes out with its records.
+        let mut next = blocks.fresh();
+        carried = filled - whole;
+        if next.len() < carried {
+            next.resize(carried, 0);
+        }
+        next[..carried].copy_from_slice(&buf[whole..filled]);
+        let block = Arc::new(std::mem::replace(&mut buf, next));
+        blocks.keep(&block);
         let mut start = 0;
-        while start < block.len() {
-            let end = memchr::memchr(b'\n', &block[start..]).map_or(block.len(), |p| start + p + 1);
+        while start < whole {
+            let end = memchr::memchr(b'\n', &block[start..whole]).map_or(whole, |p| start + p + 1);
             n += 1;
             let line = RawText::within(&block, start..end);
             start = end;
@@ -226,6 +233,38 @@ fn read_ndjson(reader: Box<dyn Read>, name: &str, d: &Decode<'_>, emit: &mut dyn
         if got == 0 {
             return true;
         }
+    }
+}
+
+/// The blocks an NDJSON source has handed out, for reuse once no record holds them: a
+/// new block each time cost an allocation of 64 KiB, zeroed, and its release made the
+/// allocator tidy its whole heap.
+#[derive(Default)]
+struct Blocks {
+    out: std::collections::VecDeque<Arc<Vec<u8>>>,
+}
+
+impl Blocks {
+    /// More than the records in flight between the source and the sinks hold at once.
+    const KEPT: usize = 16;
+
+    /// A block to read into: a released one, else a new one. Its bytes are stale.
+    fn fresh(&mut self) -> Vec<u8> {
+        // Only this source makes new handles to its blocks, so one that is unique here
+        // stays unique.
+        let free = self.out.iter().position(|b| Arc::strong_count(b) == 1);
+        free.and_then(|i| self.out.remove(i)).and_then(|b| Arc::try_unwrap(b).ok()).unwrap_or_default()
+    }
+
+    fn keep(&mut self, block: &Arc<Vec<u8>>) {
+        // A block grown for one very long line is not kept.
+        if block.len() > 4 * BLOCK {
+            return;
+        }
+        if self.out.len() == Self::KEPT {
+            self.out.pop_front();
+        }
+        self.out.push_back(block.clone());
     }
 }
 
@@ -421,5 +460,34 @@ mod tests {
         }
         assert!(read_all(b"", 10).is_empty());
         assert!(read_all(b"\n \n", 10).is_empty());
+    }
+
+    #[test]
+    fn reused_blocks_show_no_stale_text() {
+        // Lines of changing lengths over many blocks, each block reused once its records
+        // are gone: a record must never see what an earlier line left in its block.
+        let lines: Vec<String> =
+            (0..4000).map(|i| format!("{{\"n\": {i}, \"pad\": \"{}\"}}", "y".repeat(i % 97))).collect();
+        let data = lines.join("\n");
+        let expect: Vec<(String, String)> =
+            lines.iter().enumerate().map(|(i, l)| (format!("in:{}", i + 1), l.clone())).collect();
+        for step in [1, 13, 5000, usize::MAX] {
+            assert_eq!(read_all(data.as_bytes(), step), expect, "reads of {step} bytes");
+        }
+    }
+
+    #[test]
+    fn a_block_is_reused_only_when_no_record_holds_it() {
+        let mut blocks = Blocks::default();
+        let block = Arc::new(vec![7u8; 100]);
+        let at = block.as_ptr();
+        blocks.keep(&block);
+        let record = RawText::within(&block, 0..10);
+        drop(block);
+        assert!(blocks.fresh().is_empty(), "a record still reads from it");
+        drop(record);
+        let reused = blocks.fresh();
+        assert_eq!((reused.as_ptr(), reused.len()), (at, 100));
+        assert!(blocks.fresh().is_empty(), "handed out once");
     }
 }
