@@ -319,8 +319,9 @@ pub(super) enum Scalar<'a> {
 
 /// A JSON scalar as a value of type `ty`, built or (when `builds` is false) only checked.
 /// Both decoders go through here, so they agree on every value and every quirk: a
-/// checked boolean, date or out-of-range integer is still produced, other checked
-/// scalars become null (their slots are never read).
+/// checked boolean, out-of-range integer, or date or timestamp not in its plain form
+/// (see `fits`) is still produced, other checked scalars become null (their slots are
+/// never read).
 pub(super) fn scalar(ty: &Type, builds: bool, token: Scalar<'_>) -> Result<Value, Misfit> {
     let built = |v: Value| if builds { v } else { Value::Null };
     match token {
@@ -342,6 +343,11 @@ pub(super) fn scalar(ty: &Type, builds: bool, token: Scalar<'_>) -> Result<Value
             Ok(n) => scalar(ty, builds, Scalar::I64(n)),
             Err(_) => number(ty, &n.to_string()),
         },
+        Scalar::Number(text)
+            if !builds && matches!(ty.strip_optional(), Type::Decimal(scale) if super::fits::decimal(text, *scale)) =>
+        {
+            Ok(Value::Null)
+        }
         Scalar::Number(text) => number(ty, text).map(built),
         Scalar::Str(s) => string(ty, builds, s),
     }
@@ -358,9 +364,14 @@ fn string(ty: &Type, builds: bool, s: &str) -> Result<Value, Misfit> {
             if t.is_empty() || !t.starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '+' || c == '.') {
                 return Err(Misfit::found(quote(s)));
             }
+            if !builds && matches!(ty.strip_optional(), Type::Decimal(scale) if super::fits::decimal(t, *scale)) {
+                return Ok(Value::Null);
+            }
             let v = number(ty, t)?;
             Ok(if builds { v } else { Value::Null })
         }
+        Type::DateTime if !builds && super::fits::date_time(s.trim()) => Ok(Value::Null),
+        Type::Date if !builds && super::fits::date(s.trim()) => Ok(Value::Null),
         Type::Union(members) if members.iter().any(|m| m == s) => Ok(text(s)),
         Type::Union(members) => Err(Misfit::expecting(
             format!("one of {}", members.iter().map(|m| format!("{m:?}")).collect::<Vec<_>>().join(", ")),

@@ -5,6 +5,7 @@
 
 mod decode;
 mod encode;
+mod fits;
 mod key_order;
 mod scan;
 
