@@ -23,7 +23,12 @@ pub use decode::{
 };
 pub use encode::{to_json, to_json_string, write_json, Redaction};
 
+/// A whole-word tag (`repr(u64)`) puts every payload at offset 8, so that a value moves
+/// as three words. With a one-byte tag, booleans and Decimals began inside the first
+/// word, and every move of a value (each result of each expression) was made of odd-sized
+/// pieces that a following whole-word read had to wait for.
 #[derive(Clone, Debug)]
+#[repr(u64)]
 pub enum Value {
     Null,
     Bool(bool),
@@ -177,6 +182,14 @@ impl fmt::Display for Value {
 mod tests {
     use super::*;
     use std::str::FromStr;
+
+    #[test]
+    fn a_value_is_three_words() {
+        // Every expression returns one: see the comment on `Value`.
+        assert_eq!(std::mem::size_of::<Value>(), 24);
+        assert_eq!(std::mem::size_of::<Option<Value>>(), 24);
+        assert_eq!(std::mem::size_of::<Result<Value, crate::builtins::EvalError>>(), 24);
+    }
 
     #[test]
     fn numbers_compare_by_value() {
