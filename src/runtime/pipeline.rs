@@ -628,7 +628,7 @@ async fn stages_task(mut stages: Vec<StageRt>, ctx: StagesCtx, mut rx: mpsc::Rec
                 };
                 tracing::debug!(
                     outcome = match &result {
-                        StageResult::Continue(_) => "continue",
+                        StageResult::Continue(_) | StageResult::Split(_) => "continue",
                         StageResult::Filtered(..) => "filtered",
                         StageResult::Held { .. } => "held",
                     },
@@ -637,7 +637,11 @@ async fn stages_task(mut stages: Vec<StageRt>, ctx: StagesCtx, mut rx: mpsc::Rec
                 result
             };
             let msg = match result {
-                StageResult::Continue(units) => {
+                StageResult::Continue(unit) => {
+                    work.push((unit, at + 1));
+                    continue;
+                }
+                StageResult::Split(units) => {
                     if units.len() > 1 {
                         let seq = units[0].seq.0;
                         let _ = ev.send(Msg::SplitExtra { seq, n: units.len() as u64 - 1 }).await;

@@ -50,9 +50,17 @@ impl Stop {
 /// How a record left a stage. A record that stops comes back with it (without its slots,
 /// which nothing after a stop reads), so the stage need not keep a copy of every record.
 pub enum StageResult {
-    Continue(Vec<Unit>),
+    /// The record goes on, as it was or as a map made it. Not in a `Vec`: nearly every
+    /// record goes on from every stage, and each would cost an allocation.
+    Continue(Unit),
+    /// The records a split made of it, in order.
+    Split(Vec<Unit>),
     Filtered(String, Box<Unit>),
-    Held { stop: Stop, input: Value, unit: Box<Unit> },
+    Held {
+        stop: Stop,
+        input: Value,
+        unit: Box<Unit>,
+    },
 }
 
 /// A stage compiled once.
@@ -114,13 +122,15 @@ pub fn run_stage(
     };
     unit.slots = frame.slots.into_inner();
     match result {
-        None => StageResult::Continue(vec![unit]),
-        Some(records) if records.len() == 1 && !matches!(stage, CompiledStage::Split(_)) => {
-            unit.record = records.into_iter().next().unwrap_or(Value::Null);
-            StageResult::Continue(vec![unit])
+        Next::Same => StageResult::Continue(unit),
+        Next::Becomes(record) => {
+            unit.record = record;
+            StageResult::Continue(unit)
         }
-        Some(records) if records.is_empty() => StageResult::Filtered("split gave no records".into(), Box::new(unit)),
-        Some(records) => {
+        Next::Splits(records) if records.is_empty() => {
+            StageResult::Filtered("split gave no records".into(), Box::new(unit))
+        }
+        Next::Splits(records) => {
             let base = unit.seq;
             let parts = records
                 .into_iter()
@@ -131,9 +141,18 @@ pub fn run_stage(
                     ..unit.clone()
                 })
                 .collect();
-            StageResult::Continue(parts)
+            StageResult::Split(parts)
         }
     }
+}
+
+/// What a stage makes of a record that goes on.
+enum Next {
+    Same,
+    /// A map's result.
+    Becomes(Value),
+    /// A split's records.
+    Splits(Vec<Value>),
 }
 
 /// Why a record stops at a stage.
@@ -148,20 +167,19 @@ impl From<EvalError> for Outcome {
     }
 }
 
-/// The stage's work on one record: `None` to go on with it as it is, `Some` for the
-/// records it becomes (a map's one, a split's several).
+/// The stage's work on one record, when it goes on.
 fn eval_stage(
     stage: &CompiledStage,
     unit: &mut Unit,
     frame: &Frame<'_>,
     dedupe: Option<DedupeView<'_>>,
-) -> Result<Option<Vec<Value>>, Outcome> {
+) -> Result<Next, Outcome> {
     Ok(match stage {
         CompiledStage::Filter(cond) => {
             if !truthy(&cond(frame)?) {
                 return Err(Outcome::Filtered("condition false".into()));
             }
-            None
+            Next::Same
         }
         CompiledStage::Dedupe { key, within_ms } => {
             let key = key(frame)?.key();
@@ -175,10 +193,10 @@ fn eval_stage(
                     .map(|ms| view.now + chrono::Duration::milliseconds(ms));
                 unit.dedupe.push((key, expires));
             }
-            None
+            Next::Same
         }
         CompiledStage::Validate(rules) => match validate(rules, frame)? {
-            None => None,
+            None => Next::Same,
             Some(stop) => return Err(Outcome::Held(stop)),
         },
         CompiledStage::Let { slot, value } => {
@@ -189,14 +207,14 @@ fn eval_stage(
                 slots.resize(i + 1, Value::Null);
             }
             slots[i] = v;
-            None
+            Next::Same
         }
         CompiledStage::Split(list) => match list(frame)? {
-            Value::List(items) => Some(items.iter().cloned().collect::<Vec<_>>()),
-            Value::Null => Some(Vec::new()),
+            Value::List(items) => Next::Splits(items.iter().cloned().collect()),
+            Value::Null => Next::Splits(Vec::new()),
             other => return Err(EvalError::failed(format!("split needs a list, found {}", other.kind())).into()),
         },
-        CompiledStage::Map(body) => Some(vec![body(frame)?]),
+        CompiledStage::Map(body) => Next::Becomes(body(frame)?),
         CompiledStage::HoldWhen { cond, code, message } => {
             if truthy(&cond(frame)?) {
                 let message = match message {
@@ -205,9 +223,9 @@ fn eval_stage(
                 };
                 return Err(Outcome::Held(Stop { code: code.clone(), message }));
             }
-            None
+            Next::Same
         }
-        CompiledStage::Batch => None,
+        CompiledStage::Batch => Next::Same,
     })
 }
 
