@@ -85,13 +85,13 @@ impl KeyOrder {
         (next != u32::MAX).then_some(next as usize)
     }
 
-    /// Field `field` came after field `after`.
     /// The guess for the key after field `after`, when its name can be matched in place.
     pub(super) fn plain_guess(&self, table: usize, after: Option<usize>) -> Option<usize> {
         let g = self.guess(table, after)?;
         self.tables.get(table)?.plain.get(g).copied().unwrap_or(false).then_some(g)
     }
 
+    /// Field `field` came after field `after`.
     pub(super) fn learn(&mut self, table: usize, after: Option<usize>, field: usize) {
         let at = after.map_or(0, |i| i + 1);
         // After the tables were forgotten (`MAX_TYPES`), an index held by an enclosing
