@@ -94,6 +94,11 @@ fn delivers_retries_and_holds_against_a_failing_erp() {
     assert!(!summary.contains("tok-s3cret-123"), "a secret in the logs: {summary}");
     let logs: Vec<&str> = summary.lines().filter(|l| l.starts_with('{')).collect();
     assert!(logs.iter().any(|l| l.contains("\"retrying\"")), "retries are logged: {summary}");
+    // A stage's debug lines name the record by its blocking key.
+    assert!(
+        logs.iter().any(|l| l.contains("\"message\":\"stage\"") && l.contains("\"key\":\"C\"")),
+        "keys in the logs: {summary}"
+    );
     for l in &logs {
         serde_json::from_str::<serde_json::Value>(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}"));
     }

@@ -238,6 +238,18 @@ fn blocking_key(v: &Value) -> Option<String> {
     })
 }
 
+/// A record's blocking key in a log line, worked out only when a line shows it. With no
+/// tracing subscriber set, `tracing` hands every span's fields to the `log` crate, which
+/// drops them unless a logger wants them: a key computed up front was computed for every
+/// record at every stage, for nothing.
+struct KeyOf<'a>(&'a Value);
+
+impl std::fmt::Display for KeyOf<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(blocking_key(self.0).as_deref().unwrap_or("-"))
+    }
+}
+
 /// Runs `flow` to the end of its input.
 pub async fn run(
     program: &ir::Program,
@@ -612,7 +624,7 @@ async fn stages_task(mut stages: Vec<StageRt>, ctx: StagesCtx, mut rx: mpsc::Rec
                 "record",
                 flow = %info.name,
                 stage = %st.label,
-                key = blocking_key(&unit.entered).as_deref().unwrap_or("-"),
+                key = %KeyOf(&unit.entered),
                 source = %unit.source_ref
             );
             let result = {
