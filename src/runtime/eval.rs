@@ -115,13 +115,7 @@ pub fn compile(e: &ir::Expr) -> Compiled {
             let (table, key) = (*table, compile(key));
             Arc::new(move |f| {
                 let k = key(f)?;
-                let t = f.shared.lookups.get(table);
-                // A string is its own key: looked up as it is, not copied into one.
-                let hit = match &k {
-                    Value::Str(s) => t.and_then(|t| t.get(&**s)),
-                    other => t.and_then(|t| t.get(&other.key())),
-                };
-                Ok(hit.cloned().unwrap_or(Value::Null))
+                Ok(f.shared.lookups.get(table).and_then(|t| t.get(&*k.key())).cloned().unwrap_or(Value::Null))
             })
         }
         ExprKind::Builtin { builtin, args, optional } => builtin_call(builtin, args, *optional),

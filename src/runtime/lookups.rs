@@ -21,7 +21,7 @@ fn load_one(l: &Lookup, shared: &Shared) -> Result<HashMap<String, Value>, Strin
             for (k, v) in rows {
                 let key = compile(k)(&frame).map_err(|e| format!("{e:?}"))?;
                 let value = compile(v)(&frame).map_err(|e| format!("{e:?}"))?;
-                table.insert(key.key(), value);
+                table.insert(key.key().into_owned(), value);
             }
         }
         LookupData::File { format, path, key, value } => {
@@ -38,7 +38,7 @@ fn load_one(l: &Lookup, shared: &Shared) -> Result<HashMap<String, Value>, Strin
                     None => decode_json_value(row, &l.value).map_err(|e| e.to_string()),
                 }
                 .map_err(|e| format!("row {}: {e}", i + 1))?;
-                table.insert(k.key(), v);
+                table.insert(k.key().into_owned(), v);
             }
         }
     }

@@ -994,7 +994,7 @@ impl SinkRt {
             headers.push(("Idempotency-Key".into(), Value::str(k)));
         }
         let order_key = match &self.ordered_by {
-            Some(k) => Some(k(frame)?.key()),
+            Some(k) => Some(k(frame)?.key().into_owned()),
             None => None,
         };
         Ok(Some(Delivery { method: Some(method.clone()), url: Some(url), headers, body, idempotency_key, order_key }))

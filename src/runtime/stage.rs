@@ -182,7 +182,7 @@ fn eval_stage(
             Next::Same
         }
         CompiledStage::Dedupe { key, within_ms } => {
-            let key = key(frame)?.key();
+            let key = key(frame)?.key().into_owned();
             if let Some(view) = dedupe {
                 if view.in_flight.contains(&key) || (view.seen_before)(&key) {
                     return Err(Outcome::Filtered(format!("duplicate of key {key}")));

@@ -343,11 +343,7 @@ pub(super) fn scalar(ty: &Type, builds: bool, token: Scalar<'_>) -> Result<Value
             Ok(n) => scalar(ty, builds, Scalar::I64(n)),
             Err(_) => number(ty, &n.to_string()),
         },
-        Scalar::Number(text)
-            if !builds && matches!(ty.strip_optional(), Type::Decimal(scale) if super::fits::decimal(text, *scale)) =>
-        {
-            Ok(Value::Null)
-        }
+        Scalar::Number(text) if !builds && super::fits::plain(ty, text) => Ok(Value::Null),
         Scalar::Number(text) => number(ty, text).map(built),
         Scalar::Str(s) => string(ty, builds, s),
     }
@@ -356,6 +352,9 @@ pub(super) fn scalar(ty: &Type, builds: bool, token: Scalar<'_>) -> Result<Value
 /// A JSON string as a value of type `ty`.
 fn string(ty: &Type, builds: bool, s: &str) -> Result<Value, Misfit> {
     let text = |s: &str| if builds { Value::str(s) } else { Value::Null };
+    if !builds && super::fits::plain(ty, s.trim()) {
+        return Ok(Value::Null);
+    }
     match ty.strip_optional() {
         Type::String | Type::Json => Ok(text(s)),
         Type::Decimal(_) | Type::Int | Type::Float => {
@@ -364,14 +363,9 @@ fn string(ty: &Type, builds: bool, s: &str) -> Result<Value, Misfit> {
             if t.is_empty() || !t.starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '+' || c == '.') {
                 return Err(Misfit::found(quote(s)));
             }
-            if !builds && matches!(ty.strip_optional(), Type::Decimal(scale) if super::fits::decimal(t, *scale)) {
-                return Ok(Value::Null);
-            }
             let v = number(ty, t)?;
             Ok(if builds { v } else { Value::Null })
         }
-        Type::DateTime if !builds && super::fits::date_time(s.trim()) => Ok(Value::Null),
-        Type::Date if !builds && super::fits::date(s.trim()) => Ok(Value::Null),
         Type::Union(members) if members.iter().any(|m| m == s) => Ok(text(s)),
         Type::Union(members) => Err(Misfit::expecting(
             format!("one of {}", members.iter().map(|m| format!("{m:?}")).collect::<Vec<_>>().join(", ")),

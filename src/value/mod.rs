@@ -9,6 +9,7 @@ mod fits;
 mod key_order;
 mod scan;
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::fmt;
 use std::sync::Arc;
@@ -111,13 +112,14 @@ impl Value {
         }
     }
 
-    /// A canonical text for dedupe keys, `unique` and grouping: equal values, equal keys.
-    pub fn key(&self) -> String {
+    /// A canonical text for dedupe keys, lookups, `unique` and grouping: equal values,
+    /// equal keys. A string is its own key, borrowed: a lookup by one copies nothing.
+    pub fn key(&self) -> Cow<'_, str> {
         match self {
-            Value::Str(s) => s.to_string(),
-            Value::Decimal(d) => d.normalize().to_string(),
-            Value::Int(n) => n.to_string(),
-            other => to_json_string(other, Redaction::Redact),
+            Value::Str(s) => Cow::Borrowed(s),
+            Value::Decimal(d) => Cow::Owned(d.normalize().to_string()),
+            Value::Int(n) => Cow::Owned(n.to_string()),
+            other => Cow::Owned(to_json_string(other, Redaction::Redact)),
         }
     }
 
