@@ -25,6 +25,8 @@
 //!   100,000 orders (`--rss-sizes 10000,100000` to change), each reporting its VmHWM;
 //! - `--flow-only FILE`: what the `--rss` children run (one flow run over FILE, then the
 //!   peak RSS); `--store sqlite` makes the child use a SqliteStore in a temporary file;
+//! - `--handwritten-only FILE`: one run of the hand-written mapping over FILE, to profile
+//!   the yardstick beside the flow;
 //! - `--dump FILE`: only write the generated input (`--orders` of them) to FILE.
 //!
 //! See docs/benchmarks.md for what the figures mean and the latest results.
@@ -65,6 +67,7 @@ struct Args {
     rss: bool,
     rss_sizes: Vec<u64>,
     flow_only: Option<PathBuf>,
+    handwritten_only: Option<PathBuf>,
     store: String,
     dump: Option<PathBuf>,
     pruned: bool,
@@ -74,7 +77,7 @@ fn usage(msg: &str) -> ! {
     eprintln!("error: {msg}");
     eprintln!(
         "usage: cargo bench --bench run -- [--orders N] [--runs R] [--seed S] [--cpu C | --no-pin] \
-         [--pruned] [--rss [--rss-sizes N,M]] [--flow-only FILE [--store memory|sqlite]] [--dump FILE]"
+         [--pruned] [--rss [--rss-sizes N,M]] [--flow-only FILE [--store memory|sqlite]] [--handwritten-only FILE] [--dump FILE]"
     );
     std::process::exit(2)
 }
@@ -89,6 +92,7 @@ fn parse_args() -> Args {
         rss: false,
         rss_sizes: vec![10_000, 100_000],
         flow_only: None,
+        handwritten_only: None,
         store: "memory".into(),
         dump: None,
         pruned: false,
@@ -111,6 +115,9 @@ fn parse_args() -> Args {
                 a.rss_sizes = v.split(',').map(|n| num(Some(n.to_string()), "--rss-sizes")).collect();
             }
             "--flow-only" => a.flow_only = Some(PathBuf::from(it.next().unwrap_or_else(|| usage("--flow-only FILE")))),
+            "--handwritten-only" => {
+                a.handwritten_only = Some(PathBuf::from(it.next().unwrap_or_else(|| usage("--handwritten-only FILE"))))
+            }
             "--dump" => a.dump = Some(PathBuf::from(it.next().unwrap_or_else(|| usage("--dump FILE")))),
             "--store" => a.store = it.next().unwrap_or_else(|| usage("--store memory|sqlite")),
             // cargo bench passes --bench to every bench binary.
@@ -342,6 +349,10 @@ fn main() {
     let args = parse_args();
     if let Some(file) = &args.flow_only {
         flow_only(file, &args.store, args.pruned);
+        return;
+    }
+    if let Some(file) = &args.handwritten_only {
+        handwritten_only(file);
         return;
     }
     if let Some(file) = &args.dump {
@@ -579,4 +590,21 @@ fn flow_only(file: &Path, store_kind: &str, pruned: bool) {
         report.summary.delivered,
         report.summary.held,
     );
+}
+
+/// `--handwritten-only FILE`: one run of the hand-written mapping over FILE, timed.
+fn handwritten_only(file: &Path) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    std::fs::create_dir_all(dir.path().join("out")).expect("the output directory");
+    let carriers = orders::common::load_carriers(Path::new(CARRIERS));
+    let start = Instant::now();
+    let outcome = orders::handwritten::run(
+        file,
+        &Which::Handwritten.output(dir.path()),
+        &dir.path().join("out/handwritten.holds.ndjson"),
+        &carriers,
+    )
+    .expect("the hand-written mapping failed");
+    let ms = start.elapsed().as_millis();
+    println!("handwritten-only delivered={} held={} ms={ms}", outcome.delivered, outcome.held_total());
 }

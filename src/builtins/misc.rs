@@ -3,7 +3,6 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
-use std::sync::Arc;
 
 use jsonpath_rust::parser::model::JpQuery;
 use jsonpath_rust::parser::parse_json_path;
@@ -108,7 +107,7 @@ fn env(args: &[Arg<'_>], ctx: &dyn EvalContext) -> Result<Value, EvalError> {
 fn secret(args: &[Arg<'_>], ctx: &dyn EvalContext) -> Result<Value, EvalError> {
     let name = str_arg(args, 0)?;
     ctx.env(name)
-        .map(|v| Value::Secret(Arc::from(v)))
+        .map(|v| Value::Secret(v.into()))
         .ok_or_else(|| EvalError::failed(format!("secret {name} is not set in the environment")))
 }
 
@@ -162,7 +161,7 @@ mod tests {
         Value::record(vec![
             ("id".into(), Value::Int(1001)),
             ("line_items".into(), Value::list(vec![line("A1", "19.90"), line("B2", "5.00")])),
-            ("token".into(), Value::Secret(Arc::from("hunter2"))),
+            ("token".into(), Value::Secret("hunter2".into())),
         ])
     }
 

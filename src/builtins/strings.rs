@@ -2,7 +2,6 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use regex::Regex;
 
@@ -96,7 +95,7 @@ pub(super) fn decls() -> Vec<Decl> {
     ]
 }
 
-fn string(s: impl Into<Arc<str>>) -> Result<Value, EvalError> {
+fn string(s: impl Into<ecow::EcoString>) -> Result<Value, EvalError> {
     Ok(Value::Str(s.into()))
 }
 
@@ -384,18 +383,18 @@ mod tests {
         let rec = Value::record(vec![
             ("sku".to_string(), s("A1")),
             ("price".to_string(), d("19.90")),
-            ("token".to_string(), Value::Secret(Arc::from("hunter2"))),
+            ("token".to_string(), Value::Secret("hunter2".into())),
         ]);
         assert_eq!(text(call(to_string, &[rec])), r#"{"sku":"A1","price":19.90,"token":"<redacted>"}"#);
         assert_eq!(text(call(to_string, &[Value::list(vec![Value::Int(1), s("a")])])), r#"[1,"a"]"#);
-        assert_eq!(text(call(to_string, &[Value::Secret(Arc::from("hunter2"))])), "<redacted>");
+        assert_eq!(text(call(to_string, &[Value::Secret("hunter2".into())])), "<redacted>");
     }
 
     #[test]
     fn wrong_kinds_fail_without_panicking() {
         assert!(failure(call(trim, &[Value::Int(1)])).contains("expected a string"));
         assert!(failure(call(trim, &[])).contains("missing"));
-        assert!(failure(call(trim, &[Value::Secret(Arc::from("hunter2"))])).contains("a secret"));
+        assert!(failure(call(trim, &[Value::Secret("hunter2".into())])).contains("a secret"));
         assert!(failure(call(pad_left, &[s("x"), d("1.5")])).contains("expected an integer"));
         assert!(failure(call(join, &[s("a"), s(",")])).contains("expected a list"));
     }

@@ -70,8 +70,8 @@ impl RetryPolicy {
             for item in on.iter() {
                 match item {
                     Value::Int(s) => p.statuses.extend(u16::try_from(*s).ok()),
-                    Value::Str(s) if s.as_ref() == "timeout" => p.timeout = true,
-                    Value::Str(s) if s.as_ref() == "connection_error" => p.connection = true,
+                    Value::Str(s) if s == "timeout" => p.timeout = true,
+                    Value::Str(s) if s == "connection_error" => p.connection = true,
                     Value::Str(s) => p.classes.extend(s.chars().next().and_then(|c| c.to_digit(10)).map(|d| d as u16)),
                     _ => {}
                 }

@@ -202,13 +202,13 @@ pub fn truthy(v: &Value) -> bool {
 
 fn concat(parts: &[StrPart]) -> Compiled {
     enum P {
-        Text(Arc<str>),
+        Text(ecow::EcoString),
         Value(Compiled),
     }
     let parts: Vec<P> = parts
         .iter()
         .map(|p| match p {
-            StrPart::Text(t) => P::Text(Arc::from(t.as_str())),
+            StrPart::Text(t) => P::Text(t.as_str().into()),
             StrPart::Value(e) => P::Value(compile(e)),
         })
         .collect();
@@ -217,7 +217,7 @@ fn concat(parts: &[StrPart]) -> Compiled {
         return Arc::new(move |_| Ok(v.clone()));
     }
     Arc::new(move |f| {
-        let mut out = String::new();
+        let mut out = ecow::EcoString::new();
         let mut secret = false;
         for p in &parts {
             match p {
@@ -231,7 +231,7 @@ fn concat(parts: &[StrPart]) -> Compiled {
                 },
             }
         }
-        Ok(if secret { Value::Secret(Arc::from(out)) } else { Value::Str(Arc::from(out)) })
+        Ok(if secret { Value::Secret(out) } else { Value::Str(out) })
     })
 }
 
@@ -423,8 +423,8 @@ fn overflow() -> EvalError {
 pub fn arith(op: BinOp, x: Value, y: Value) -> Result<Value, EvalError> {
     use Value::*;
     Ok(match (op, &x, &y) {
-        (BinOp::Add, Str(a), Str(b)) => Str(Arc::from(format!("{a}{b}"))),
-        (BinOp::Add, Secret(a) | Str(a), Secret(b) | Str(b)) => Secret(Arc::from(format!("{a}{b}"))),
+        (BinOp::Add, Str(a), Str(b)) => Str(ecow::eco_format!("{a}{b}")),
+        (BinOp::Add, Secret(a) | Str(a), Secret(b) | Str(b)) => Secret(ecow::eco_format!("{a}{b}")),
         (BinOp::Add, DateTime(t), Duration(ms)) | (BinOp::Add, Duration(ms), DateTime(t)) => {
             DateTime(*t + chrono::Duration::milliseconds(i64::try_from(*ms).map_err(|_| overflow())?))
         }

@@ -15,6 +15,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
+use ecow::EcoString;
 use rust_decimal::Decimal;
 
 use crate::check::types::{RecordType, Type};
@@ -36,7 +37,9 @@ pub enum Value {
     Int(i64),
     Decimal(Decimal),
     Float(f64),
-    Str(Arc<str>),
+    /// Text of up to 15 bytes (codes, SKUs, postcodes, most of a payload's strings) is
+    /// kept inside the value; longer text is shared, so a clone never copies it.
+    Str(EcoString),
     Date(NaiveDate),
     DateTime(DateTime<FixedOffset>),
     /// Milliseconds.
@@ -44,7 +47,7 @@ pub enum Value {
     List(Arc<Vec<Value>>),
     Record(Arc<Record>),
     /// A value from `secret()`: shown as `<redacted>` everywhere but a request header.
-    Secret(Arc<str>),
+    Secret(EcoString),
 }
 
 /// A record: its layout (names and declared types) and one value per field.
@@ -66,7 +69,7 @@ impl Record {
 
 impl Value {
     pub fn str(s: &str) -> Value {
-        Value::Str(Arc::from(s))
+        Value::Str(EcoString::from(s))
     }
 
     pub fn list(items: Vec<Value>) -> Value {
