@@ -142,7 +142,7 @@ fn filter(args: &[Arg<'_>], _: &dyn EvalContext) -> Result<Value, EvalError> {
             out.push(x.clone());
         }
     }
-    Ok(Value::list(out))
+    Ok(Value::list(out.into()))
 }
 
 fn flat_map(args: &[Arg<'_>], _: &dyn EvalContext) -> Result<Value, EvalError> {
@@ -155,7 +155,7 @@ fn flat_map(args: &[Arg<'_>], _: &dyn EvalContext) -> Result<Value, EvalError> {
             other => return Err(super::expected("a list", &other)),
         }
     }
-    Ok(Value::list(out))
+    Ok(Value::list(out.into()))
 }
 
 /// `a + b` for the sums: Ints stay Ints (checked), Decimals stay exact, an Int meets
@@ -268,7 +268,7 @@ fn unique_by(args: &[Arg<'_>], _: &dyn EvalContext) -> Result<Value, EvalError> 
             out.push(x.clone());
         }
     }
-    Ok(Value::list(out))
+    Ok(Value::list(out.into()))
 }
 
 fn group_by(args: &[Arg<'_>], _: &dyn EvalContext) -> Result<Value, EvalError> {
@@ -281,7 +281,9 @@ fn group_by(args: &[Arg<'_>], _: &dyn EvalContext) -> Result<Value, EvalError> {
     Ok(Value::list(
         groups
             .into_values()
-            .map(|(k, items)| Value::record(vec![("key".to_string(), k), ("items".to_string(), Value::list(items))]))
+            .map(|(k, items)| {
+                Value::record(vec![("key".to_string(), k), ("items".to_string(), Value::list(items.into()))])
+            })
             .collect(),
     ))
 }
@@ -356,7 +358,7 @@ mod tests {
         assert_eq!(show(&call_with(filter, ints(&[1, 2, 3]), &above(1)).unwrap()), "[2,3]");
         assert_eq!(show(&call_with(filter, ints(&[1]), &|_: &[Value]| Ok(Value::Null)).unwrap()), "[]");
         assert!(failure(call_with(filter, ints(&[1]), &|_: &[Value]| Ok(Value::Int(1)))).contains("boolean"));
-        let twice = |x: &[Value]| Ok(Value::list(vec![x[0].clone(), x[0].clone()]));
+        let twice = |x: &[Value]| Ok(Value::list(ecow::eco_vec![x[0].clone(), x[0].clone()]));
         assert_eq!(show(&call_with(flat_map, ints(&[1, 2]), &twice).unwrap()), "[1,1,2,2]");
         assert_eq!(show(&call_with(flat_map, ints(&[1, 2]), &|_: &[Value]| Ok(Value::Null)).unwrap()), "[]");
         assert!(failure(call_with(flat_map, ints(&[1]), &times(1))).contains("expected a list"));
@@ -372,20 +374,20 @@ mod tests {
 
     #[test]
     fn sums_are_exact() {
-        assert_eq!(show(&call(sum, &[Value::list(vec![d("1.10"), d("2.20")])]).unwrap()), "3.30");
-        assert_eq!(show(&call(sum, &[Value::list(vec![d("0.1"), d("0.2")])]).unwrap()), "0.3");
+        assert_eq!(show(&call(sum, &[Value::list(ecow::eco_vec![d("1.10"), d("2.20")])]).unwrap()), "3.30");
+        assert_eq!(show(&call(sum, &[Value::list(ecow::eco_vec![d("0.1"), d("0.2")])]).unwrap()), "0.3");
         assert!(matches!(call(sum, &[ints(&[1, 2, 3])]), Ok(Value::Int(6))));
         assert!(matches!(call(sum, &[ints(&[])]), Ok(Value::Int(0))));
-        assert_eq!(show(&call(sum, &[Value::list(vec![Value::Int(1), d("0.50")])]).unwrap()), "1.50");
+        assert_eq!(show(&call(sum, &[Value::list(ecow::eco_vec![Value::Int(1), d("0.50")])]).unwrap()), "1.50");
         assert!(
-            matches!(call(sum, &[Value::list(vec![Value::Float(0.5), Value::Int(1)])]), Ok(Value::Float(x)) if x == 1.5)
+            matches!(call(sum, &[Value::list(ecow::eco_vec![Value::Float(0.5), Value::Int(1)])]), Ok(Value::Float(x)) if x == 1.5)
         );
         assert!(failure(call(sum, &[ints(&[i64::MAX, 1])])).contains("overflow"));
-        assert!(
-            failure(call(sum, &[Value::list(vec![d("79228162514264337593543950335"), d("1")])])).contains("overflow")
-        );
-        assert!(failure(call(sum, &[Value::list(vec![d("1"), Value::Float(1.0)])])).contains("do not mix"));
-        assert!(failure(call(sum, &[Value::list(vec![Value::Int(1), Value::Null])])).contains("expected a number"));
+        assert!(failure(call(sum, &[Value::list(ecow::eco_vec![d("79228162514264337593543950335"), d("1")])]))
+            .contains("overflow"));
+        assert!(failure(call(sum, &[Value::list(ecow::eco_vec![d("1"), Value::Float(1.0)])])).contains("do not mix"));
+        assert!(failure(call(sum, &[Value::list(ecow::eco_vec![Value::Int(1), Value::Null])]))
+            .contains("expected a number"));
 
         let half = |x: &[Value]| {
             Ok(Value::Decimal(
@@ -430,7 +432,10 @@ mod tests {
         assert!(matches!(call(contains, &[strs(&["a", "b"]), s("b")]), Ok(Value::Bool(true))));
         assert!(matches!(call(contains, &[strs(&["a", "b"]), s("c")]), Ok(Value::Bool(false))));
         assert!(matches!(call(contains, &[strs(&[]), s("c")]), Ok(Value::Bool(false))));
-        assert!(matches!(call(contains, &[Value::list(vec![d("2.00")]), Value::Int(2)]), Ok(Value::Bool(true))));
+        assert!(matches!(
+            call(contains, &[Value::list(ecow::eco_vec![d("2.00")]), Value::Int(2)]),
+            Ok(Value::Bool(true))
+        ));
         assert!(matches!(call(contains, &[ints(&[1]), s("1")]), Ok(Value::Bool(false))));
     }
 
@@ -438,9 +443,12 @@ mod tests {
     fn uniqueness() {
         assert_eq!(show(&call(unique, &[ints(&[1, 2, 1])]).unwrap()), "[1,2]");
         assert_eq!(show(&call(unique, &[ints(&[])]).unwrap()), "[]");
-        assert_eq!(show(&call(unique, &[Value::list(vec![d("2.0"), d("2.00"), Value::Int(2)])]).unwrap()), "[2.0]");
         assert_eq!(
-            show(&call(unique, &[Value::list(vec![s("1"), Value::Int(1), s("null"), Value::Null])]).unwrap()),
+            show(&call(unique, &[Value::list(ecow::eco_vec![d("2.0"), d("2.00"), Value::Int(2)])]).unwrap()),
+            "[2.0]"
+        );
+        assert_eq!(
+            show(&call(unique, &[Value::list(ecow::eco_vec![s("1"), Value::Int(1), s("null"), Value::Null])]).unwrap()),
             r#"["1",1,"null",null]"#
         );
         assert!(matches!(call(is_unique, &[strs(&["a", "b", "a"])]), Ok(Value::Bool(false))));
@@ -460,7 +468,7 @@ mod tests {
         assert_eq!(show(&call_with(group_by, ints(&[]), &modulo(2)).unwrap()), "[]");
         let by_text = |x: &[Value]| Ok(x[0].field("sku").cloned().unwrap_or(Value::Null));
         let line = |sku: &str, q: i64| Value::record(vec![("sku".into(), s(sku)), ("q".into(), Value::Int(q))]);
-        let lines = Value::list(vec![line("A", 1), line("B", 2), line("A", 3)]);
+        let lines = Value::list(ecow::eco_vec![line("A", 1), line("B", 2), line("A", 3)]);
         assert_eq!(
             show(&call_with(group_by, lines, &by_text).unwrap()),
             r#"[{"key":"A","items":[{"sku":"A","q":1},{"sku":"A","q":3}]},{"key":"B","items":[{"sku":"B","q":2}]}]"#
@@ -475,19 +483,22 @@ mod tests {
         assert_eq!(show(&call_with(sort_by, ints(&[5, 2, 4, 1, 3]), &modulo(2)).unwrap()), "[2,4,5,1,3]");
         assert_eq!(show(&call_with(sort_by, strs(&["b", "a", "B"]), &id).unwrap()), r#"["B","a","b"]"#);
         assert_eq!(
-            show(&call_with(sort_by, Value::list(vec![d("2.5"), Value::Int(2), d("-1")]), &id).unwrap()),
+            show(&call_with(sort_by, Value::list(ecow::eco_vec![d("2.5"), Value::Int(2), d("-1")]), &id).unwrap()),
             "[-1,2,2.5]"
         );
-        let mixed = Value::list(vec![Value::Int(1), s("a")]);
+        let mixed = Value::list(ecow::eco_vec![Value::Int(1), s("a")]);
         assert!(failure(call_with(sort_by, mixed, &id)).contains("do not compare"));
-        let nulls = Value::list(vec![Value::Null, Value::Null]);
+        let nulls = Value::list(ecow::eco_vec![Value::Null, Value::Null]);
         assert!(failure(call_with(sort_by, nulls, &id)).contains("do not compare"));
     }
 
     #[test]
     fn compact_zip_reverse() {
-        assert_eq!(show(&call(compact, &[Value::list(vec![s("a"), Value::Null, s("b")])]).unwrap()), r#"["a","b"]"#);
-        assert_eq!(show(&call(compact, &[Value::list(vec![Value::Null])]).unwrap()), "[]");
+        assert_eq!(
+            show(&call(compact, &[Value::list(ecow::eco_vec![s("a"), Value::Null, s("b")])]).unwrap()),
+            r#"["a","b"]"#
+        );
+        assert_eq!(show(&call(compact, &[Value::list(ecow::eco_vec![Value::Null])]).unwrap()), "[]");
         assert_eq!(
             show(&call(zip, &[ints(&[1, 2]), strs(&["a", "b"])]).unwrap()),
             r#"[{"left":1,"right":"a"},{"left":2,"right":"b"}]"#

@@ -81,7 +81,7 @@ fn jsonpath(args: &[Arg<'_>], _: &dyn EvalContext) -> Result<Value, EvalError> {
             decode_json_value(r.val(), &Type::Json).map_err(|e| EvalError::failed(format!("JSONPath `{path}`: {e}")))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(Value::list(values))
+    Ok(Value::list(values.into()))
 }
 
 fn sha256(args: &[Arg<'_>], _: &dyn EvalContext) -> Result<Value, EvalError> {
@@ -160,7 +160,7 @@ mod tests {
         let line = |sku: &str, price: &str| Value::record(vec![("sku".into(), s(sku)), ("price".into(), d(price))]);
         Value::record(vec![
             ("id".into(), Value::Int(1001)),
-            ("line_items".into(), Value::list(vec![line("A1", "19.90"), line("B2", "5.00")])),
+            ("line_items".into(), Value::list(ecow::eco_vec![line("A1", "19.90"), line("B2", "5.00")])),
             ("token".into(), Value::Secret("hunter2".into())),
         ])
     }

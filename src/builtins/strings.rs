@@ -127,7 +127,7 @@ fn replace(args: &[Arg<'_>], _: &dyn EvalContext) -> Result<Value, EvalError> {
 
 fn split(args: &[Arg<'_>], _: &dyn EvalContext) -> Result<Value, EvalError> {
     let (s, sep) = (str_arg(args, 0)?, str_arg(args, 1)?);
-    let parts: Vec<Value> = if sep.is_empty() {
+    let parts: ecow::EcoVec<Value> = if sep.is_empty() {
         s.chars().map(|c| Value::str(c.encode_utf8(&mut [0; 4]))).collect()
     } else {
         s.split(sep).map(Value::str).collect()
@@ -386,7 +386,7 @@ mod tests {
             ("token".to_string(), Value::Secret("hunter2".into())),
         ]);
         assert_eq!(text(call(to_string, &[rec])), r#"{"sku":"A1","price":19.90,"token":"<redacted>"}"#);
-        assert_eq!(text(call(to_string, &[Value::list(vec![Value::Int(1), s("a")])])), r#"[1,"a"]"#);
+        assert_eq!(text(call(to_string, &[Value::list(ecow::eco_vec![Value::Int(1), s("a")])])), r#"[1,"a"]"#);
         assert_eq!(text(call(to_string, &[Value::Secret("hunter2".into())])), "<redacted>");
     }
 

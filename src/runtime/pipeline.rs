@@ -766,7 +766,7 @@ async fn batch_task(
             source_ref,
             entered: head.entered.clone(),
             raw: head.raw.clone(),
-            record: Value::list(records),
+            record: Value::list(records.into()),
             slots: head.slots.clone(),
             dedupe: batch.iter().flat_map(|u| u.dedupe.clone()).collect(),
             cursor: None,

@@ -12,6 +12,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate};
+use ecow::EcoVec;
 use rust_decimal::Decimal;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
@@ -557,7 +558,7 @@ impl<'de> Visitor<'de> for Seed<'_> {
             }
             return Ok(Value::Null);
         }
-        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));
+        let mut items = EcoVec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));
         while let Some(v) = {
             let path = Path::Index(self.path, items.len());
             seq.next_element_seed(Seed { ty: elem, plan, path: &path, ctx: self.ctx })?

@@ -15,7 +15,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
-use ecow::EcoString;
+use ecow::{EcoString, EcoVec};
 use rust_decimal::Decimal;
 
 use crate::check::types::{RecordType, Type};
@@ -44,7 +44,8 @@ pub enum Value {
     DateTime(DateTime<FixedOffset>),
     /// Milliseconds.
     Duration(u64),
-    List(Arc<Vec<Value>>),
+    /// Items and reference count in one allocation.
+    List(EcoVec<Value>),
     Record(Arc<Record>),
     /// A value from `secret()`: shown as `<redacted>` everywhere but a request header.
     Secret(EcoString),
@@ -72,8 +73,8 @@ impl Value {
         Value::Str(EcoString::from(s))
     }
 
-    pub fn list(items: Vec<Value>) -> Value {
-        Value::List(Arc::new(items))
+    pub fn list(items: EcoVec<Value>) -> Value {
+        Value::List(items)
     }
 
     /// A record from names and values, in order (untyped fields are `Json`).

@@ -14,6 +14,8 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
+use ecow::EcoVec;
+
 use super::decode::{json_number, may_be_absent, scalar, slot, Plan, Scalar, NUMBER_TOKEN};
 use super::key_order::KeyOrder;
 use super::{Record, Value};
@@ -178,7 +180,7 @@ impl<'a> Scanner<'a> {
             _ => return None,
         };
         let (elem_plan, builds) = (plan.element(), plan.builds());
-        let mut items = Vec::new();
+        let mut items = EcoVec::new();
         self.pos += 1;
         if self.eat_after_whitespace(b']') {
             return Some(if builds { Value::list(items) } else { Value::Null });
