@@ -259,9 +259,9 @@ impl Step {
         let Value::Record(r) = v else { return None };
         let by_slot = self.slot.and_then(|s| {
             let i = s as usize;
-            let same = self.layout.as_ref().is_some_and(|l| Arc::ptr_eq(l, &r.layout))
-                || r.layout.fields.get_index(i).map(|(k, _)| k.as_str()) == Some(self.name.as_str());
-            same.then(|| r.values.get(i)).flatten()
+            let same = self.layout.as_ref().is_some_and(|l| Arc::ptr_eq(l, r.layout()))
+                || r.layout().fields.get_index(i).map(|(k, _)| k.as_str()) == Some(self.name.as_str());
+            same.then(|| r.values().get(i)).flatten()
         });
         by_slot.or_else(|| r.get(&self.name))
     }
@@ -525,9 +525,9 @@ fn coerce(v: Value, target: &Type) -> Value {
             Value::Decimal(d)
         }
         (Value::Int(n), Type::Float) => Value::Float(n as f64),
-        (Value::Record(r), Type::Record(t)) if !Arc::ptr_eq(&r.layout, t) && t.name.is_some() => {
-            let values = t.fields.iter().map(|(k, ft)| coerce(r.get(k).cloned().unwrap_or(Value::Null), ft)).collect();
-            Value::Record(Arc::new(Record { layout: t.clone(), values }))
+        (Value::Record(r), Type::Record(t)) if !Arc::ptr_eq(r.layout(), t) && t.name.is_some() => {
+            let values = t.fields.iter().map(|(k, ft)| coerce(r.get(k).cloned().unwrap_or(Value::Null), ft));
+            Value::Record(Record::new(t.clone(), values))
         }
         (Value::List(items), Type::List(elem)) if needs_coercion(&items, elem) => {
             Value::list(items.iter().map(|i| coerce(i.clone(), elem)).collect())
@@ -541,7 +541,7 @@ fn coerce(v: Value, target: &Type) -> Value {
 fn needs_coercion(items: &[Value], elem: &Type) -> bool {
     match elem.strip_optional() {
         Type::Record(t) if t.name.is_some() => {
-            items.iter().any(|i| matches!(i, Value::Record(r) if !Arc::ptr_eq(&r.layout, t)))
+            items.iter().any(|i| matches!(i, Value::Record(r) if !Arc::ptr_eq(r.layout(), t)))
         }
         Type::Decimal(scale) => items.iter().any(|i| match i {
             Value::Int(_) => true,
@@ -574,6 +574,6 @@ fn make_record(ty: &Type, spreads: &[ir::Expr], fields: &[(String, ir::Expr)]) -
             };
             values.push(coerce(v, target));
         }
-        Ok(Value::Record(Arc::new(Record { layout: layout.clone(), values })))
+        Ok(Value::Record(Record::new(layout.clone(), values)))
     })
 }

@@ -226,7 +226,7 @@ fn entered_json(unit: &Unit) -> JsonText {
 /// Whether `v` is the record the unit entered the flow as (not yet mapped or split).
 fn is_entered(unit: &Unit, v: &Value) -> bool {
     match (v, &*unit.entered) {
-        (Value::Record(a), Value::Record(b)) => Arc::ptr_eq(a, b),
+        (Value::Record(a), Value::Record(b)) => crate::value::Record::same(a, b),
         _ => false,
     }
 }

@@ -175,7 +175,7 @@ pub fn decode_text_row(headers: &[String], cells: &[String], ty: &Type) -> Resul
         };
         values.push(v);
     }
-    Ok(Value::Record(Arc::new(Record { layout: layout.clone(), values })))
+    Ok(Value::Record(Record::new(layout.clone(), values)))
 }
 
 /// Whether a field of type `ty` may be missing from the input (it is then null).
@@ -635,7 +635,7 @@ fn decode_record<'de, A: MapAccess<'de>>(
     if !builds {
         return Ok(Value::Null);
     }
-    Ok(Value::Record(Arc::new(Record { layout: layout.clone(), values })))
+    Ok(Value::Record(Record::new(layout.clone(), values)))
 }
 
 /// A number's text, for a message.

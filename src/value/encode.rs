@@ -29,7 +29,7 @@ pub fn to_json(v: &Value, redaction: Redaction) -> Json {
         Value::Duration(ms) => Json::Number((*ms).into()),
         Value::List(items) => Json::Array(items.iter().map(|i| to_json(i, redaction)).collect()),
         Value::Record(r) => {
-            let mut m = Map::with_capacity(r.values.len());
+            let mut m = Map::with_capacity(r.values().len());
             for (k, v) in r.fields() {
                 m.insert(k.to_string(), to_json(v, redaction));
             }

@@ -17,6 +17,7 @@ use std::sync::Arc;
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use ecow::{EcoString, EcoVec};
 use rust_decimal::Decimal;
+use triomphe::HeaderSlice;
 
 use crate::check::types::{RecordType, Type};
 
@@ -46,25 +47,52 @@ pub enum Value {
     Duration(u64),
     /// Items and reference count in one allocation.
     List(EcoVec<Value>),
-    Record(Arc<Record>),
+    Record(Record),
     /// A value from `secret()`: shown as `<redacted>` everywhere but a request header.
     Secret(EcoString),
 }
 
-/// A record: its layout (names and declared types) and one value per field.
-#[derive(Clone, Debug)]
-pub struct Record {
-    pub layout: Arc<RecordType>,
-    pub values: Vec<Value>,
-}
+/// A record: its layout (names and declared types) and one value per field, shared.
+/// The reference count, the layout and the values are one allocation: a decoded order
+/// is made of dozens of records, and each had cost two.
+#[derive(Clone)]
+pub struct Record(triomphe::Arc<HeaderSlice<Arc<RecordType>, [Value]>>);
 
 impl Record {
+    /// A record of `layout` holding `values`, one per field in the layout's order.
+    pub fn new<I>(layout: Arc<RecordType>, values: I) -> Record
+    where
+        I: IntoIterator<Item = Value>,
+        I::IntoIter: ExactSizeIterator,
+    {
+        Record(triomphe::Arc::from_header_and_iter(layout, values.into_iter()))
+    }
+
+    pub fn layout(&self) -> &Arc<RecordType> {
+        &self.0.header
+    }
+
+    pub fn values(&self) -> &[Value] {
+        &self.0.slice
+    }
+
+    /// Whether both are the very same record (not merely equal ones).
+    pub fn same(a: &Record, b: &Record) -> bool {
+        triomphe::Arc::ptr_eq(&a.0, &b.0)
+    }
+
     pub fn get(&self, name: &str) -> Option<&Value> {
-        self.layout.fields.get_index_of(name).and_then(|i| self.values.get(i))
+        self.layout().fields.get_index_of(name).and_then(|i| self.values().get(i))
     }
 
     pub fn fields(&self) -> impl Iterator<Item = (&str, &Value)> {
-        self.layout.fields.keys().map(String::as_str).zip(self.values.iter())
+        self.layout().fields.keys().map(String::as_str).zip(self.values().iter())
+    }
+}
+
+impl fmt::Debug for Record {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Record").field("layout", self.layout()).field("values", &self.values()).finish()
     }
 }
 
@@ -80,10 +108,7 @@ impl Value {
     /// A record from names and values, in order (untyped fields are `Json`).
     pub fn record(fields: Vec<(String, Value)>) -> Value {
         let layout = RecordType { name: None, fields: fields.iter().map(|(k, _)| (k.clone(), Type::Json)).collect() };
-        Value::Record(Arc::new(Record {
-            layout: Arc::new(layout),
-            values: fields.into_iter().map(|(_, v)| v).collect(),
-        }))
+        Value::Record(Record::new(Arc::new(layout), fields.into_iter().map(|(_, v)| v)))
     }
 
     pub fn is_null(&self) -> bool {
@@ -138,7 +163,7 @@ impl Value {
             (Value::Duration(a), Value::Duration(b)) => a == b,
             (Value::List(a), Value::List(b)) => a.len() == b.len() && a.iter().zip(b.iter()).all(|(x, y)| x.equals(y)),
             (Value::Record(a), Value::Record(b)) => {
-                a.values.len() == b.values.len()
+                a.values().len() == b.values().len()
                     && a.fields().zip(b.fields()).all(|((ka, va), (kb, vb))| ka == kb && va.equals(vb))
             }
             _ => self.compare(other) == Some(Ordering::Equal),

@@ -41,11 +41,12 @@ const MAX_FIELDS: usize = 256;
 /// caller then decodes through serde, which decides and words the error.
 pub(super) fn decode(bytes: &[u8], ty: &Type, plan: &Plan) -> Option<Value> {
     let text = std::str::from_utf8(bytes).ok()?;
-    let mut scanner = Scanner { text, bytes, pos: 0, depth: 0, order: KeyOrder::take() };
+    let mut scanner = Scanner { text, bytes, pos: 0, depth: 0, order: KeyOrder::take(), spare: SPARE.take() };
     let v = scanner.value(ty, plan);
     scanner.skip_whitespace();
     let end = scanner.pos == bytes.len();
     scanner.order.keep();
+    SPARE.set(scanner.spare);
     v.filter(|_| end)
 }
 
@@ -58,6 +59,13 @@ struct Scanner<'a> {
     depth: usize,
     /// Which key each record type's keys are followed by, learned from earlier documents.
     order: KeyOrder,
+    /// Vectors a record's values are gathered in before they move into the record's own
+    /// allocation; one per nesting level in use, kept for the next document.
+    spare: Vec<Vec<Value>>,
+}
+
+thread_local! {
+    static SPARE: std::cell::Cell<Vec<Vec<Value>>> = const { std::cell::Cell::new(Vec::new()) };
 }
 
 impl<'a> Scanner<'a> {
@@ -213,7 +221,11 @@ impl<'a> Scanner<'a> {
             return None;
         }
         let builds = plan.builds();
-        let mut values = if builds { vec![Value::Null; n] } else { Vec::new() };
+        let mut values = Vec::new();
+        if builds {
+            values = self.spare.pop().unwrap_or_default();
+            values.resize(n, Value::Null);
+        }
         let mut seen = [0u64; MAX_FIELDS / 64];
         let table = self.order.table(layout);
         // The last declared field read: the key after it is most likely the one that
@@ -247,7 +259,12 @@ impl<'a> Scanner<'a> {
         if !complete(layout, &seen) {
             return None;
         }
-        Some(if builds { Value::Record(Arc::new(Record { layout: layout.clone(), values })) } else { Value::Null })
+        if !builds {
+            return Some(Value::Null);
+        }
+        let record = Record::new(layout.clone(), values.drain(..));
+        self.spare.push(values);
+        Some(Value::Record(record))
     }
 
     /// An untyped object: every field kept, in document order, built whole.
@@ -541,10 +558,10 @@ mod tests {
         match (a, b) {
             (Value::List(x), Value::List(y)) => x.len() == y.len() && x.iter().zip(y.iter()).all(|(x, y)| same(x, y)),
             (Value::Record(x), Value::Record(y)) => {
-                x.layout.name == y.layout.name
-                    && x.layout.fields.iter().eq(y.layout.fields.iter())
-                    && x.values.len() == y.values.len()
-                    && x.values.iter().zip(&y.values).all(|(x, y)| same(x, y))
+                x.layout().name == y.layout().name
+                    && x.layout().fields.iter().eq(y.layout().fields.iter())
+                    && x.values().len() == y.values().len()
+                    && x.values().iter().zip(y.values()).all(|(x, y)| same(x, y))
             }
             (Value::List(_) | Value::Record(_), _) | (_, Value::List(_) | Value::Record(_)) => false,
             _ => format!("{a:?}") == format!("{b:?}"),
@@ -831,8 +848,14 @@ mod tests {
                         bytes[at] = special;
                     }
                     let text = String::from_utf8_lossy(&bytes).into_owned();
-                    let scanner =
-                        Scanner { text: &text, bytes: text.as_bytes(), pos: 0, depth: 0, order: KeyOrder::default() };
+                    let scanner = Scanner {
+                        text: &text,
+                        bytes: text.as_bytes(),
+                        pos: 0,
+                        depth: 0,
+                        order: KeyOrder::default(),
+                        spare: Vec::new(),
+                    };
                     let naive = text.bytes().position(|b| b == b'"' || b == b'\\' || b < 0x20).unwrap_or(text.len());
                     assert_eq!(scanner.plain_run(), naive, "{text:?}");
                 }
