@@ -57,7 +57,8 @@ impl<'a> Frame<'a> {
 
 thread_local! {
     /// Slot vectors of finished function calls, for the next calls: a function called
-    /// for every line of every order then allocates nothing for its locals.
+    /// for every line of every order then allocates nothing for its locals. Records
+    /// being built gather their values in them too.
     static SLOT_VECS: RefCell<Vec<Vec<Value>>> = const { RefCell::new(Vec::new()) };
 }
 
@@ -566,14 +567,23 @@ fn make_record(ty: &Type, spreads: &[ir::Expr], fields: &[(String, ir::Expr)]) -
     let targets: Vec<Type> = layout.fields.values().cloned().collect();
     Arc::new(move |f| {
         let spread_values: Vec<Value> = spreads.iter().map(|s| s(f)).collect::<Result<_, _>>()?;
-        let mut values = Vec::with_capacity(plan.len());
+        // Gathered in a reused vector, then moved into the record's one allocation.
+        let mut values = SLOT_VECS.with(|p| p.borrow_mut().pop()).unwrap_or_default();
         for (((name, _), p), target) in layout.fields.iter().zip(&plan).zip(&targets) {
             let v = match p {
-                Some(e) => e(f)?,
+                Some(e) => match e(f) {
+                    Ok(v) => v,
+                    Err(e) => {
+                        give_back(values);
+                        return Err(e);
+                    }
+                },
                 None => spread_values.iter().rev().find_map(|s| s.field(name).cloned()).unwrap_or(Value::Null),
             };
             values.push(coerce(v, target));
         }
-        Ok(Value::Record(Record::new(layout.clone(), values)))
+        let record = Record::new(layout.clone(), values.drain(..));
+        give_back(values);
+        Ok(Value::Record(record))
     })
 }
