@@ -215,10 +215,11 @@ impl FlowInfo {
 }
 
 /// The record as it entered the flow, as a hold keeps it: its JSON text as it arrived
-/// (every field, in the sender's order, at any depth) when the source kept it.
+/// (every field, in the sender's order, at any depth) when the source kept it. A source
+/// keeps the text only of a record it decoded, so the text is known to be JSON.
 fn entered_json(unit: &Unit) -> JsonText {
     match &unit.raw {
-        Some(raw) => JsonText::from_bytes(raw.bytes()),
+        Some(raw) => JsonText::read_as_json(raw.bytes()),
         None => JsonText::from(body_json(&unit.entered)),
     }
 }

@@ -13,22 +13,22 @@ use serde_json::value::RawValue;
 /// Valid JSON on one line (line breaks between tokens become spaces, so an NDJSON export
 /// stays one hold to a line).
 #[derive(Clone)]
-pub struct JsonText(Box<RawValue>);
+pub struct JsonText(Box<str>);
 
 impl JsonText {
     /// The text of a JSON document, or why it is not one. Its nesting is not limited:
     /// the text is only scanned, never built.
     pub fn parse(text: impl Into<String>) -> Result<JsonText, serde_json::Error> {
-        let mut text: String = text.into();
-        if text.contains(['\n', '\r']) {
-            // Inside a JSON string a line break is always escaped: these are whitespace.
-            text = text.replace(['\n', '\r'], " ");
+        RawValue::from_string(one_line(text.into())).map(|raw| JsonText(raw.into()))
+    }
+
+    /// The text of a document a decoder has just read whole as JSON: not scanned again
+    /// (a held order's text had been scanned twice, once for its values and once here).
+    pub fn read_as_json(bytes: &[u8]) -> JsonText {
+        match std::str::from_utf8(bytes) {
+            Ok(text) => JsonText(one_line(text.to_string()).into_boxed_str()),
+            Err(_) => JsonText::from_bytes(bytes),
         }
-        let trimmed = text.trim();
-        if trimmed.len() != text.len() {
-            text = trimmed.to_string();
-        }
-        RawValue::from_string(text).map(JsonText)
     }
 
     /// The text of JSON bytes as they arrived; bytes that are not JSON are kept as a JSON
@@ -41,7 +41,7 @@ impl JsonText {
     }
 
     pub fn as_str(&self) -> &str {
-        self.0.get()
+        &self.0
     }
 
     /// The document as a tree; `None` when it nests deeper than a tree is built for.
@@ -58,8 +58,21 @@ impl JsonText {
 impl From<&serde_json::Value> for JsonText {
     fn from(v: &serde_json::Value) -> JsonText {
         // Serialising a tree gives one line of valid JSON.
-        JsonText(serde_json::value::to_raw_value(v).unwrap_or_else(|_| unreachable!("a JSON tree serialises")))
+        JsonText(v.to_string().into_boxed_str())
     }
+}
+
+/// The text with line breaks between tokens made spaces (inside a JSON string a line
+/// break is always escaped, so every one is whitespace) and no whitespace around it.
+fn one_line(mut text: String) -> String {
+    if text.contains(['\n', '\r']) {
+        text = text.replace(['\n', '\r'], " ");
+    }
+    let trimmed = text.trim();
+    if trimmed.len() != text.len() {
+        text = trimmed.to_string();
+    }
+    text
 }
 
 impl From<serde_json::Value> for JsonText {
@@ -108,6 +121,13 @@ mod tests {
         let t = JsonText::from_bytes(b" {\"z\": 1,\r\n \"total\": 12.3400, \"a\": \"x\\ny\"}\n");
         assert_eq!(t.as_str(), r#"{"z": 1,   "total": 12.3400, "a": "x\ny"}"#);
         assert_eq!(t.value().unwrap()["total"].to_string(), "12.3400");
+    }
+
+    #[test]
+    fn text_already_read_as_json_is_kept_as_it_arrived_on_one_line() {
+        let text = b" {\"z\": 1,\r\n \"total\": 12.3400}\n";
+        assert_eq!(JsonText::read_as_json(text), JsonText::from_bytes(text));
+        assert_eq!(JsonText::read_as_json(text).as_str(), r#"{"z": 1,   "total": 12.3400}"#);
     }
 
     #[test]
