@@ -102,11 +102,22 @@ fn string(s: impl Into<ecow::EcoString>) -> Result<Value, EvalError> {
 fn trim(args: &[Arg<'_>], _: &dyn EvalContext) -> Result<Value, EvalError> {
     // Most text has nothing to trim: then the same string, not a copy.
     if let Some(Arg::Value(Value::Str(s))) = args.first() {
-        if s.trim().len() == s.len() {
+        if nothing_to_trim(s) {
             return Ok(Value::Str(s.clone()));
         }
     }
     string(str_arg(args, 0)?.trim())
+}
+
+/// Whether `s.trim()` is `s`, told by its first and last bytes when they are ASCII and
+/// not blank (every other whitespace character is more than one byte long).
+fn nothing_to_trim(s: &str) -> bool {
+    let solid = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii() && !b.is_ascii_whitespace());
+    let bytes = s.as_bytes();
+    if solid(bytes.first()) && solid(bytes.last()) {
+        return true;
+    }
+    s.trim().len() == s.len()
 }
 
 fn upper(args: &[Arg<'_>], _: &dyn EvalContext) -> Result<Value, EvalError> {
@@ -271,6 +282,13 @@ mod tests {
         match r {
             Ok(Value::Bool(b)) => b,
             other => panic!("expected a boolean, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn nothing_to_trim_agrees_with_trim() {
+        for t in ["", " ", "a", "ab", " a", "a ", "\u{3000}a", "a\u{3000}", "é", "aé", "\u{85}x", "x\u{a0}", "\t"] {
+            assert_eq!(nothing_to_trim(t), t.trim() == t, "{t:?}");
         }
     }
 

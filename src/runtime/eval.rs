@@ -49,7 +49,7 @@ impl<'a> Frame<'a> {
         let mut slots = self.slots.borrow_mut();
         let i = s as usize;
         if slots.len() <= i {
-            slots.resize(i + 1, Value::Null);
+            slots.resize_with(i + 1, || Value::Null);
         }
         slots[i] = v;
     }
@@ -125,7 +125,7 @@ pub fn compile(e: &ir::Expr) -> Compiled {
             Arc::new(move |f| {
                 let func = f.shared.functions.get(function).ok_or_else(|| EvalError::failed("unknown function"))?;
                 let mut slots = SLOT_VECS.with(|p| p.borrow_mut().pop()).unwrap_or_default();
-                slots.resize(func.slots as usize, Value::Null);
+                slots.resize_with(func.slots as usize, || Value::Null);
                 for (p, a) in func.params.iter().zip(&args) {
                     let v = match a(f) {
                         Ok(v) => v,

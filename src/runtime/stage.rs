@@ -204,7 +204,7 @@ fn eval_stage(
             let mut slots = frame.slots.borrow_mut();
             let i = *slot as usize;
             if slots.len() <= i {
-                slots.resize(i + 1, Value::Null);
+                slots.resize_with(i + 1, || Value::Null);
             }
             slots[i] = v;
             Next::Same

@@ -68,6 +68,18 @@ impl Record {
         Record(triomphe::Arc::from_header_and_iter(layout, values.into_iter()))
     }
 
+    /// A record of `layout` with every field null, to be filled in place by its maker
+    /// (see `values_mut`) rather than gathered elsewhere and copied in.
+    pub fn nulls(layout: Arc<RecordType>) -> Record {
+        let n = layout.fields.len();
+        Record::new(layout, (0..n).map(|_| Value::Null))
+    }
+
+    /// The values, to change, while no one else holds this record.
+    pub fn values_mut(&mut self) -> Option<&mut [Value]> {
+        triomphe::Arc::get_mut(&mut self.0).map(|r| &mut r.slice)
+    }
+
     pub fn layout(&self) -> &Arc<RecordType> {
         &self.0.header
     }

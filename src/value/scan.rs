@@ -41,12 +41,11 @@ const MAX_FIELDS: usize = 256;
 /// caller then decodes through serde, which decides and words the error.
 pub(super) fn decode(bytes: &[u8], ty: &Type, plan: &Plan) -> Option<Value> {
     let text = std::str::from_utf8(bytes).ok()?;
-    let mut scanner = Scanner { text, bytes, pos: 0, depth: 0, order: KeyOrder::take(), spare: SPARE.take() };
+    let mut scanner = Scanner { text, bytes, pos: 0, depth: 0, order: KeyOrder::take() };
     let v = scanner.value(ty, plan);
     scanner.skip_whitespace();
     let end = scanner.pos == bytes.len();
     scanner.order.keep();
-    SPARE.set(scanner.spare);
     v.filter(|_| end)
 }
 
@@ -59,13 +58,6 @@ struct Scanner<'a> {
     depth: usize,
     /// Which key each record type's keys are followed by, learned from earlier documents.
     order: KeyOrder,
-    /// Vectors a record's values are gathered in before they move into the record's own
-    /// allocation; one per nesting level in use, kept for the next document.
-    spare: Vec<Vec<Value>>,
-}
-
-thread_local! {
-    static SPARE: std::cell::Cell<Vec<Vec<Value>>> = const { std::cell::Cell::new(Vec::new()) };
 }
 
 impl<'a> Scanner<'a> {
@@ -221,11 +213,9 @@ impl<'a> Scanner<'a> {
             return None;
         }
         let builds = plan.builds();
-        let mut values = Vec::new();
-        if builds {
-            values = self.spare.pop().unwrap_or_default();
-            values.resize(n, Value::Null);
-        }
+        // Made whole (all null) up front and filled in place: values are not gathered
+        // elsewhere and then copied.
+        let mut record = builds.then(|| Record::nulls(layout.clone()));
         let mut seen = [0u64; MAX_FIELDS / 64];
         let table = self.order.table(layout);
         // The last declared field read: the key after it is most likely the one that
@@ -246,8 +236,8 @@ impl<'a> Scanner<'a> {
                     self.order.learn(table, last, i);
                     let (_, fty) = layout.fields.get_index(i)?;
                     let v = self.value(fty, plan.field(i))?;
-                    if builds {
-                        values[i] = v;
+                    if let Some(slot) = record.as_mut().and_then(Record::values_mut).and_then(|vs| vs.get_mut(i)) {
+                        *slot = v;
                     }
                     seen[i / 64] |= 1 << (i % 64);
                     last = Some(i);
@@ -259,12 +249,7 @@ impl<'a> Scanner<'a> {
         if !complete(layout, &seen) {
             return None;
         }
-        if !builds {
-            return Some(Value::Null);
-        }
-        let record = Record::new(layout.clone(), values.drain(..));
-        self.spare.push(values);
-        Some(Value::Record(record))
+        Some(record.map_or(Value::Null, Value::Record))
     }
 
     /// An untyped object: every field kept, in document order, built whole.
@@ -848,14 +833,8 @@ mod tests {
                         bytes[at] = special;
                     }
                     let text = String::from_utf8_lossy(&bytes).into_owned();
-                    let scanner = Scanner {
-                        text: &text,
-                        bytes: text.as_bytes(),
-                        pos: 0,
-                        depth: 0,
-                        order: KeyOrder::default(),
-                        spare: Vec::new(),
-                    };
+                    let scanner =
+                        Scanner { text: &text, bytes: text.as_bytes(), pos: 0, depth: 0, order: KeyOrder::default() };
                     let naive = text.bytes().position(|b| b == b'"' || b == b'\\' || b < 0x20).unwrap_or(text.len());
                     assert_eq!(scanner.plain_run(), naive, "{text:?}");
                 }
