@@ -77,6 +77,12 @@ impl<'a> Scanner<'a> {
             b'-' | b'0'..=b'9' => self.number(ty, builds),
             b'"' => {
                 let s = self.string()?;
+                // The commonest value, made here so that it goes straight to the caller:
+                // through `scalar`'s result it was copied right after being written, and
+                // the processor stalled on the copy.
+                if builds && matches!(ty.strip_optional(), Type::String | Type::Json) {
+                    return Some(Value::str(&s));
+                }
                 scalar(ty, builds, Scalar::Str(&s)).ok()
             }
             b'[' => self.nested(|s| s.list(ty, plan)),
