@@ -241,9 +241,11 @@ impl<'a> Scanner<'a> {
                 Some(i) => {
                     self.order.learn(table, last, i);
                     let (_, fty) = layout.fields.get_index(i)?;
-                    let v = self.value(fty, plan.field(i))?;
-                    if let Some(slot) = record.as_mut().and_then(Record::values_mut).and_then(|vs| vs.get_mut(i)) {
-                        *slot = v;
+                    // The slot is found first, so that the value moves once, from the call
+                    // straight into it.
+                    match record.as_mut().and_then(Record::values_mut).and_then(|vs| vs.get_mut(i)) {
+                        Some(slot) => *slot = self.value(fty, plan.field(i))?,
+                        None => drop(self.value(fty, plan.field(i))?),
                     }
                     seen[i / 64] |= 1 << (i % 64);
                     last = Some(i);
