@@ -11,7 +11,9 @@ const BUCKETS: &[f64] = &[0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.
 
 #[derive(Default)]
 struct Registry {
-    counters: BTreeMap<(&'static str, String, String), u64>,
+    /// (name, flow, sink) and count. A list, searched in place: there are a few dozen at
+    /// most, and a count goes up for every record, which must not cost an allocation.
+    counters: Vec<(&'static str, String, String, u64)>,
     latency: BTreeMap<(String, String), (Vec<u64>, u64, f64)>,
 }
 
@@ -25,7 +27,10 @@ fn with<T>(f: impl FnOnce(&mut Registry) -> T) -> T {
 /// Adds `n` to a counter: `records_in`, `records_filtered`, `records_held` (sink "")
 /// or `records_delivered`, `deliveries_retried` (per sink).
 pub fn add(name: &'static str, flow: &str, sink: &str, n: u64) {
-    with(|r| *r.counters.entry((name, flow.to_string(), sink.to_string())).or_default() += n);
+    with(|r| match r.counters.iter_mut().find(|(k, f, s, _)| *k == name && f == flow && s == sink) {
+        Some((.., count)) => *count += n,
+        None => r.counters.push((name, flow.to_string(), sink.to_string(), n)),
+    });
 }
 
 /// Records how long one delivery took, retries included.
@@ -52,7 +57,9 @@ pub fn render() -> String {
     with(|r| {
         let mut out = String::new();
         let mut last = "";
-        for ((name, flow, sink), v) in &r.counters {
+        let mut counters: Vec<_> = r.counters.iter().collect();
+        counters.sort();
+        for (name, flow, sink, v) in counters {
             if *name != last {
                 let _ = writeln!(out, "# TYPE flowgate_{name}_total counter");
                 last = name;
