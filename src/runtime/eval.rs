@@ -228,7 +228,11 @@ fn concat(parts: &[StrPart]) -> Compiled {
                         secret = true;
                         out.push_str(&s);
                     }
-                    v => out.push_str(&v.to_string()),
+                    Value::Str(s) => out.push_str(&s),
+                    // Formatted straight into the text, not into a string of its own first.
+                    v => {
+                        let _ = std::fmt::Write::write_fmt(&mut out, format_args!("{v}"));
+                    }
                 },
             }
         }
