@@ -77,11 +77,11 @@ impl<'a> Scanner<'a> {
             b'-' | b'0'..=b'9' => self.number(ty, builds),
             b'"' => {
                 let s = self.string()?;
-                // The commonest value, made here so that it goes straight to the caller:
-                // through `scalar`'s result it was copied right after being written, and
-                // the processor stalled on the copy.
-                if builds && matches!(ty.strip_optional(), Type::String | Type::Json) {
-                    return Some(Value::str(&s));
+                // The commonest value, made (or, only checked, passed) here so that it
+                // goes straight to the caller: through `scalar`'s result it was copied
+                // right after being written, and the processor stalled on the copy.
+                if matches!(ty.strip_optional(), Type::String | Type::Json) {
+                    return Some(if builds { Value::str(&s) } else { Value::Null });
                 }
                 scalar(ty, builds, Scalar::Str(&s)).ok()
             }
