@@ -235,6 +235,19 @@ mod tests {
     }
 
     #[test]
+    fn a_record_changes_in_place_only_while_unshared() {
+        let fields = [("a".to_string(), Type::Int), ("b".to_string(), Type::String)].into_iter().collect();
+        let mut r = Record::nulls(Arc::new(RecordType { name: None, fields }));
+        assert!(matches!(r.values(), [Value::Null, Value::Null]));
+        r.values_mut().unwrap()[0] = Value::Int(1);
+        let shared = r.clone();
+        assert!(r.values_mut().is_none(), "a shared record must not change under its other holder");
+        assert!(Record::same(&r, &shared));
+        assert!(matches!(shared.values(), [Value::Int(1), Value::Null]));
+        assert!(matches!(shared.get("a"), Some(Value::Int(1))));
+    }
+
+    #[test]
     fn numbers_compare_by_value() {
         assert!(Value::Int(2).equals(&Value::Decimal(Decimal::from_str("2.00").unwrap())));
         assert_eq!(Value::Decimal(Decimal::from_str("2.00").unwrap()).key(), "2");
