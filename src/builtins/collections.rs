@@ -3,6 +3,7 @@
 use std::cmp::Ordering;
 use std::collections::HashSet;
 
+use ecow::EcoVec;
 use indexmap::IndexMap;
 
 use super::numbers::widen;
@@ -136,18 +137,18 @@ fn map(args: &[Arg<'_>], _: &dyn EvalContext) -> Result<Value, EvalError> {
 
 fn filter(args: &[Arg<'_>], _: &dyn EvalContext) -> Result<Value, EvalError> {
     let (xs, keep) = list_and_lambda(args)?;
-    let mut out = Vec::new();
+    let mut out = EcoVec::new();
     for x in xs {
         if condition(keep(std::slice::from_ref(x))?)? {
             out.push(x.clone());
         }
     }
-    Ok(Value::list(out.into()))
+    Ok(Value::list(out))
 }
 
 fn flat_map(args: &[Arg<'_>], _: &dyn EvalContext) -> Result<Value, EvalError> {
     let (xs, f) = list_and_lambda(args)?;
-    let mut out = Vec::new();
+    let mut out = EcoVec::new();
     for x in xs {
         match f(std::slice::from_ref(x))? {
             Value::List(items) => out.extend(items.iter().cloned()),
@@ -155,7 +156,7 @@ fn flat_map(args: &[Arg<'_>], _: &dyn EvalContext) -> Result<Value, EvalError> {
             other => return Err(super::expected("a list", &other)),
         }
     }
-    Ok(Value::list(out.into()))
+    Ok(Value::list(out))
 }
 
 /// `a + b` for the sums: Ints stay Ints (checked), Decimals stay exact, an Int meets
@@ -262,28 +263,26 @@ fn is_unique(args: &[Arg<'_>], _: &dyn EvalContext) -> Result<Value, EvalError> 
 fn unique_by(args: &[Arg<'_>], _: &dyn EvalContext) -> Result<Value, EvalError> {
     let (xs, key) = list_and_lambda(args)?;
     let mut seen = HashSet::new();
-    let mut out = Vec::new();
+    let mut out = EcoVec::new();
     for x in xs {
         if seen.insert(identity(&key(std::slice::from_ref(x))?)) {
             out.push(x.clone());
         }
     }
-    Ok(Value::list(out.into()))
+    Ok(Value::list(out))
 }
 
 fn group_by(args: &[Arg<'_>], _: &dyn EvalContext) -> Result<Value, EvalError> {
     let (xs, key) = list_and_lambda(args)?;
-    let mut groups: IndexMap<(bool, String), (Value, Vec<Value>)> = IndexMap::new();
+    let mut groups: IndexMap<(bool, String), (Value, EcoVec<Value>)> = IndexMap::new();
     for x in xs {
         let k = key(std::slice::from_ref(x))?;
-        groups.entry(identity(&k)).or_insert_with(|| (k, Vec::new())).1.push(x.clone());
+        groups.entry(identity(&k)).or_insert_with(|| (k, EcoVec::new())).1.push(x.clone());
     }
     Ok(Value::list(
         groups
             .into_values()
-            .map(|(k, items)| {
-                Value::record(vec![("key".to_string(), k), ("items".to_string(), Value::list(items.into()))])
-            })
+            .map(|(k, items)| Value::record(vec![("key".to_string(), k), ("items".to_string(), Value::list(items))]))
             .collect(),
     ))
 }

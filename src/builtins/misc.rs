@@ -80,8 +80,8 @@ fn jsonpath(args: &[Arg<'_>], _: &dyn EvalContext) -> Result<Value, EvalError> {
         .map(|r| {
             decode_json_value(r.val(), &Type::Json).map_err(|e| EvalError::failed(format!("JSONPath `{path}`: {e}")))
         })
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(Value::list(values.into()))
+        .collect::<Result<_, _>>()?;
+    Ok(Value::list(values))
 }
 
 fn sha256(args: &[Arg<'_>], _: &dyn EvalContext) -> Result<Value, EvalError> {

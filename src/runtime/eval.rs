@@ -45,7 +45,7 @@ impl<'a> Frame<'a> {
         self.slots.borrow().get(s as usize).cloned().unwrap_or(Value::Null)
     }
 
-    fn set(&self, s: u32, v: Value) {
+    pub(crate) fn set(&self, s: u32, v: Value) {
         let mut slots = self.slots.borrow_mut();
         let i = s as usize;
         if slots.len() <= i {
@@ -62,14 +62,39 @@ thread_local! {
     static SLOT_VECS: RefCell<Vec<Vec<Value>>> = const { RefCell::new(Vec::new()) };
 }
 
-fn give_back(mut slots: Vec<Value>) {
-    slots.clear();
-    SLOT_VECS.with(|p| {
-        let mut p = p.borrow_mut();
-        if p.len() < 64 {
-            p.push(slots);
-        }
-    });
+/// A vector from `SLOT_VECS`, given back (emptied) when dropped, on every path out.
+struct Pooled(Vec<Value>);
+
+impl Pooled {
+    fn take() -> Pooled {
+        Pooled(SLOT_VECS.with(|p| p.borrow_mut().pop()).unwrap_or_default())
+    }
+}
+
+impl std::ops::Deref for Pooled {
+    type Target = Vec<Value>;
+    fn deref(&self) -> &Vec<Value> {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Pooled {
+    fn deref_mut(&mut self) -> &mut Vec<Value> {
+        &mut self.0
+    }
+}
+
+impl Drop for Pooled {
+    fn drop(&mut self) {
+        let mut slots = std::mem::take(&mut self.0);
+        slots.clear();
+        SLOT_VECS.with(|p| {
+            let mut p = p.borrow_mut();
+            if p.len() < 64 {
+                p.push(slots);
+            }
+        });
+    }
 }
 
 /// Compiles a function body; call sites find it by index at run time (so functions may
@@ -124,23 +149,17 @@ pub fn compile(e: &ir::Expr) -> Compiled {
             let (function, args): (usize, Vec<Compiled>) = (*function, args.iter().map(compile).collect());
             Arc::new(move |f| {
                 let func = f.shared.functions.get(function).ok_or_else(|| EvalError::failed("unknown function"))?;
-                let mut slots = SLOT_VECS.with(|p| p.borrow_mut().pop()).unwrap_or_default();
+                let mut slots = Pooled::take();
                 slots.resize_with(func.slots as usize, || Value::Null);
                 for (p, a) in func.params.iter().zip(&args) {
-                    let v = match a(f) {
-                        Ok(v) => v,
-                        Err(e) => {
-                            give_back(slots);
-                            return Err(e);
-                        }
-                    };
+                    let v = a(f)?;
                     if let Some(s) = slots.get_mut(*p as usize) {
                         *s = v;
                     }
                 }
-                let inner = Frame::new(Value::Null, slots, f.shared);
+                let inner = Frame::new(Value::Null, std::mem::take(&mut *slots), f.shared);
                 let result = (func.body)(&inner);
-                give_back(inner.slots.into_inner());
+                *slots = inner.slots.into_inner();
                 result
             })
         }
@@ -572,22 +591,14 @@ fn make_record(ty: &Type, spreads: &[ir::Expr], fields: &[(String, ir::Expr)]) -
     Arc::new(move |f| {
         let spread_values: Vec<Value> = spreads.iter().map(|s| s(f)).collect::<Result<_, _>>()?;
         // Gathered in a reused vector, then moved into the record's one allocation.
-        let mut values = SLOT_VECS.with(|p| p.borrow_mut().pop()).unwrap_or_default();
+        let mut values = Pooled::take();
         for (((name, _), p), target) in layout.fields.iter().zip(&plan).zip(&targets) {
             let v = match p {
-                Some(e) => match e(f) {
-                    Ok(v) => v,
-                    Err(e) => {
-                        give_back(values);
-                        return Err(e);
-                    }
-                },
+                Some(e) => e(f)?,
                 None => spread_values.iter().rev().find_map(|s| s.field(name).cloned()).unwrap_or(Value::Null),
             };
             values.push(coerce(v, target));
         }
-        let record = Record::new(layout.clone(), values.drain(..));
-        give_back(values);
-        Ok(Value::Record(record))
+        Ok(Value::Record(Record::new(layout.clone(), values.drain(..))))
     })
 }

@@ -200,13 +200,7 @@ fn eval_stage(
             Some(stop) => return Err(Outcome::Held(stop)),
         },
         CompiledStage::Let { slot, value } => {
-            let v = value(frame)?;
-            let mut slots = frame.slots.borrow_mut();
-            let i = *slot as usize;
-            if slots.len() <= i {
-                slots.resize_with(i + 1, || Value::Null);
-            }
-            slots[i] = v;
+            frame.set(*slot, value(frame)?);
             Next::Same
         }
         CompiledStage::Split(list) => match list(frame)? {
