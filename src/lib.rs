@@ -27,12 +27,14 @@ pub mod connectors;
 pub mod diagnostic;
 pub mod ir;
 pub mod modules;
+pub mod options;
 pub mod project;
 pub mod runtime;
 pub mod source;
 pub mod state;
 pub mod syntax;
 pub mod testing;
+pub mod types;
 pub mod value;
 mod yaml;
 

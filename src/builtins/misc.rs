@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::{arg, decl, expected, opt_arg, str_arg, Arg, Decl, EvalContext, EvalError};
-use crate::check::types::Type;
+use crate::types::Type;
 use crate::value::{decode_json_value, to_json, Redaction, Value};
 
 pub(super) fn decls() -> Vec<Decl> {

@@ -15,7 +15,7 @@ mod strings;
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-use crate::check::types::Type;
+use crate::types::Type;
 use crate::value::Value;
 
 pub use signature::parse_signature;

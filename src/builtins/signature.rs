@@ -2,10 +2,10 @@
 
 use std::sync::Arc;
 
-use crate::check::types::Fields;
+use crate::types::Fields;
 
 use super::ParamSig;
-use crate::check::types::{RecordType, Type};
+use crate::types::{RecordType, Type};
 
 /// Parses a signature; the error says what was wrong (signatures are compiled in,
 /// so an error is a bug caught by the registry's test).

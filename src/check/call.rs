@@ -10,8 +10,8 @@ use crate::syntax::ast::{Arg, Expr, ExprKind, Ident, Literal};
 use super::decls::error_expr;
 use super::error::mismatch;
 use super::typed::{Callee, TExpr, TExprKind};
-use super::types::{assignable, join, Mismatch, Type};
 use super::Checker;
+use crate::types::{assignable, join, Mismatch, Type};
 
 /// An argument after the receiver has been checked: either typed already or still syntax.
 enum ArgIn<'a> {
@@ -103,7 +103,7 @@ impl Subst {
             Type::Fn(ps, r) => Type::Fn(ps.iter().map(|p| self.apply(p)).collect(), Box::new(self.apply(r))),
             Type::Record(r) if t.contains_var() => {
                 let fields = r.fields.iter().map(|(k, v)| (k.clone(), self.apply(v))).collect();
-                Type::Record(std::sync::Arc::new(super::types::RecordType { name: None, fields }))
+                Type::Record(std::sync::Arc::new(crate::types::RecordType { name: None, fields }))
             }
             t => t.clone(),
         }

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::check::types::Fields;
+use crate::types::Fields;
 
 use crate::diagnostic::{did_you_mean, Code, Diagnostic};
 use crate::source::{Origin, Span};
@@ -13,8 +13,8 @@ use crate::syntax::ast::{
 };
 
 use super::typed::{TExpr, TExprKind, TFn, TLookup, TLookupData};
-use super::types::{RecordType, Type};
 use super::{Checker, Declared, FnSig, LookupSig};
+use crate::types::{RecordType, Type};
 
 const BUILTIN_TYPES: &[&str] = &["String", "Int", "Decimal", "Float", "Bool", "Date", "DateTime", "Duration", "Json"];
 

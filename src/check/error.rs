@@ -5,7 +5,7 @@ use std::sync::Arc;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::source::{SourceFile, Span};
 
-use super::types::{Mismatch, Type};
+use crate::types::{Mismatch, Type};
 
 /// A value of type `found` went where `expected` was required; `what` names the place
 /// ("field `total`", "argument `scale` of `round`").

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use crate::check::types::Fields;
+use crate::types::Fields;
 
 use crate::builtins;
 use crate::diagnostic::{did_you_mean, Code, Diagnostic};
@@ -19,8 +19,8 @@ use super::decls::error_expr;
 use super::error::{mismatch, quote_list};
 use super::narrow::{facts, path_key};
 use super::typed::{TArm, TExpr, TExprKind, THold, TPattern, TRecordEntry, TStrPart};
-use super::types::{assignable, join, RecordType, Type};
 use super::Checker;
+use crate::types::{assignable, join, RecordType, Type};
 
 fn texpr(kind: TExprKind, ty: Type, span: Span) -> TExpr {
     TExpr { kind, ty, span }
@@ -141,7 +141,7 @@ impl Checker<'_> {
                                 e.span,
                                 ty,
                                 &Type::String,
-                                &super::types::Mismatch::Optional,
+                                &crate::types::Mismatch::Optional,
                                 "interpolation",
                             );
                             self.report(d.with_help("give a default inside the braces: \"${x ?? \"\"}\""));

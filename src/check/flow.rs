@@ -8,10 +8,10 @@ use crate::syntax::ast::{
 
 use super::error::mismatch;
 use super::narrow::facts;
-use super::options::{batch_stage_options, sink_options, source_options, OptKind, OptSpec, SINK_KINDS, SOURCE_KINDS};
 use super::typed::{TExpr, TExprKind, TFlow, TOption, TRule, TSink, TSource, TStage, TStageKind};
-use super::types::{Mismatch, Type};
 use super::Checker;
+use crate::options::{batch_stage_options, sink_options, source_options, OptKind, OptSpec, SINK_KINDS, SOURCE_KINDS};
+use crate::types::{Mismatch, Type};
 
 impl Checker<'_> {
     pub(super) fn check_flow(&mut self, f: &FlowDecl) {

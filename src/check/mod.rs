@@ -12,10 +12,8 @@ mod error;
 mod expr;
 mod flow;
 mod narrow;
-mod options;
 mod scope;
 pub mod typed;
-pub mod types;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -24,9 +22,9 @@ use crate::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::modules::{ModuleGraph, ModuleId};
 use crate::source::{SourceFile, Span};
 
+use crate::types::Type;
 use scope::Scope;
 use typed::Program;
-use types::Type;
 
 /// Checks every module reachable from `roots`.
 pub fn check(graph: &ModuleGraph, roots: &[ModuleId]) -> (Program, Diagnostics) {

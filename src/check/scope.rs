@@ -8,7 +8,7 @@
 use crate::source::Span;
 
 use super::typed::LocalId;
-use super::types::Type;
+use crate::types::Type;
 
 #[derive(Clone, Debug)]
 pub struct Local {

@@ -10,7 +10,7 @@ use crate::builtins::Builtin;
 use crate::source::{SourceFile, Span};
 use crate::syntax::ast::{BinOp, Literal, UnOp};
 
-use super::types::Type;
+use crate::types::Type;
 
 /// A local variable: a `let`, a parameter, a lambda parameter or a match binding.
 pub type LocalId = u32;

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use serde::de::{Deserializer, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
-use crate::check::types::Type;
+use crate::types::Type;
 use crate::value::{decode_json_planned, decode_text_row, DecodeError, Plan, Value};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -23,8 +23,8 @@
 use std::sync::Arc;
 
 use super::{Expr, ExprKind, Flow, Program, StageKind, StrPart};
-use crate::check::types::{RecordType, Type};
 use crate::syntax::ast::BinOp;
+use crate::types::{RecordType, Type};
 
 /// The fields the program may read, per record type.
 #[derive(Debug, Default)]

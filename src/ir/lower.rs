@@ -3,7 +3,7 @@
 use sha2::{Digest, Sha256};
 
 use crate::check::typed::{self as t, Callee, TExpr, TExprKind};
-use crate::check::types::Type;
+use crate::types::Type;
 
 use super::*;
 

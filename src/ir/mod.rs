@@ -16,9 +16,9 @@ pub use display::display;
 pub use lower::lower;
 
 use crate::builtins::Builtin;
-use crate::check::types::Type;
 use crate::source::{SourceFile, Span};
 use crate::syntax::ast::{BinOp, Literal, UnOp};
+use crate::types::Type;
 
 /// A local variable slot within one flow or function.
 pub type Slot = u32;

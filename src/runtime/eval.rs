@@ -8,9 +8,9 @@ use std::sync::Arc;
 use rust_decimal::Decimal;
 
 use crate::builtins::{Arg, EvalContext, EvalError};
-use crate::check::types::{RecordType, Type};
 use crate::ir::{self, ExprKind, Pattern, StrPart};
 use crate::syntax::ast::{BinOp, Literal, UnOp};
+use crate::types::{RecordType, Type};
 use crate::value::{Record, Value};
 
 /// A compiled expression.

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::eval::{compile, Frame, Shared};
-use crate::check::types::Type;
 use crate::ir::{Lookup, LookupData};
+use crate::types::Type;
 use crate::value::{decode_json_value, decode_text_row, Value};
 
 pub fn load(lookups: &[Lookup], shared: &Shared) -> Result<Vec<HashMap<String, Value>>, String> {
@@ -72,7 +72,7 @@ fn cell(row: &serde_json::Value, col: &str, ty: &Type) -> Result<Value, String> 
     let v = row.get(col).ok_or_else(|| format!("no column `{col}`"))?;
     match v {
         serde_json::Value::String(s) if !matches!(ty.unwrap_optional(), Type::String | Type::Json) => {
-            let layout = Arc::new(crate::check::types::RecordType {
+            let layout = Arc::new(crate::types::RecordType {
                 name: None,
                 fields: [(col.to_string(), ty.clone())].into_iter().collect(),
             });

@@ -184,7 +184,7 @@ impl FlowInfo {
         stage: &str,
         line: usize,
     ) -> Msg {
-        let entered = crate::value::decode_json_value(&raw, &crate::check::types::Type::Json).unwrap_or(Value::Null);
+        let entered = crate::value::decode_json_value(&raw, &crate::types::Type::Json).unwrap_or(Value::Null);
         let unit = Unit::entering(n, source_ref, entered.clone(), None, 0, None);
         let stop = Stop { code: error.reason().to_string(), message: error.to_string() };
         let mut hold = self.hold(&unit, stage, line, stop, &entered);

@@ -17,7 +17,7 @@ use rust_decimal::Decimal;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::{Record, Value};
-use crate::check::types::{RecordType, Type};
+use crate::types::{RecordType, Type};
 
 /// Why input did not become a value.
 #[derive(Clone, Debug, PartialEq)]
@@ -736,12 +736,12 @@ mod tests {
     use super::*;
 
     fn order_type() -> Type {
-        let line: crate::check::types::Fields =
+        let line: crate::types::Fields =
             [("sku".to_string(), Type::String.optional()), ("price".to_string(), Type::Decimal(None))]
                 .into_iter()
                 .collect();
         let line = Type::Record(Arc::new(RecordType { name: Some("Line".into()), fields: line }));
-        let fields: crate::check::types::Fields = [
+        let fields: crate::types::Fields = [
             ("id".to_string(), Type::Int),
             ("total".to_string(), Type::Decimal(Some(2))),
             ("lines".to_string(), line.list()),

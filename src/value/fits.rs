@@ -7,7 +7,7 @@
 //! platforms send ("199.00", "2024-05-01T10:00:00+02:00") and nothing else: `true` means
 //! the parser would accept the text, `false` only that the parser must decide.
 
-use crate::check::types::Type;
+use crate::types::Type;
 
 /// Whether `text` surely fits `ty` (optional or not): an amount, timestamp or date in its
 /// plain form. Every other type is left to the parser.

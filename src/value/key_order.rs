@@ -12,7 +12,7 @@ use std::sync::{Arc, Weak};
 
 use rustc_hash::FxHashMap;
 
-use crate::check::types::RecordType;
+use crate::types::RecordType;
 
 /// Learned orders of more record types than this are forgotten all at once: a process
 /// decodes the types of a few programs, not thousands.
@@ -111,7 +111,7 @@ fn written_as_is(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::types::{Fields, Type};
+    use crate::types::{Fields, Type};
 
     fn layout(names: &[&str]) -> Arc<RecordType> {
         let fields: Fields = names.iter().map(|n| (n.to_string(), Type::String)).collect();

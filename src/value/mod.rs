@@ -19,7 +19,7 @@ use ecow::{EcoString, EcoVec};
 use rust_decimal::Decimal;
 use triomphe::HeaderSlice;
 
-use crate::check::types::{RecordType, Type};
+use crate::types::{RecordType, Type};
 
 pub use decode::{
     decode_json, decode_json_planned, decode_json_value, decode_json_value_planned, decode_text_row, DecodeError, Plan,

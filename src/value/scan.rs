@@ -19,7 +19,7 @@ use ecow::EcoVec;
 use super::decode::{json_number, may_be_absent, scalar, slot, Plan, Scalar, NUMBER_TOKEN};
 use super::key_order::KeyOrder;
 use super::{Record, Value};
-use crate::check::types::{RecordType, Type};
+use crate::types::{RecordType, Type};
 
 /// Nesting deeper than this is left to the serde path (whose own limit is 128), so that
 /// input it refuses for depth is never accepted here.
@@ -541,7 +541,7 @@ mod tests {
     use std::path::{Path, PathBuf};
 
     use super::*;
-    use crate::check::types::Fields;
+    use crate::types::Fields;
     use crate::value::decode::decode_json_serde;
 
     /// Whether two values are the same in every detail the decoders could differ in:

@@ -1,10 +1,13 @@
 //! Source, sink and batch options: which each connector kind takes, and their types.
+//!
+//! The one declaration of every option: the checker checks a flow's options against it,
+//! and each connector builds its typed configuration from the options it lists, so an
+//! option is added in one place. It sits below the checker and the connectors so that
+//! both can read it without importing each other.
 
 use std::sync::Arc;
 
-use crate::check::types::Fields;
-
-use super::types::{RecordType, Type};
+use crate::types::{Fields, RecordType, Type};
 
 /// How an option's value is checked.
 #[derive(Clone, Debug)]

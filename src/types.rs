@@ -1,4 +1,6 @@
-//! Types: the checker's view of values, their printing, joining and assignability.
+//! Types: what the checker knows of values, and what the decoders, the IR and the
+//! runtime are driven by; their printing, joining and assignability. A module of its own
+//! so that nothing past the front end needs to import the checker.
 //!
 //! Assignability is where the money and absence rules live: Decimal never meets Float
 //! implicitly, a scaled Decimal target refuses an unrounded value, an optional value
