@@ -230,7 +230,7 @@ impl Flows {
 
 /// `flowgate_delivery_seconds` count and sum for a flow's `erp` sink, from the metrics.
 fn latency_totals(flow: &str) -> (u64, f64) {
-    let text = flowgate::runtime::metrics::render();
+    let text = flowgate::metrics::render();
     let labels = format!("{{flow=\"{flow}\",sink=\"erp\"}}");
     let value = |name: &str| -> Option<f64> {
         let prefix = format!("flowgate_delivery_seconds_{name}{labels} ");

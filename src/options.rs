@@ -82,6 +82,8 @@ pub fn source_options(kind: &str) -> Option<Vec<OptSpec>> {
             opt("page_param", OptKind::Of(Type::String)),
             opt("every", OptKind::Duration),
             opt("timeout", OptKind::Duration),
+            opt("retry", OptKind::Of(retry_type())),
+            opt("rate", OptKind::Rate),
         ],
         "webhook" => vec![
             required(opt("path", OptKind::Of(Type::String))),

@@ -10,163 +10,11 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use tokio::sync::{mpsc, oneshot, Mutex};
-use tokio::time::Instant;
 
+use super::retry::{Failure, RateLimiter, RetryPolicy};
 use super::Delivery;
 use crate::state::StateStore;
 use crate::value::{to_json, Redaction, Value};
-
-/// When to try again, and how long to wait.
-#[derive(Clone, Debug, PartialEq)]
-pub struct RetryPolicy {
-    /// Tries in all, the first included.
-    pub attempts: u32,
-    pub base_ms: u64,
-    pub max_ms: u64,
-    pub statuses: Vec<u16>,
-    /// Status classes by their first digit (5 for `5xx`).
-    pub classes: Vec<u16>,
-    pub timeout: bool,
-    pub connection: bool,
-    /// From `no_retry`: statuses and classes held at once, whatever `on` says.
-    pub never: Vec<u16>,
-    pub never_classes: Vec<u16>,
-}
-
-impl Default for RetryPolicy {
-    /// Without a `retry` option: 5 tries, exponential from 1s up to 1m, on 429, 5xx,
-    /// timeouts and connection errors. A 4xx other than 429 is never retried.
-    fn default() -> Self {
-        RetryPolicy {
-            attempts: 5,
-            base_ms: 1_000,
-            max_ms: 60_000,
-            statuses: vec![429],
-            classes: vec![5],
-            timeout: true,
-            connection: true,
-            never: Vec::new(),
-            never_classes: Vec::new(),
-        }
-    }
-}
-
-impl RetryPolicy {
-    /// The policy a `retry: { attempts, backoff, on }` value describes.
-    pub fn from_value(v: Option<&Value>) -> RetryPolicy {
-        let mut p = RetryPolicy::default();
-        let Some(v) = v else { return p };
-        if let Some(Value::Int(n)) = v.field("attempts") {
-            p.attempts = u32::try_from(*n).unwrap_or(1).max(1);
-        }
-        if let Some(b) = v.field("backoff") {
-            if let (Some(Value::Int(base)), Some(Value::Int(max))) = (b.field("base_ms"), b.field("max_ms")) {
-                p.base_ms = u64::try_from(*base).unwrap_or(0);
-                p.max_ms = u64::try_from(*max).unwrap_or(p.base_ms);
-            }
-        }
-        if let Some(Value::List(on)) = v.field("on") {
-            (p.statuses, p.classes, p.timeout, p.connection) = (Vec::new(), Vec::new(), false, false);
-            for item in on.iter() {
-                match item {
-                    Value::Int(s) => p.statuses.extend(u16::try_from(*s).ok()),
-                    Value::Str(s) if s == "timeout" => p.timeout = true,
-                    Value::Str(s) if s == "connection_error" => p.connection = true,
-                    Value::Str(s) => p.classes.extend(s.chars().next().and_then(|c| c.to_digit(10)).map(|d| d as u16)),
-                    _ => {}
-                }
-            }
-        }
-        p
-    }
-
-    /// Adds a `no_retry: [422, 4xx]` list.
-    pub fn with_no_retry(mut self, v: Option<&Value>) -> RetryPolicy {
-        if let Some(Value::List(items)) = v {
-            for item in items.iter() {
-                match item {
-                    Value::Int(s) => self.never.extend(u16::try_from(*s).ok()),
-                    Value::Str(s) => {
-                        self.never_classes.extend(s.chars().next().and_then(|c| c.to_digit(10)).map(|d| d as u16))
-                    }
-                    _ => {}
-                }
-            }
-        }
-        self
-    }
-
-    fn retries(&self, f: &Failure) -> bool {
-        if let Failure::Status { status, .. } = f {
-            if self.never.contains(status) || self.never_classes.contains(&(status / 100)) {
-                return false;
-            }
-        }
-        match f {
-            Failure::Status { status, .. } => self.statuses.contains(status) || self.classes.contains(&(status / 100)),
-            Failure::Timeout => self.timeout,
-            Failure::Connection(_) => self.connection,
-        }
-    }
-
-    /// The wait before try `attempt + 1`: full jitter over the exponential step, or what
-    /// the server asked for with `Retry-After` when that is longer.
-    fn delay(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
-        let step = self.base_ms.saturating_mul(1u64 << attempt.min(30)).min(self.max_ms.max(self.base_ms));
-        let jittered = Duration::from_millis(fastrand::u64(0..=step));
-        match retry_after {
-            Some(ra) => ra.max(jittered),
-            None => jittered,
-        }
-    }
-}
-
-/// Spaces requests evenly so a sink never sends faster than its `rate`.
-pub struct RateLimiter {
-    interval: Duration,
-    next: Mutex<Instant>,
-}
-
-impl RateLimiter {
-    /// From a rate value `{ count, per_ms }` (`10/s` is 10 per 1000 ms).
-    pub fn from_value(v: &Value) -> Option<RateLimiter> {
-        let (Some(Value::Int(count)), Some(Value::Int(per))) = (v.field("count"), v.field("per_ms")) else {
-            return None;
-        };
-        let per_request =
-            u64::try_from(*per).ok()?.checked_mul(1_000)? / u64::try_from(*count).ok().filter(|c| *c > 0)?;
-        Some(RateLimiter { interval: Duration::from_micros(per_request), next: Mutex::new(Instant::now()) })
-    }
-
-    pub async fn wait(&self) {
-        let at = {
-            let mut next = self.next.lock().await;
-            let at = (*next).max(Instant::now());
-            *next = at + self.interval;
-            at
-        };
-        tokio::time::sleep_until(at).await;
-    }
-}
-
-#[derive(Clone, Debug)]
-enum Failure {
-    Status { status: u16, excerpt: String, retry_after: Option<Duration> },
-    Timeout,
-    Connection(String),
-}
-
-impl Failure {
-    /// `answered 422 after 1 attempt: {"error": ...}`
-    fn describe(&self, tries: &str) -> String {
-        match self {
-            Failure::Status { status, excerpt, .. } if excerpt.is_empty() => format!("answered {status} after {tries}"),
-            Failure::Status { status, excerpt, .. } => format!("answered {status} after {tries}: {excerpt}"),
-            Failure::Timeout => format!("timed out after {tries}"),
-            Failure::Connection(e) => format!("could not connect after {tries}: {e}"),
-        }
-    }
-}
 
 /// How one delivery ended.
 #[derive(Clone, Debug, PartialEq)]
@@ -218,7 +66,7 @@ impl HttpTarget {
         loop {
             attempt += 1;
             if attempt > 1 {
-                crate::runtime::metrics::add("deliveries_retried", &self.flow, &self.sink, 1);
+                crate::metrics::add("deliveries_retried", &self.flow, &self.sink, 1);
             }
             if let Some(l) = &self.limiter {
                 l.wait().await;
@@ -234,7 +82,7 @@ impl HttpTarget {
                             started,
                         });
                     }
-                    crate::runtime::metrics::observe_latency(&self.flow, &self.sink, started.elapsed().as_secs_f64());
+                    crate::metrics::observe_latency(&self.flow, &self.sink, started.elapsed().as_secs_f64());
                     return Sent::Done(Outcome::Delivered { status, attempts: attempt });
                 }
                 Err(f) => f,
@@ -254,7 +102,7 @@ impl HttpTarget {
                     d.url.as_deref().unwrap_or(""),
                     failure.describe(&tries)
                 );
-                crate::runtime::metrics::observe_latency(&self.flow, &self.sink, started.elapsed().as_secs_f64());
+                crate::metrics::observe_latency(&self.flow, &self.sink, started.elapsed().as_secs_f64());
                 return Sent::Done(Outcome::Failed { reason, message, attempts: attempt, request: d.request_json() });
             }
             tracing::info!(
@@ -296,12 +144,7 @@ impl HttpTarget {
         if resp.status().is_success() {
             return Ok(status);
         }
-        let retry_after = resp
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
+        let retry_after = super::retry::retry_after_of(resp.headers());
         let excerpt = match tokio::time::timeout(Duration::from_secs(5), resp.text()).await {
             Ok(Ok(t)) => t.chars().take(500).collect(),
             _ => String::new(),
@@ -434,7 +277,7 @@ async fn write_log(
             ),
         }
         for (a, reply) in group.drain(..) {
-            crate::runtime::metrics::observe_latency(&target.flow, &target.sink, a.started.elapsed().as_secs_f64());
+            crate::metrics::observe_latency(&target.flow, &target.sink, a.started.elapsed().as_secs_f64());
             let _ = reply.send(Outcome::Delivered { status: a.status, attempts: a.attempts });
         }
     }

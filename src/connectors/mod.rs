@@ -6,6 +6,7 @@
 
 pub mod http;
 pub mod poll;
+pub mod retry;
 pub mod sink;
 pub mod source;
 pub mod webhook;

@@ -6,9 +6,9 @@
 //! starts; the runtime commits it only once every record up to it has ended, so a crash
 //! polls those records again instead of losing them.
 
-use std::time::Duration;
-
 use serde_json::Value as Json;
+
+use super::retry::{retry_after_of, Failure, RateLimiter, RetryPolicy};
 
 /// How to find the next page.
 #[derive(Clone, Debug, PartialEq)]
@@ -82,9 +82,18 @@ pub fn select(body: &Json, records: Option<&str>) -> Result<Vec<Json>, String> {
     }
 }
 
-/// GETs one page, trying up to three times on a network error or a 5xx/429.
+/// How one poll asks: its client, and the retry policy and rate limit it shares with
+/// the HTTP sink's way of calling out.
+pub struct Caller {
+    pub client: reqwest::Client,
+    pub policy: RetryPolicy,
+    pub limiter: Option<RateLimiter>,
+}
+
+/// GETs one page, trying again as the retry policy says (statuses, timeouts, connection
+/// errors, `Retry-After`).
 pub async fn fetch(
-    client: &reqwest::Client,
+    caller: &Caller,
     url: &str,
     headers: &[(String, String)],
     records: Option<&str>,
@@ -94,7 +103,10 @@ pub async fn fetch(
     let mut attempt: u32 = 0;
     let (link, text) = loop {
         attempt += 1;
-        let mut req = client.get(url);
+        if let Some(l) = &caller.limiter {
+            l.wait().await;
+        }
+        let mut req = caller.client.get(url);
         for (k, v) in headers {
             req = req.header(k.as_str(), v.as_str());
         }
@@ -104,16 +116,23 @@ pub async fn fetch(
                 let text = resp.text().await.map_err(|e| format!("GET {url}: {e}"))?;
                 break (link, text);
             }
-            Ok(resp) if resp.status().as_u16() == 429 || resp.status().is_server_error() => {
-                format!("GET {url} answered {}", resp.status().as_u16())
-            }
-            Ok(resp) => return Err(format!("GET {url} answered {}", resp.status().as_u16())),
-            Err(e) => format!("GET {url}: {e}"),
+            Ok(resp) => Failure::Status {
+                status: resp.status().as_u16(),
+                retry_after: retry_after_of(resp.headers()),
+                excerpt: String::new(),
+            },
+            Err(e) if e.is_timeout() => Failure::Timeout,
+            Err(e) => Failure::Connection(e.to_string()),
         };
-        if attempt >= 3 {
-            return Err(failure);
+        let tries = if attempt == 1 { "1 attempt".to_string() } else { format!("{attempt} attempts") };
+        if !caller.policy.retries(&failure) || attempt >= caller.policy.attempts {
+            return Err(format!("GET {url} {}", failure.describe(&tries)));
         }
-        tokio::time::sleep(Duration::from_millis(500 * u64::from(attempt))).await;
+        let wait = match &failure {
+            Failure::Status { retry_after, .. } => *retry_after,
+            _ => None,
+        };
+        tokio::time::sleep(caller.policy.delay(attempt - 1, wait)).await;
     };
     let body: Json = serde_json::from_str(&text).map_err(|e| format!("GET {url}: the answer is not JSON: {e}"))?;
     let records = select(&body, records)?;

@@ -98,7 +98,7 @@ async fn receive(State(ep): State<Arc<Endpoint>>, headers: HeaderMap, body: Byte
             _ => false,
         };
         if !ok {
-            crate::runtime::metrics::add("webhooks_rejected", &ep.flow, "", 1);
+            crate::metrics::add("webhooks_rejected", &ep.flow, "", 1);
             return (StatusCode::UNAUTHORIZED, "bad or missing signature\n");
         }
     }
@@ -111,7 +111,7 @@ async fn receive(State(ep): State<Arc<Endpoint>>, headers: HeaderMap, body: Byte
         .collect();
     match ep.store.inbox_add(&ep.flow, key.as_deref(), &serde_json::Value::Object(kept), &body, chrono::Utc::now()) {
         Ok(true) => {
-            crate::runtime::metrics::add("webhooks_received", &ep.flow, "", 1);
+            crate::metrics::add("webhooks_received", &ep.flow, "", 1);
             (StatusCode::ACCEPTED, "stored\n")
         }
         Ok(false) => (StatusCode::OK, "already received\n"),
@@ -124,7 +124,7 @@ async fn receive(State(ep): State<Arc<Endpoint>>, headers: HeaderMap, body: Byte
 pub fn router(endpoints: Vec<Endpoint>) -> Router {
     let mut app = Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
-        .route("/metrics", get(|| async { crate::runtime::metrics::render() }));
+        .route("/metrics", get(|| async { crate::metrics::render() }));
     for ep in endpoints {
         let limit = ep.max_body;
         let path = ep.path.clone();

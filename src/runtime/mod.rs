@@ -1,28 +1,45 @@
 //! The interpreter: runs a flow's IR over its input on tokio.
 //!
-//! The source reads on a blocking thread; each stage is a task; stages are joined by
-//! bounded channels, so memory stays flat however large the input. Every record ends in
-//! exactly one event (delivered, filtered or held) at the collector, which counts them,
-//! writes holds to the state store and commits dedupe keys.
+//! A source (`source/`) reads and decodes; runs of stages (`stage/`, `stages.rs`) and
+//! batches (`batch.rs`) are tasks; the sinks task (`deliver.rs`, `sink/`) renders and
+//! hands over deliveries. They are joined by bounded channels, so memory stays flat
+//! however large the input. Every record ends in exactly one message (delivered,
+//! filtered or held) to the collector (`collect.rs`), which counts them, writes holds to
+//! the state store and commits dedupe keys; `run.rs` wires it all and refuses to call a
+//! run whose records do not add up a success.
 
+mod accounting;
+mod batch;
+mod collect;
+mod deliver;
+mod env;
 mod eval;
+mod flow_info;
 mod lookups;
-pub mod metrics;
-mod pipeline;
+mod options;
+mod outcome;
 pub mod replay;
 pub mod report;
+mod run;
+mod sink;
+mod source;
 mod stage;
+mod stages;
 mod summary;
+mod unit;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 
 use chrono::{DateTime, FixedOffset};
 
+pub use env::source_options;
 pub use eval::{compile, Compiled, Frame, Shared};
-pub use pipeline::{run, run_until, source_options, Event, RunReport};
+pub use outcome::{Event, RunReport};
+pub use run::{run, run_until};
 pub use stage::Stop;
 pub use summary::Summary;
+pub use unit::Unit;
 
 use crate::builtins::EvalContext;
 use crate::state::StateError;
@@ -61,6 +78,15 @@ pub enum RuntimeError {
     Output(String),
     #[error(transparent)]
     State(#[from] StateError),
+    #[error("{0}")]
+    Internal(String),
+    /// Records went in that did not come out delivered, filtered or held.
+    #[error(
+        "the run's records do not add up: {} in (+{} from split), {} delivered, {} filtered, {} held; \
+         records may have been lost (please report this)",
+        .0.records_in, .0.split_extra, .0.delivered, .0.filtered, .0.held
+    )]
+    Unbalanced(Box<Summary>),
 }
 
 /// The clock and environment of one run.

@@ -7,7 +7,8 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 
-use super::pipeline::{run, Event};
+use super::outcome::Event;
+use super::run::run;
 use super::{RunOptions, RuntimeError, Summary};
 use crate::ir;
 use crate::state::{Hold, HoldCount, HoldFilter, HoldId, InboxItem, NewHold, StateError, StateStore};

@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use super::pipeline::{Event, RunReport};
+use super::outcome::{Event, RunReport};
 
 pub fn render(report: &RunReport) -> String {
     let mut out = String::new();

@@ -1,0 +1,121 @@
+//! `batch`: records grouped into one record, their list, until the batch is full, has
+//! waited long enough, or would grow too large. The batch's members travel with it, so
+//! each ends once, with the batch's outcome.
+
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+
+use super::eval::Shared;
+use super::options::Options;
+use super::unit::{Chunk, Unit, Units};
+use super::RuntimeError;
+use crate::connectors::sink::body_json;
+use crate::ir;
+use crate::value::Value;
+
+pub(crate) async fn batch_task(
+    rx: mpsc::Receiver<Chunk>,
+    tx: mpsc::Sender<Chunk>,
+    size: u64,
+    max_wait_ms: Option<u64>,
+    max_bytes: Option<usize>,
+) {
+    let mut rx = Units::new(rx);
+    let size = usize::try_from(size.max(1)).unwrap_or(usize::MAX);
+    let mut open = true;
+    let mut pending_first: Option<Unit> = None;
+    while open || pending_first.is_some() {
+        let first = match pending_first.take() {
+            Some(u) => u,
+            None => match rx.recv().await {
+                Some(u) => u,
+                None => break,
+            },
+        };
+        let body_len = |u: &Unit| body_json(&u.record).to_string().len() + 1;
+        let mut bytes = max_bytes.map_or(0, |_| body_len(&first));
+        let mut batch = vec![first];
+        let deadline = max_wait_ms.map(|ms| tokio::time::Instant::now() + std::time::Duration::from_millis(ms));
+        let mut carry: Option<Unit> = None;
+        while batch.len() < size {
+            let next = match deadline {
+                Some(d) => match tokio::time::timeout_at(d, rx.recv()).await {
+                    Ok(n) => n,
+                    Err(_) => break,
+                },
+                None => rx.recv().await,
+            };
+            match next {
+                Some(u) => {
+                    if let Some(limit) = max_bytes {
+                        let len = body_len(&u);
+                        if bytes + len > limit {
+                            // Too big to join this batch: it opens the next one.
+                            carry = Some(u);
+                            break;
+                        }
+                        bytes += len;
+                    }
+                    batch.push(u)
+                }
+                None => {
+                    open = false;
+                    break;
+                }
+            }
+        }
+        let records: Vec<Value> = batch.iter().map(|u| u.record.clone()).collect();
+        let head = &batch[0];
+        let last = batch.last().map_or("", |u| &u.source_ref);
+        let source_ref: Arc<str> = match batch.len() {
+            1 => head.source_ref.clone(),
+            n if *head.source_ref == *last => Arc::from(format!("{} ({n} records)", head.source_ref)),
+            n => Arc::from(format!("{} .. {last} ({n} records)", head.source_ref)),
+        };
+        let unit = Unit {
+            seq: head.seq,
+            source_ref,
+            entered: head.entered.clone(),
+            raw: head.raw.clone(),
+            record: Value::list(records.into()),
+            slots: head.slots.clone(),
+            dedupe: batch.iter().flat_map(|u| u.dedupe.clone()).collect(),
+            cursor: None,
+            members: batch,
+        };
+        if tx.send(vec![unit]).await.is_err() {
+            return;
+        }
+        if let Some(u) = carry {
+            pending_first = Some(u);
+        }
+    }
+}
+
+/// Size, longest wait (ms) and most bytes of a batch.
+pub(crate) type BatchPlan = (u64, Option<u64>, Option<usize>);
+
+/// A sink's own `batch: { size, max_wait, max_bytes }`: a batch step just before the
+/// sinks. Batching changes the record the sinks receive, so it is for a flow's only sink.
+pub(crate) fn sink_batch(flow: &ir::Flow, shared: &Shared) -> Result<Option<BatchPlan>, RuntimeError> {
+    let batching: Vec<&ir::Connector> =
+        flow.sinks.iter().filter(|s| s.options.iter().any(|(n, _)| n == "batch")).collect();
+    let Some(s) = batching.first() else { return Ok(None) };
+    if flow.sinks.len() > 1 {
+        return Err(RuntimeError::Setup(format!(
+            "sink `{}` batches, but the flow has other sinks; put a `batch {{ ... }}` stage before the sinks instead",
+            s.name
+        )));
+    }
+    let v = Options::sink(s, shared)?.value("batch")?.unwrap_or(Value::Null);
+    let int = |n: &str| match v.field(n) {
+        Some(Value::Int(i)) => u64::try_from(*i).ok(),
+        _ => None,
+    };
+    let wait = match v.field("max_wait") {
+        Some(Value::Duration(ms)) => Some(*ms),
+        _ => None,
+    };
+    Ok(Some((int("size").unwrap_or(1), wait, int("max_bytes").and_then(|b| usize::try_from(b).ok()))))
+}

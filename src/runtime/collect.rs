@@ -1,0 +1,159 @@
+//! The collector: hears of every record's end, counts it, writes holds (in transactions
+//! of up to 64), commits dedupe keys, marks inbox requests done and moves the cursor.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::mpsc;
+
+use super::accounting::Ends;
+use super::flow_info::{entered_json, FlowInfo};
+use super::outcome::{Event, Msg};
+use super::summary::Summary;
+use super::unit::Unit;
+use super::{RunOptions, RuntimeError};
+use crate::metrics;
+use crate::state::{NewHold, StateStore};
+
+/// Counts every end, writes holds (in transactions of up to 64) and commits dedupe keys.
+pub(crate) async fn collect(
+    mut rx: mpsc::Receiver<Msg>,
+    store: Arc<dyn StateStore>,
+    opts: &RunOptions,
+    info: &FlowInfo,
+) -> Result<(Summary, Vec<Event>), RuntimeError> {
+    let mut summary = Summary::default();
+    let mut events = Vec::new();
+    let mut holds: Vec<NewHold> = Vec::new();
+    let mut keys: Vec<(String, Option<DateTime<Utc>>)> = Vec::new();
+    let mut ends = Ends::default();
+    let progress = opts.progress.then(|| {
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} {pos} records {per_sec} {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        );
+        bar
+    });
+    while let Some(msg) = rx.recv().await {
+        match msg {
+            Msg::SplitExtra { seq, n } => {
+                summary.split_extra += n;
+                ends.split(seq, n);
+                continue;
+            }
+            Msg::Delivered { unit, deliveries } => {
+                let members = unit.members.len().max(1) as u64;
+                summary.delivered += members;
+                ends.ended(&unit);
+                for (sink, d) in deliveries {
+                    metrics::add("records_delivered", &info.name, &sink, members);
+                    *summary.per_sink.entry(sink.clone()).or_default() += members;
+                    if opts.keep_events {
+                        events.push(Event::Delivered {
+                            seq: unit.seq,
+                            source_ref: unit.source_ref.clone(),
+                            sink,
+                            delivery: d,
+                        });
+                    }
+                }
+                keys.extend(unit.dedupe);
+            }
+            Msg::Filtered { unit, stage, why } => {
+                summary.filtered += 1;
+                metrics::add("records_filtered", &info.name, "", 1);
+                ends.ended(&unit);
+                let label = stage.clone().unwrap_or((usize::MAX, "sinks".into()));
+                summary.per_stage.entry(label.clone()).or_default().0 += 1;
+                if opts.keep_events {
+                    events.push(Event::Filtered {
+                        seq: unit.seq,
+                        source_ref: unit.source_ref.clone(),
+                        stage: label.1,
+                        why,
+                    });
+                }
+                keys.extend(unit.dedupe);
+            }
+            Msg::Held { unit, stage, hold } => {
+                let unit_is_member = !unit.members.is_empty();
+                let members: Vec<Unit> = if unit.members.is_empty() { vec![unit] } else { unit.members };
+                tracing::warn!(
+                    flow = %hold.flow,
+                    stage = %hold.stage,
+                    reason = %hold.reason,
+                    key = hold.blocking_key.as_deref().unwrap_or("-"),
+                    source = hold.source_ref.as_deref().unwrap_or("-"),
+                    detail = %hold.message,
+                    "record held"
+                );
+                let count = members.len();
+                let mut spare = Some(*hold);
+                for (i, m) in members.into_iter().enumerate() {
+                    summary.held += 1;
+                    metrics::add("records_held", &info.name, "", 1);
+                    ends.ended(&m);
+                    // Each member of a held batch is its own hold; the last takes the original.
+                    let mut h = match spare.take() {
+                        Some(h) if i + 1 < count => {
+                            let copy = h.clone();
+                            spare = Some(h);
+                            copy
+                        }
+                        Some(h) => h,
+                        None => break,
+                    };
+                    *summary.held_by_reason.entry(h.reason.clone()).or_default() += 1;
+                    let label = stage.clone().unwrap_or((usize::MAX - 1, h.stage.clone()));
+                    summary.per_stage.entry(label).or_default().1 += 1;
+                    if unit_is_member || !m.members.is_empty() {
+                        h.record = entered_json(&m);
+                    }
+                    h.source_ref = Some(m.source_ref.to_string());
+                    if opts.keep_events {
+                        events.push(Event::Held { seq: m.seq, hold: Box::new(h.clone()) });
+                    }
+                    keys.extend(m.dedupe);
+                    if !opts.dry_run {
+                        holds.push(h);
+                    }
+                }
+            }
+        }
+        if let Some(bar) = &progress {
+            bar.inc(1);
+        }
+        if holds.len() >= 64 {
+            store.add_holds(std::mem::take(&mut holds))?;
+            holds.clear();
+        }
+        if keys.len() >= 256 && !opts.dry_run {
+            info.commit_keys(store.as_ref(), &mut keys)?;
+        }
+        if let (Some(cursor), false) = (ends.commit.take(), opts.dry_run) {
+            // Holds first: the cursor moves past a record only once its hold is on disk.
+            store.add_holds(std::mem::take(&mut holds))?;
+            holds.clear();
+            store.set_cursor(&info.name, &info.source, &cursor)?;
+        }
+        if !ends.inbox_done.is_empty() && !opts.dry_run {
+            // Holds first: a request is done only once its holds are on disk.
+            store.add_holds(std::mem::take(&mut holds))?;
+            holds.clear();
+            info.commit_keys(store.as_ref(), &mut keys)?;
+            store.inbox_done(&info.name, &ends.inbox_done)?;
+            ends.inbox_done.clear();
+        }
+    }
+    if !opts.dry_run {
+        if !holds.is_empty() {
+            store.add_holds(std::mem::take(&mut holds))?;
+        }
+        info.commit_keys(store.as_ref(), &mut keys)?;
+    }
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
+    Ok((summary, events))
+}

@@ -1,0 +1,132 @@
+//! The environment a run reads: the variables its flow names, checked before it starts.
+
+use std::collections::HashMap;
+
+use super::eval::{compile, compile_fn, Frame, Shared};
+use super::{RunContext, RunOptions, RuntimeError};
+use crate::ir::{self, ExprKind, StageKind};
+use crate::value::Value;
+
+/// The environment the run reads. A real run refuses to start when a variable the flow
+/// names is missing; a dry run fills it with a visible placeholder.
+pub(crate) fn prepare_env(
+    program: &ir::Program,
+    flow: &ir::Flow,
+    opts: &RunOptions,
+) -> Result<HashMap<String, String>, RuntimeError> {
+    let mut names = Vec::new();
+    let mut visit = |e: &ir::Expr| collect_env_names(e, &mut names);
+    for f in &program.functions {
+        visit(&f.body);
+    }
+    for (_, e) in flow.source.options.iter().chain(flow.sinks.iter().flat_map(|s| s.options.iter())) {
+        visit(e);
+    }
+    for s in &flow.stages {
+        each_stage_expr(&s.kind, &mut visit);
+    }
+    let mut env = opts.env.clone();
+    let mut missing: Vec<String> = names.into_iter().filter(|n| !env.contains_key(n)).collect();
+    missing.sort();
+    missing.dedup();
+    if missing.is_empty() {
+        return Ok(env);
+    }
+    if !opts.dry_run {
+        return Err(RuntimeError::MissingEnv(missing));
+    }
+    for m in missing {
+        let placeholder = format!("<{m}>");
+        env.insert(m, placeholder);
+    }
+    Ok(env)
+}
+
+fn each_stage_expr(k: &StageKind, f: &mut dyn FnMut(&ir::Expr)) {
+    match k {
+        StageKind::Filter(e) | StageKind::Split(e) | StageKind::Map(e) => f(e),
+        StageKind::Dedupe { key, .. } => f(key),
+        StageKind::Validate(rules) => rules.iter().for_each(|r| f(&r.cond)),
+        StageKind::Let { value, .. } => f(value),
+        StageKind::HoldWhen { cond, .. } => f(cond),
+        StageKind::Batch { .. } => {}
+    }
+}
+
+/// Names passed as literals to `env()` and `secret()` anywhere in an expression.
+fn collect_env_names(e: &ir::Expr, out: &mut Vec<String>) {
+    if let ExprKind::Builtin { builtin, args, .. } = &e.kind {
+        if matches!(builtin.name, "env" | "secret") {
+            if let Some(ExprKind::Concat(parts)) = args.first().map(|a| &a.kind) {
+                if let [ir::StrPart::Text(t)] = parts.as_slice() {
+                    out.push(t.clone());
+                }
+            }
+        }
+    }
+    match &e.kind {
+        ExprKind::Concat(parts) => parts.iter().for_each(|p| {
+            if let ir::StrPart::Value(v) = p {
+                collect_env_names(v, out)
+            }
+        }),
+        ExprKind::Field { base, .. } => collect_env_names(base, out),
+        ExprKind::Index { base, index, .. } => {
+            collect_env_names(base, out);
+            collect_env_names(index, out)
+        }
+        ExprKind::Lookup { key, .. } => collect_env_names(key, out),
+        ExprKind::Builtin { args, .. } | ExprKind::CallFn { args, .. } | ExprKind::List(args) => {
+            args.iter().for_each(|a| collect_env_names(a, out))
+        }
+        ExprKind::Unary(_, x) => collect_env_names(x, out),
+        ExprKind::Binary(_, a, b) => {
+            collect_env_names(a, out);
+            collect_env_names(b, out)
+        }
+        ExprKind::Lambda { body, .. } => collect_env_names(body, out),
+        ExprKind::If { cond, then, otherwise } => {
+            collect_env_names(cond, out);
+            collect_env_names(then, out);
+            collect_env_names(otherwise, out)
+        }
+        ExprKind::Match { scrutinee, arms } => {
+            collect_env_names(scrutinee, out);
+            arms.iter().for_each(|(_, b)| collect_env_names(b, out))
+        }
+        ExprKind::MakeRecord { spreads, fields } => {
+            spreads.iter().for_each(|s| collect_env_names(s, out));
+            fields.iter().for_each(|(_, v)| collect_env_names(v, out))
+        }
+        ExprKind::Hold(h) => {
+            if let Some(m) = &h.message {
+                collect_env_names(m, out)
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A source's options that do not depend on a record (`path`, `secret`, ...), evaluated
+/// with the run's environment: what a connector outside the pipeline needs to start.
+pub fn source_options(
+    program: &ir::Program,
+    flow: &ir::Flow,
+    opts: &RunOptions,
+) -> Result<Vec<(String, Value)>, RuntimeError> {
+    let env = prepare_env(program, flow, opts)?;
+    let shared = Shared {
+        functions: program.functions.iter().map(compile_fn).collect(),
+        lookups: Vec::new(),
+        ctx: Box::new(RunContext { now: opts.now, env }),
+    };
+    let frame = Frame::new(Value::Null, Vec::new(), &shared);
+    let mut out = Vec::new();
+    for (name, e) in &flow.source.options {
+        // Per-record options (a cursor, a dedupe key) have no value before a record.
+        if let Ok(v) = compile(e)(&frame) {
+            out.push((name.clone(), v));
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,67 @@
+//! How a record ends: the messages tasks send the collector, and the events a report keeps.
+
+use std::sync::Arc;
+
+use super::summary::Summary;
+use super::unit::Unit;
+use crate::connectors::Delivery;
+use crate::state::NewHold;
+
+/// One record's end, as a report shows it.
+#[derive(Clone, Debug)]
+pub enum Event {
+    Delivered { seq: (u64, u32), source_ref: Arc<str>, sink: String, delivery: Delivery },
+    Filtered { seq: (u64, u32), source_ref: Arc<str>, stage: String, why: String },
+    Held { seq: (u64, u32), hold: Box<NewHold> },
+}
+
+impl Event {
+    pub fn seq(&self) -> (u64, u32) {
+        match self {
+            Event::Delivered { seq, .. } | Event::Filtered { seq, .. } | Event::Held { seq, .. } => *seq,
+        }
+    }
+}
+
+/// What a run did: the summary, and (when kept) every event in input order.
+#[derive(Debug)]
+pub struct RunReport {
+    pub summary: Summary,
+    pub events: Vec<Event>,
+}
+
+/// Where a record stopped: the stage's index and label, or `None` for the source or sinks.
+pub(crate) type At = Option<(usize, String)>;
+
+/// What the collector hears: a record's end, or that a split made more records.
+pub(crate) enum Msg {
+    Delivered {
+        unit: Unit,
+        deliveries: Vec<(String, Delivery)>,
+    },
+    Filtered {
+        unit: Unit,
+        stage: At,
+        why: String,
+    },
+    Held {
+        unit: Unit,
+        stage: At,
+        hold: Box<NewHold>,
+    },
+    /// A record of input `seq` became `n` more records (split).
+    SplitExtra {
+        seq: u64,
+        n: u64,
+    },
+}
+
+impl Msg {
+    pub(crate) fn delivered(unit: Unit, deliveries: Vec<(String, Delivery)>) -> Msg {
+        Msg::Delivered { unit: unit.at_end(), deliveries }
+    }
+
+    pub(crate) fn filtered(unit: Unit, stage: At, why: String) -> Msg {
+        Msg::Filtered { unit: unit.at_end(), stage, why }
+    }
+}

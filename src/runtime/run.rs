@@ -1,0 +1,146 @@
+//! Running a flow: a source, a task for each run of stages between batches, a task for
+//! each batch, a sinks task and a collector, joined by bounded channels. This file only
+//! wires them; each has a module of its own.
+
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use super::batch::{batch_task, sink_batch};
+use super::collect::collect;
+use super::deliver::sinks_task;
+use super::env::prepare_env;
+use super::eval::{compile_fn, Shared};
+use super::flow_info::{panic_text, FlowInfo};
+use super::outcome::{Event, Msg, RunReport};
+use super::sink::build_sinks;
+use super::source::{self, Intake};
+use super::stages::{stages_task, StageRt, StagesCtx};
+use super::unit::{Chunk, CHANNEL};
+use super::{lookups, RunContext, RunOptions, RuntimeError};
+use crate::ir::{self, StageKind};
+use crate::state::StateStore;
+use crate::value::Plan;
+
+/// Runs `flow` to the end of its input.
+pub async fn run(
+    program: &ir::Program,
+    flow: &ir::Flow,
+    store: Arc<dyn StateStore>,
+    opts: RunOptions,
+) -> Result<RunReport, RuntimeError> {
+    run_until(program, flow, store, opts, Arc::default()).await
+}
+
+/// Runs `flow` until its input ends or `stop` is set. Stopping ends intake: records
+/// already read go on to their end (delivered, filtered or held), the rest stay unread
+/// for the next run. A run whose records do not all add up to an end fails, whatever
+/// else it did: that is a record lost, and it must not look like success.
+pub async fn run_until(
+    program: &ir::Program,
+    flow: &ir::Flow,
+    store: Arc<dyn StateStore>,
+    opts: RunOptions,
+    stop: Arc<AtomicBool>,
+) -> Result<RunReport, RuntimeError> {
+    let env = prepare_env(program, flow, &opts)?;
+    let mut shared = Shared {
+        functions: program.functions.iter().map(compile_fn).collect(),
+        lookups: Vec::new(),
+        ctx: Box::new(RunContext { now: opts.now, env }),
+    };
+    shared.lookups = lookups::load(&program.lookups, &shared).map_err(RuntimeError::Setup)?;
+    let shared = Arc::new(shared);
+    let source = source::build(flow, &opts, &shared)?;
+    let sinks = build_sinks(flow, &opts, &shared, &store)?;
+    let sink_batch = sink_batch(flow, &shared)?;
+    let info = Arc::new(FlowInfo {
+        name: flow.name.clone(),
+        source: flow.source.name.clone(),
+        version: flow.version.clone(),
+        now: opts.now.to_utc(),
+        decode: Plan::for_type(&flow.source.ty, &ir::Demand::of_flow(program, flow)),
+        in_flight: std::sync::Mutex::default(),
+    });
+
+    tracing::info!(flow = %flow.name, version = %flow.version, dry_run = opts.dry_run, "run starts");
+    let (ev_tx, ev_rx) = mpsc::channel::<Msg>(1024);
+    let (src_tx, mut rx) = mpsc::channel::<Chunk>(CHANNEL);
+    let source = source.start(Intake {
+        tx: src_tx,
+        ev: ev_tx.clone(),
+        info: info.clone(),
+        store: store.clone(),
+        shared: shared.clone(),
+        stop,
+        ty: flow.source.ty.clone(),
+        slots: flow.slots as usize,
+        stage: format!("source {}", flow.source.name),
+        line: flow.file.line_col(flow.source.span.start).0,
+    });
+
+    // One task for each run of stages between batches, one for each batch.
+    let mut tasks: Vec<(String, JoinHandle<()>)> = Vec::new();
+    let mut group: Vec<StageRt> = Vec::new();
+    let ctx = || StagesCtx { shared: shared.clone(), info: info.clone(), ev: ev_tx.clone(), store: store.clone() };
+    for (i, st) in flow.stages.iter().enumerate() {
+        if let StageKind::Batch { size, max_wait_ms } = &st.kind {
+            if !group.is_empty() {
+                let (tx, next) = mpsc::channel::<Chunk>(CHANNEL);
+                tasks.push(("the stages".into(), tokio::spawn(stages_task(std::mem::take(&mut group), ctx(), rx, tx))));
+                rx = next;
+            }
+            let (tx, next) = mpsc::channel::<Chunk>(CHANNEL);
+            tasks.push((format!("stage {} batch", i + 1), tokio::spawn(batch_task(rx, tx, *size, *max_wait_ms, None))));
+            rx = next;
+        } else {
+            group.push(StageRt::new(i, st));
+        }
+    }
+    if !group.is_empty() {
+        let (tx, next) = mpsc::channel::<Chunk>(CHANNEL);
+        tasks.push(("the stages".into(), tokio::spawn(stages_task(group, ctx(), rx, tx))));
+        rx = next;
+    }
+    if let Some((size, max_wait_ms, max_bytes)) = sink_batch {
+        let (tx, next) = mpsc::channel::<Chunk>(CHANNEL);
+        tasks.push(("the sinks' batch".into(), tokio::spawn(batch_task(rx, tx, size, max_wait_ms, max_bytes))));
+        rx = next;
+    }
+    let sink_task = tokio::spawn(sinks_task(rx, sinks, shared.clone(), info.clone(), ev_tx.clone()));
+    drop(ev_tx);
+    let collected = collect(ev_rx, store, &opts, &info).await;
+    let records_in = joined("the source", source.await)??;
+    for (what, t) in tasks {
+        joined(&what, t.await)?;
+    }
+    joined("the sinks", sink_task.await)??;
+    let (mut summary, mut events) = collected?;
+    summary.records_in = records_in;
+    summary.flow = flow.name.clone();
+    summary.version = flow.version.clone();
+    summary.dry_run = opts.dry_run;
+    events.sort_by_key(Event::seq);
+    tracing::info!(
+        flow = %summary.flow,
+        records_in = summary.records_in,
+        delivered = summary.delivered,
+        filtered = summary.filtered,
+        held = summary.held,
+        "run ends"
+    );
+    if !summary.balanced() {
+        return Err(RuntimeError::Unbalanced(Box::new(summary)));
+    }
+    Ok(RunReport { summary, events })
+}
+
+/// A task's result, or the error its panic (or cancelling) is.
+fn joined<T>(what: &str, result: Result<T, tokio::task::JoinError>) -> Result<T, RuntimeError> {
+    result.map_err(|e| {
+        let why = if e.is_panic() { panic_text(e.into_panic().as_ref()) } else { e.to_string() };
+        RuntimeError::Internal(format!("{what} failed inside flowgate: {why} (please report this)"))
+    })
+}

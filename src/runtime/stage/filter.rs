@@ -1,0 +1,32 @@
+//! `filter COND`: a record for which the condition is false ends, filtered.
+
+use super::{Next, Outcome, Stage, StageCx};
+use crate::ir;
+use crate::runtime::eval::{compile, truthy, Compiled, Frame};
+use crate::runtime::unit::Unit;
+
+pub(crate) struct Filter(Compiled);
+
+impl Filter {
+    pub fn new(cond: &ir::Expr) -> Filter {
+        Filter(compile(cond))
+    }
+}
+
+impl Stage for Filter {
+    fn apply(&self, _: &mut Unit, frame: &Frame<'_>, _: &StageCx<'_>) -> Result<Next, Outcome> {
+        if !truthy(&(self.0)(frame)?) {
+            return Err(Outcome::Filtered("condition false".into()));
+        }
+        Ok(Next::Same)
+    }
+}
+
+/// A stage that lets every record go on as it is.
+pub(crate) struct Pass;
+
+impl Stage for Pass {
+    fn apply(&self, _: &mut Unit, _: &Frame<'_>, _: &StageCx<'_>) -> Result<Next, Outcome> {
+        Ok(Next::Same)
+    }
+}
