@@ -261,3 +261,105 @@ fn a_sink_with_batch_sends_arrays() {
     let report = String::from_utf8(out.stdout).unwrap();
     assert_eq!(report.matches("POST https://erp.example/stock").count(), 4, "{report}");
 }
+
+/// Runs `flow` in `dir` as a dry run over `inputs`, with no `--state`: stdout and stderr.
+fn dry_run_in(dir: &Path, flow: &str, inputs: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    let mut cmd = flowgate();
+    cmd.current_dir(dir).args(["run", flow, "--dry-run", "--now", "2026-11-24T12:00:00Z", "--input"]).args(inputs);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_dry_run_creates_no_files() {
+    let dir = sandbox(&["money.flow", "money.ndjson"]);
+    let out = flowgate().current_dir(dir.path()).args(["run", "money.flow", "--dry-run"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut left: Vec<String> =
+        fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    left.sort();
+    assert_eq!(left, vec!["money.flow", "money.ndjson"], "a dry run wrote files");
+}
+
+#[test]
+fn recorded_poll_pages_are_read_through_the_sources_records_path() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("poll.flow"), fs::read_to_string("tests/fixtures/http/poll.flow").unwrap()).unwrap();
+    let page = r##"{"orders": [
+        {"id": 1, "name": "#1001", "updated_at": "2026-11-01T10:00:00Z"},
+        {"id": 2, "name": "#1002", "updated_at": "2026-11-01T11:00:00Z"}
+    ]}"##;
+    fs::write(dir.path().join("page1.json"), page).unwrap();
+    let (code, report, err) = dry_run_in(dir.path(), "poll.flow", &["page1.json"], &[]);
+    assert_eq!(code, 0, "{report}{err}");
+    assert!(report.contains("records in        2"), "{report}");
+    assert!(report.contains("delivered         2"), "{report}");
+    assert!(report.contains("\"name\": \"#1002\""), "{report}");
+}
+
+#[test]
+fn a_dry_run_filters_webhook_repeats_as_a_real_run_does_and_says_where() {
+    let dir = tempfile::tempdir().unwrap();
+    let flow = r##"
+type Order = { id: Int, name: String }
+flow hooks {
+  source hooks: webhook {
+    path: "/hooks"
+    signature: "shopify"
+    secret: secret("HOOK_SECRET")
+    dedupe_key: "${record.id}"
+  } : Order
+  sink out: stdout {}
+}
+"##;
+    fs::write(dir.path().join("hooks.flow"), flow).unwrap();
+    let bodies =
+        "{\"id\": 1, \"name\": \"#1001\"}\n{\"id\": 2, \"name\": \"#1002\"}\n{\"id\": 1, \"name\": \"#1001\"}\n";
+    fs::write(dir.path().join("requests.ndjson"), bodies).unwrap();
+    let (code, report, err) = dry_run_in(dir.path(), "hooks.flow", &["requests.ndjson"], &[("HOOK_SECRET", "k")]);
+    assert_eq!(code, 0, "{report}{err}");
+    assert!(report.contains("delivered         2"), "{report}");
+    // Counted under the source that filtered it, not under the sinks' `when`.
+    assert!(report.contains("filtered          1   source hooks: 1"), "{report}");
+    assert!(!report.contains("when"), "{report}");
+}
+
+#[test]
+fn a_filtered_batch_counts_each_of_its_records() {
+    let dir = sandbox(&["money.ndjson"]);
+    let flow = r#"
+type In = { id: Int, a: Decimal, b: Decimal }
+flow batched {
+  source rows: file { path: "money.ndjson" } : In
+  batch { size: 2 }
+  filter record.count() > 5
+  sink out: stdout {}
+}
+"#;
+    fs::write(dir.path().join("batched.flow"), flow).unwrap();
+    let out = flowgate().current_dir(dir.path()).args(["run", "batched.flow", "--dry-run"]).output().unwrap();
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{report}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(report.contains("records in        4"), "{report}");
+    assert!(report.contains("filtered          4"), "{report}");
+}
+
+#[test]
+fn a_webhook_endpoint_with_an_empty_secret_does_not_start() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::copy("tests/fixtures/http/webhook.flow", dir.path().join("webhook.flow")).unwrap();
+    flowgate()
+        .current_dir(dir.path())
+        .args(["run", "webhook.flow", "--listen", "127.0.0.1:0", "--state", "s.db"])
+        .env("SHOPIFY_WEBHOOK_SECRET", "")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("empty secret"));
+}

@@ -11,7 +11,7 @@ use clap::Args;
 use super::exit;
 use super::load::{default_state, load, parse_now};
 use crate::runtime::{self, RunOptions};
-use crate::state::{SqliteStore, StateStore};
+use crate::state::{MemoryStore, SqliteStore, StateStore};
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
@@ -86,10 +86,16 @@ pub fn run(args: &RunArgs) -> u8 {
         }
     };
     // A dry run reads the state (so it shows what a real run would do now) but never
-    // writes it: holds are reported, dedupe keys are not committed.
+    // writes it: holds are reported, dedupe keys are not committed, and where there is
+    // no state yet none is created; it runs as a first real run would, on empty state.
     let path = args.state.clone().unwrap_or_else(|| default_state(&loaded.base_dir));
-    let store: Arc<dyn StateStore> = match SqliteStore::open(&path) {
-        Ok(s) => Arc::new(s),
+    let opened = match (args.dry_run, path.exists()) {
+        (true, false) => Ok(Arc::new(MemoryStore::new()) as Arc<dyn StateStore>),
+        (true, true) => SqliteStore::open_existing(&path).map(|s| Arc::new(s) as Arc<dyn StateStore>),
+        (false, _) => SqliteStore::open(&path).map(|s| Arc::new(s) as Arc<dyn StateStore>),
+    };
+    let store = match opened {
+        Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
             return exit::CANNOT_RUN;
@@ -122,7 +128,7 @@ pub fn run(args: &RunArgs) -> u8 {
     }
     if let Some(addr) = args.listen {
         let endpoints = if webhook {
-            match endpoint(&loaded, &opts, store.clone()) {
+            match runtime::webhook_endpoint(&loaded.program, loaded.flow(), &opts, store.clone()) {
                 Ok(e) => vec![e],
                 Err(e) => {
                     eprintln!("error: {e}");
@@ -145,7 +151,9 @@ pub fn run(args: &RunArgs) -> u8 {
             endpoints.iter().map(|e| format!(", {}", e.path)).collect::<String>()
         );
         rt.spawn(async move {
-            let _ = axum::serve(listener, crate::connectors::webhook::router(endpoints)).await;
+            if let Err(e) = crate::connectors::webhook::serve(listener, endpoints).await {
+                tracing::error!(error = %e, "the webhook server stopped");
+            }
         });
     }
     let stop = Arc::new(AtomicBool::new(false));
@@ -191,43 +199,4 @@ async fn watch_signals(stop: Arc<AtomicBool>, grace: Duration) {
     }
     eprintln!("flowgate: records not yet delivered, filtered or held are read again on the next run");
     std::process::exit(130);
-}
-
-/// The webhook endpoint of the flow's source, from its options.
-fn endpoint(
-    loaded: &super::load::Loaded,
-    opts: &RunOptions,
-    store: Arc<dyn StateStore>,
-) -> Result<crate::connectors::webhook::Endpoint, String> {
-    use crate::connectors::webhook::{Endpoint, Signature};
-    use crate::value::Value;
-    let options = runtime::source_options(&loaded.program, loaded.flow(), opts).map_err(|e| e.to_string())?;
-    let get = |n: &str| options.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
-    let text = |n: &str| get(n).map(|v| v.to_string());
-    let kind = text("signature");
-    let signature = Signature::from_option(kind.as_deref(), text("signature_header").as_deref());
-    let secret = match get("secret") {
-        Some(Value::Secret(s)) => Some(s.to_string()),
-        _ => None,
-    };
-    if signature != Signature::None && secret.is_none() {
-        return Err(format!(
-            "the webhook source checks {} signatures, so it needs `secret: secret(\"...\")`",
-            kind.unwrap_or_default()
-        ));
-    }
-    let max_body = match get("max_body") {
-        Some(Value::Int(n)) => usize::try_from(n).unwrap_or(usize::MAX),
-        _ => 5 << 20,
-    };
-    let path = text("path").unwrap_or_else(|| "/".into());
-    Ok(Endpoint {
-        flow: loaded.flow().name.clone(),
-        path: if path.starts_with('/') { path } else { format!("/{path}") },
-        signature,
-        secret,
-        id_header: text("id_header"),
-        max_body,
-        store,
-    })
 }

@@ -120,6 +120,11 @@ async fn receive(State(ep): State<Arc<Endpoint>>, headers: HeaderMap, body: Byte
     }
 }
 
+/// Serves `endpoints`, `/healthz` and `/metrics` on `listener` until the process ends.
+pub async fn serve(listener: tokio::net::TcpListener, endpoints: Vec<Endpoint>) -> std::io::Result<()> {
+    axum::serve(listener, router(endpoints)).await
+}
+
 /// The server's routes: each endpoint, `/healthz` and `/metrics`.
 pub fn router(endpoints: Vec<Endpoint>) -> Router {
     let mut app = Router::new()

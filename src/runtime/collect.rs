@@ -61,11 +61,13 @@ pub(crate) async fn collect(
                 keys.extend(unit.dedupe);
             }
             Msg::Filtered { unit, stage, why } => {
-                summary.filtered += 1;
-                metrics::add("records_filtered", &info.name, "", 1);
+                // A filtered batch ends each of its records.
+                let members = unit.members.len().max(1) as u64;
+                summary.filtered += members;
+                metrics::add("records_filtered", &info.name, "", members);
                 ends.ended(&unit);
                 let label = stage.clone().unwrap_or((usize::MAX, "sinks".into()));
-                summary.per_stage.entry(label.clone()).or_default().0 += 1;
+                summary.per_stage.entry(label.clone()).or_default().0 += members;
                 if opts.keep_events {
                     events.push(Event::Filtered {
                         seq: unit.seq,

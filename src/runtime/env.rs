@@ -2,10 +2,8 @@
 
 use std::collections::HashMap;
 
-use super::eval::{compile, compile_fn, Frame, Shared};
-use super::{RunContext, RunOptions, RuntimeError};
+use super::{RunOptions, RuntimeError};
 use crate::ir::{self, ExprKind, StageKind};
-use crate::value::Value;
 
 /// The environment the run reads. A real run refuses to start when a variable the flow
 /// names is missing; a dry run fills it with a visible placeholder.
@@ -105,28 +103,4 @@ fn collect_env_names(e: &ir::Expr, out: &mut Vec<String>) {
         }
         _ => {}
     }
-}
-
-/// A source's options that do not depend on a record (`path`, `secret`, ...), evaluated
-/// with the run's environment: what a connector outside the pipeline needs to start.
-pub fn source_options(
-    program: &ir::Program,
-    flow: &ir::Flow,
-    opts: &RunOptions,
-) -> Result<Vec<(String, Value)>, RuntimeError> {
-    let env = prepare_env(program, flow, opts)?;
-    let shared = Shared {
-        functions: program.functions.iter().map(compile_fn).collect(),
-        lookups: Vec::new(),
-        ctx: Box::new(RunContext { now: opts.now, env }),
-    };
-    let frame = Frame::new(Value::Null, Vec::new(), &shared);
-    let mut out = Vec::new();
-    for (name, e) in &flow.source.options {
-        // Per-record options (a cursor, a dedupe key) have no value before a record.
-        if let Ok(v) = compile(e)(&frame) {
-            out.push((name.clone(), v));
-        }
-    }
-    Ok(out)
 }

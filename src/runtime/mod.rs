@@ -33,10 +33,10 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, FixedOffset};
 
-pub use env::source_options;
 pub use eval::{compile, Compiled, Frame, Shared};
 pub use outcome::{Event, RunReport};
 pub use run::{run, run_until};
+pub use source::webhook_endpoint;
 pub use stage::Stop;
 pub use summary::Summary;
 pub use unit::Unit;

@@ -21,7 +21,7 @@ pub(crate) struct FileConfig {
 impl FileConfig {
     pub fn from_options(o: &Options<'_>) -> Result<FileConfig, RuntimeError> {
         let format = o.format()?;
-        Ok(if o.given("path")? {
+        Ok(if o.kind() == "file" {
             let path = o.required_literal("path")?;
             let format = format.unwrap_or_else(|| Format::of_path(Path::new(&path)));
             FileConfig { path: Some(path), format }

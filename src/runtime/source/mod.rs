@@ -3,6 +3,7 @@
 //! it reads against the flow's record type and hands on records in chunks; input that
 //! cannot become a record goes straight to the collector as a hold.
 
+mod endpoint;
 mod file;
 mod inbox;
 mod pages;
@@ -14,6 +15,8 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
+
+pub use endpoint::webhook_endpoint;
 
 use super::eval::Shared;
 use super::flow_info::FlowInfo;
