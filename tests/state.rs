@@ -581,3 +581,39 @@ fn the_memory_store_names_itself_in_errors() {
     let e = MemoryStore::new().mark_replayed(1, "x", t0()).unwrap_err();
     assert_eq!(e.to_string(), "no hold 1 in :memory:");
 }
+
+/// Two processes on one state: the second is refused, named the first, and once the first
+/// is killed (no chance to clean up) the next one starts.
+#[test]
+fn one_state_has_one_owner_and_a_killed_owner_lets_go() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy("tests/fixtures/http/webhook.flow", dir.path().join("webhook.flow")).unwrap();
+    for f in ["money.flow", "money.ndjson"] {
+        std::fs::copy(Path::new("tests/fixtures/run").join(f), dir.path().join(f)).unwrap();
+    }
+    let exe = assert_cmd::cargo::cargo_bin("flowgate");
+    let mut server = Command::new(&exe)
+        .current_dir(dir.path())
+        .args(["run", "webhook.flow", "--listen", "127.0.0.1:0", "--state", "s.db"])
+        .env("SHOPIFY_WEBHOOK_SECRET", "hush")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(server.stderr.take().unwrap()).lines();
+    let listening = lines.by_ref().map_while(Result::ok).any(|l| l.contains("listening on"));
+    assert!(listening, "the webhook run did not start");
+    let second = Command::new(&exe).current_dir(dir.path()).args(["run", "money.flow", "--state", "s.db"]).output();
+    let second = second.unwrap();
+    let err = String::from_utf8_lossy(&second.stderr);
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_eq!(second.status.code(), Some(2), "{err}");
+    assert!(err.contains("is in use by `flowgate run webhook.flow`"), "{err}");
+    assert!(err.contains(&format!("pid {}", server.id())), "{err}");
+    // Killed without a chance to clean up: its lease went with it.
+    let third = Command::new(&exe).current_dir(dir.path()).args(["run", "money.flow", "--state", "s.db"]).output();
+    let third = third.unwrap();
+    assert_eq!(third.status.code(), Some(0), "{}", String::from_utf8_lossy(&third.stderr));
+}

@@ -59,6 +59,19 @@ pub fn run(args: &ReplayArgs, state: Option<PathBuf>) -> u8 {
             return exit::CANNOT_RUN;
         }
     };
+    // A replay sends: it owns the state while it runs, as a run does. A dry replay
+    // only reads.
+    let command = format!("flowgate holds replay {}", args.flow_file.display());
+    let _lease = match args.dry_run {
+        true => None,
+        false => match store.lease(&crate::state::LeaseHolder::this_process(&command)) {
+            Ok(lease) => Some(lease),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return exit::CANNOT_RUN;
+            }
+        },
+    };
     let flow = loaded.flow();
     let filter = HoldFilter {
         flow: Some(flow.name.clone()),

@@ -11,7 +11,7 @@ use clap::Args;
 use super::exit;
 use super::load::{default_state, load, parse_now};
 use crate::runtime::{self, RunOptions};
-use crate::state::{MemoryStore, SqliteStore, StateStore};
+use crate::state::{LeaseHolder, MemoryStore, SqliteStore, StateStore};
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
@@ -100,6 +100,19 @@ pub fn run(args: &RunArgs) -> u8 {
             eprintln!("error: {e}");
             return exit::CANNOT_RUN;
         }
+    };
+    // A real run (with its webhook server) owns its state until it ends, before it reads
+    // or sends anything; a dry run only reads.
+    let command = format!("flowgate run {}", args.flow_file.display());
+    let _lease = match args.dry_run {
+        true => None,
+        false => match store.lease(&LeaseHolder::this_process(&command)) {
+            Ok(lease) => Some(lease),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return exit::CANNOT_RUN;
+            }
+        },
     };
     let opts = RunOptions {
         dry_run: args.dry_run,

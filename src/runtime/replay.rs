@@ -131,6 +131,9 @@ struct Capturing {
 }
 
 impl StateStore for Capturing {
+    fn lease(&self, holder: &crate::state::LeaseHolder) -> Result<crate::state::Lease, StateError> {
+        self.inner.lease(holder)
+    }
     fn add_holds(&self, holds: Vec<NewHold>) -> Result<Vec<HoldId>, StateError> {
         let mut c = self.captured.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let n = holds.len();

@@ -16,6 +16,7 @@ const NAME: &str = ":memory:";
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     inner: Mutex<Inner>,
+    leased: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 #[derive(Debug, Default)]
@@ -57,6 +58,10 @@ impl Inner {
 }
 
 impl StateStore for MemoryStore {
+    fn lease(&self, _: &super::LeaseHolder) -> Result<super::Lease, StateError> {
+        super::Lease::of_flag(&self.leased, &path())
+    }
+
     fn add_holds(&self, holds: Vec<NewHold>) -> Result<Vec<HoldId>, StateError> {
         let mut inner = self.lock();
         let mut ids = Vec::with_capacity(holds.len());

@@ -7,6 +7,7 @@
 //! acknowledged is kept: a write returns after its transaction has committed.
 
 mod json_text;
+mod lease;
 mod memory;
 mod sqlite;
 
@@ -18,6 +19,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 pub use json_text::JsonText;
+pub use lease::{Lease, LeaseHolder};
 pub use memory::MemoryStore;
 pub use sqlite::SqliteStore;
 
@@ -27,6 +29,11 @@ pub type HoldId = i64;
 /// Everything a flow's durable state must do. Every method is one transaction: it
 /// either happened completely or not at all when it returns.
 pub trait StateStore: Send + Sync {
+    /// Takes the exclusive lease on this state for `holder`, before anything is read or
+    /// sent; it is held until the `Lease` is dropped or the process ends. Fails with
+    /// `Leased`, naming the holder, while another process has it.
+    fn lease(&self, holder: &LeaseHolder) -> Result<Lease, StateError>;
+
     /// Stores holds in one transaction and returns their ids in the same order. When
     /// this returns `Ok`, the holds survive a crash of the process. A hold for a record
     /// that is already held (same flow and `source_ref`, status held) is not stored
@@ -299,6 +306,13 @@ pub enum StateError {
     /// A value in the database is not what this version wrote (bad JSON, status, time).
     #[error("state database {} holds bad data: {what}", path.display())]
     Corrupt { path: PathBuf, what: String },
+    /// Another process owns the state.
+    #[error(
+        "state database {} is in use by {holder}; two processes on one state would send the same records \
+         twice. Wait for it or stop it; a process that was killed has already let go",
+        path.display()
+    )]
+    Leased { path: PathBuf, holder: Box<LeaseHolder> },
     #[error("no hold {id} in {}", path.display())]
     NoSuchHold { path: PathBuf, id: HoldId },
     #[error("hold {id} in {} is {status}, not held", path.display())]

@@ -363,6 +363,10 @@ impl RawHold {
 }
 
 impl StateStore for SqliteStore {
+    fn lease(&self, holder: &super::LeaseHolder) -> Result<super::Lease, StateError> {
+        super::Lease::of_file(&self.path, holder)
+    }
+
     fn add_holds(&self, holds: Vec<NewHold>) -> Result<Vec<HoldId>, StateError> {
         if holds.is_empty() {
             return Ok(Vec::new());
