@@ -617,3 +617,100 @@ fn one_state_has_one_owner_and_a_killed_owner_lets_go() {
     let third = third.unwrap();
     assert_eq!(third.status.code(), Some(0), "{}", String::from_utf8_lossy(&third.stderr));
 }
+
+#[test]
+fn an_empty_file_is_refused_and_never_rewritten() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.db");
+    std::fs::write(&path, b"").unwrap();
+    for e in [SqliteStore::open(&path).unwrap_err(), SqliteStore::open_existing(&path).unwrap_err()] {
+        assert!(matches!(e, StateError::Foreign { .. }), "{e:?}");
+        assert!(e.to_string().contains("the file is empty"), "{e}");
+    }
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), 0, "the empty file was written to");
+    // Nor does a run treat it as new state and send every order again.
+    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("flowgate"))
+        .args(["run", "tests/fixtures/run/money.flow", "--state"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), 0);
+}
+
+#[test]
+fn another_programs_database_is_refused_and_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.db");
+    rusqlite::Connection::open(&path).unwrap().execute_batch("CREATE TABLE customers (id INTEGER);").unwrap();
+    let e = SqliteStore::open(&path).unwrap_err();
+    assert!(matches!(e, StateError::Foreign { .. }), "{e:?}");
+    let tables: i64 =
+        raw(&path).query_row("SELECT count(*) FROM sqlite_master WHERE name = 'holds'", [], |r| r.get(0)).unwrap();
+    assert_eq!(tables, 0, "flowgate's schema was written into another program's database");
+}
+
+/// A state with enough holds to span many pages, and the file's size.
+fn a_state_with_holds(path: &Path) -> u64 {
+    let store = SqliteStore::open(path).unwrap();
+    let many: Vec<NewHold> = (0..1000)
+        .map(|i| {
+            let mut h = hold("orders", "invalid", &format!("#{i}"), i);
+            h.record = JsonText::from(serde_json::json!({"id": i, "note": "x".repeat(400)}));
+            h
+        })
+        .collect();
+    store.add_holds(many).unwrap();
+    drop(store);
+    // Fold the write-ahead log into the file, as a clean shutdown leaves it.
+    raw(path).execute_batch("PRAGMA wal_checkpoint(TRUNCATE);").unwrap();
+    std::fs::metadata(path).unwrap().len()
+}
+
+#[test]
+fn garbage_inside_the_file_is_found_by_the_check_and_refused_by_a_run() {
+    use std::io::{Seek, SeekFrom, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.db");
+    let len = a_state_with_holds(&path);
+    assert!(len > 64 * 1024, "{len}");
+    let mut f = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+    f.seek(SeekFrom::Start(len / 2 / 4096 * 4096)).unwrap();
+    f.write_all(&[0xA5; 4096]).unwrap();
+    drop(f);
+    let exe = assert_cmd::cargo::cargo_bin("flowgate");
+    let check = std::process::Command::new(&exe).args(["state", "check", "--state"]).arg(&path).output().unwrap();
+    let report = format!("{}{}", String::from_utf8_lossy(&check.stdout), String::from_utf8_lossy(&check.stderr));
+    assert_eq!(check.status.code(), Some(1), "{report}");
+    assert!(report.contains("is damaged"), "{report}");
+    let run = std::process::Command::new(&exe)
+        .args(["run", "tests/fixtures/run/money.flow", "--state"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{err}");
+    assert!(err.contains("is damaged"), "{err}");
+}
+
+#[test]
+fn a_sound_state_checks_ok_and_a_backup_is_a_whole_copy() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.db");
+    a_state_with_holds(&path);
+    let store = SqliteStore::open_existing(&path).unwrap();
+    assert_eq!(store.check().unwrap(), Vec::<String>::new());
+    store.quick_check().unwrap();
+    let copy = dir.path().join("backup.db");
+    store.backup(&copy).unwrap();
+    let restored = SqliteStore::open_existing(&copy).unwrap();
+    assert_eq!(
+        ids(&restored.holds(&HoldFilter::default()).unwrap()),
+        ids(&store.holds(&HoldFilter::default()).unwrap())
+    );
+    assert!(store.backup(&copy).is_err(), "a backup overwrote a file");
+    // A hold whose data was edited by hand is named by the check.
+    raw(&path).execute("UPDATE holds SET created_at = 'yesterday' WHERE id = 3", []).unwrap();
+    let problems = store.check().unwrap();
+    assert!(problems.iter().any(|p| p.contains("hold 3: created_at")), "{problems:?}");
+}

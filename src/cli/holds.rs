@@ -141,7 +141,7 @@ impl FilterArgs {
 /// Where the state lives unless `--state` says: `.flowgate/state.db` here, else the one
 /// `.flowgate/state.db` below here (`flowgate run` keeps state beside each flow file), so
 /// an operator in the project directory need not know which folder the flow is in.
-fn default_state() -> Result<PathBuf, String> {
+pub(super) fn default_state() -> Result<PathBuf, String> {
     let here = PathBuf::from(".flowgate").join("state.db");
     if here.exists() {
         return Ok(here);

@@ -5,6 +5,7 @@ mod holds;
 mod load;
 mod replay;
 mod run;
+mod state;
 mod test;
 
 use std::process::ExitCode;
@@ -28,6 +29,8 @@ enum Command {
     Test(test::TestArgs),
     /// List, count, show, discard and export held records.
     Holds(holds::HoldsArgs),
+    /// Check the state database, or back it up while flows run.
+    State(state::StateArgs),
 }
 
 /// Exit codes shared by every subcommand.
@@ -53,6 +56,7 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run::run(&args),
         Command::Test(args) => test::run(&args),
         Command::Holds(args) => holds::run(&args),
+        Command::State(args) => state::run(&args),
     };
     ExitCode::from(code)
 }

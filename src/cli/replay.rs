@@ -52,7 +52,7 @@ pub fn run(args: &ReplayArgs, state: Option<PathBuf>) -> u8 {
         eprintln!("error: no state database at {} (nothing has been held there)", path.display());
         return exit::CANNOT_RUN;
     }
-    let store: Arc<dyn StateStore> = match SqliteStore::open(&path) {
+    let store: Arc<dyn StateStore> = match SqliteStore::open_existing(&path).and_then(|s| s.quick_check().map(|()| s)) {
         Ok(s) => Arc::new(s),
         Err(e) => {
             eprintln!("error: {e}");

@@ -92,7 +92,10 @@ pub fn run(args: &RunArgs) -> u8 {
     let opened = match (args.dry_run, path.exists()) {
         (true, false) => Ok(Arc::new(MemoryStore::new()) as Arc<dyn StateStore>),
         (true, true) => SqliteStore::open_existing(&path).map(|s| Arc::new(s) as Arc<dyn StateStore>),
-        (false, _) => SqliteStore::open(&path).map(|s| Arc::new(s) as Arc<dyn StateStore>),
+        // A real run refuses a state whose file fails SQLite's quick check.
+        (false, _) => SqliteStore::open(&path)
+            .and_then(|s| s.quick_check().map(|()| s))
+            .map(|s| Arc::new(s) as Arc<dyn StateStore>),
     };
     let store = match opened {
         Ok(s) => s,

@@ -6,6 +6,7 @@
 //! replay does belong to the runtime. The store promises only that what it has
 //! acknowledged is kept: a write returns after its transaction has committed.
 
+mod check;
 mod json_text;
 mod lease;
 mod memory;
@@ -306,6 +307,22 @@ pub enum StateError {
     /// A value in the database is not what this version wrote (bad JSON, status, time).
     #[error("state database {} holds bad data: {what}", path.display())]
     Corrupt { path: PathBuf, what: String },
+    /// The file is not a flowgate state (empty, or another program's database). It is
+    /// never written to.
+    #[error(
+        "{} is not a flowgate state database ({why}); it was left as it is. Point --state at the flow's state, \
+         or move the file away to start from empty state",
+        path.display()
+    )]
+    Foreign { path: PathBuf, why: String },
+    /// SQLite's own check of the file failed.
+    #[error(
+        "state database {} is damaged: {}; restore it from a backup (`flowgate state backup`), or run \
+         `flowgate state check` for every problem",
+        path.display(),
+        problems.join("; ")
+    )]
+    Damaged { path: PathBuf, problems: Vec<String> },
     /// Another process owns the state.
     #[error(
         "state database {} is in use by {holder}; two processes on one state would send the same records \

@@ -94,7 +94,8 @@ CREATE TABLE inbox (
 CREATE INDEX inbox_by_status ON inbox (flow, status, id);
 ";
 
-const HOLD_COLUMNS: &str = "id, status, flow, flow_version, stage, stage_line, reason, message, blocking_key, \
+pub(super) const HOLD_COLUMNS: &str =
+    "id, status, flow, flow_version, stage, stage_line, reason, message, blocking_key, \
      attempts, source_ref, created_at, updated_at, outcome, record, stage_input";
 
 /// The state store in a SQLite file. One connection for writes, behind a mutex: calls
@@ -103,8 +104,8 @@ const HOLD_COLUMNS: &str = "id, status, flow, flow_version, stage, stage_line, r
 /// of their own, so they never wait behind a commit's fsync.
 #[derive(Debug)]
 pub struct SqliteStore {
-    path: PathBuf,
-    conn: Mutex<Connection>,
+    pub(super) path: PathBuf,
+    pub(super) conn: Mutex<Connection>,
     reader: Option<Mutex<Connection>>,
 }
 
@@ -137,7 +138,12 @@ impl SqliteStore {
     }
 
     fn connect(path: &Path, extra: OpenFlags) -> Result<SqliteStore, StateError> {
-        let db = |e: rusqlite::Error| StateError::Db { path: path.to_path_buf(), source: Box::new(e) };
+        let db = |e: rusqlite::Error| db_error(path, e);
+        // SQLite takes an empty file for a new database and would write a schema into it:
+        // an empty file where state should be is a state that was lost, not a new one.
+        if std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() == 0) {
+            return Err(StateError::Foreign { path: path.to_path_buf(), why: "the file is empty".into() });
+        }
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | extra;
         let mut conn = Connection::open_with_flags(path, flags).map_err(db)?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(db)?;
@@ -162,7 +168,7 @@ impl SqliteStore {
 
     /// A panic while the lock was held rolled its transaction back as it unwound, so
     /// the connection is still usable.
-    fn lock(&self) -> MutexGuard<'_, Connection> {
+    pub(super) fn lock(&self) -> MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -175,8 +181,8 @@ impl SqliteStore {
         }
     }
 
-    fn db(&self, e: rusqlite::Error) -> StateError {
-        StateError::Db { path: self.path.clone(), source: Box::new(e) }
+    pub(super) fn db(&self, e: rusqlite::Error) -> StateError {
+        db_error(&self.path, e)
     }
 
     fn corrupt(&self, what: String) -> StateError {
@@ -214,7 +220,7 @@ impl SqliteStore {
         s.parse().map_err(|e| self.corrupt(format!("hold {id}: {e}")))
     }
 
-    fn time(&self, what: &str, s: &str) -> Result<DateTime<Utc>, StateError> {
+    pub(super) fn time(&self, what: &str, s: &str) -> Result<DateTime<Utc>, StateError> {
         DateTime::parse_from_rfc3339(s)
             .map(|t| t.with_timezone(&Utc))
             .map_err(|e| self.corrupt(format!("{what}: `{s}` is not an RFC 3339 time: {e}")))
@@ -228,7 +234,7 @@ impl SqliteStore {
         u32::try_from(n).map_err(|_| self.corrupt(format!("{what} is {n}, out of range")))
     }
 
-    fn to_hold(&self, raw: RawHold) -> Result<Hold, StateError> {
+    pub(super) fn to_hold(&self, raw: RawHold) -> Result<Hold, StateError> {
         let id = raw.id;
         Ok(Hold {
             id,
@@ -264,7 +270,7 @@ impl SqliteStore {
 /// Brings the schema to the newest version this build knows, in one transaction.
 /// Refuses a database from a newer build rather than guess at its tables.
 fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StateError> {
-    let db = |e: rusqlite::Error| StateError::Db { path: path.to_path_buf(), source: Box::new(e) };
+    let db = |e: rusqlite::Error| db_error(path, e);
     let known = MIGRATIONS.len() as i64;
     let version = |c: &Connection| c.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0));
     let found = version(conn).map_err(db)?;
@@ -273,6 +279,17 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StateError> {
     }
     if found > known {
         return Err(StateError::TooNew { path: path.to_path_buf(), found, known });
+    }
+    if found == 0 {
+        // A new database has no tables yet; one with tables of its own is another
+        // program's, and adding flowgate's tables to it would hide the mistake.
+        let tables: i64 = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0)).map_err(db)?;
+        if tables > 0 {
+            return Err(StateError::Foreign {
+                path: path.to_path_buf(),
+                why: format!("a SQLite database with {tables} tables or indexes of another program"),
+            });
+        }
     }
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db)?;
     // Another process may have migrated while this one waited for the lock.
@@ -285,6 +302,14 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StateError> {
     }
     tx.pragma_update(None, "user_version", known).map_err(db)?;
     tx.commit().map_err(db)
+}
+
+/// What a database error means for the operator: a damaged file is named as such.
+fn db_error(path: &Path, e: rusqlite::Error) -> StateError {
+    if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseCorrupt) {
+        return StateError::Damaged { path: path.to_path_buf(), problems: vec![e.to_string()] };
+    }
+    StateError::Db { path: path.to_path_buf(), source: Box::new(e) }
 }
 
 /// A time as stored: RFC 3339, UTC, nine fraction digits (fixed width, sorts as text).
@@ -319,7 +344,7 @@ fn filter_sql(filter: &HoldFilter) -> (String, Vec<SqlValue>) {
 }
 
 /// A `holds` row as SQLite gives it, before it is checked.
-struct RawHold {
+pub(super) struct RawHold {
     id: i64,
     status: String,
     flow: String,
@@ -340,7 +365,7 @@ struct RawHold {
 
 impl RawHold {
     /// Reads the columns in `HOLD_COLUMNS` order.
-    fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawHold> {
+    pub(super) fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawHold> {
         Ok(RawHold {
             id: r.get(0)?,
             status: r.get(1)?,
