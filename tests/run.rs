@@ -363,3 +363,57 @@ fn a_webhook_endpoint_with_an_empty_secret_does_not_start() {
         .code(2)
         .stderr(predicate::str::contains("empty secret"));
 }
+
+/// The holds of `flow` with status `status`, as `holds export` gives them.
+fn exported(state: &Path, status: &str) -> Vec<serde_json::Value> {
+    let out = flowgate().args(["holds", "export", "--status", status, "--state"]).arg(state).output().unwrap();
+    String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+#[test]
+fn a_hold_ends_when_a_later_run_delivers_its_record() {
+    let dir = sandbox(&["corpus.flow", "corpus"]);
+    let flow = dir.path().join("corpus.flow");
+    flowgate().arg("run").arg(&flow).assert().code(0);
+    let state = dir.path().join(".flowgate/state.db");
+    let held: Vec<String> =
+        exported(&state, "held").iter().map(|h| h["reason"].as_str().unwrap().to_string()).collect();
+    assert!(held.contains(&"no_lines".to_string()), "{held:?}");
+    // The cause is fixed and the same input is run again: the record goes through.
+    let fixed = fs::read_to_string(&flow).unwrap().replace("count() > 0", "count() >= 0");
+    fs::write(&flow, fixed).unwrap();
+    flowgate().arg("run").arg(&flow).assert().code(0);
+    let still: Vec<String> =
+        exported(&state, "held").iter().map(|h| h["reason"].as_str().unwrap().to_string()).collect();
+    assert!(!still.contains(&"no_lines".to_string()), "the delivered record is still counted as held: {still:?}");
+    let ended = exported(&state, "replayed");
+    let hold = ended.iter().find(|h| h["reason"] == "no_lines").expect("the hold is ended, not deleted");
+    let outcome = hold["outcome"].as_str().unwrap();
+    assert!(outcome.starts_with("delivered to out by a later run"), "{outcome}");
+    // Nothing is left to send twice.
+    flowgate()
+        .args(["holds", "replay"])
+        .arg(&flow)
+        .args(["--reason", "no_lines"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("nothing to replay"));
+}
+
+#[test]
+fn a_repeat_filtered_by_dedupe_does_not_end_the_hold_of_its_record() {
+    let dir = sandbox(&["corpus.flow", "corpus"]);
+    let flow = dir.path().join("corpus.flow");
+    let with_dedupe = fs::read_to_string(&flow)
+        .unwrap()
+        .replace("  validate {", "  dedupe by \"${record.id}\" within 1d\n  validate {");
+    fs::write(&flow, with_dedupe).unwrap();
+    flowgate().arg("run").arg(&flow).assert().code(0);
+    let state = dir.path().join(".flowgate/state.db");
+    let before = exported(&state, "held").len();
+    assert!(before > 0);
+    // The hold committed the record's key, so a rerun filters it as a repeat: it was
+    // never delivered, and its hold stays open.
+    flowgate().arg("run").arg(&flow).assert().code(0);
+    assert_eq!(exported(&state, "held").len(), before);
+}

@@ -321,6 +321,25 @@ fn holds_added_from_many_threads_all_arrive(store: &dyn StateStore) {
     }
 }
 
+fn a_hold_ends_when_its_record_is_taken_to_its_end(store: &dyn StateStore) {
+    let first = hold("orders", "invalid", "#1", 0);
+    let record = first.record.clone();
+    let other = hold("orders", "invalid", "#2", 1);
+    let ids = store.add_holds(vec![first.clone(), other]).unwrap();
+    assert!(store.has_open_holds("orders").unwrap() && !store.has_open_holds("refunds").unwrap());
+    // The same record from another place in the input is the same record: held once.
+    let mut again = first;
+    again.source_ref = Some("payloads/orders.json#elsewhere".into());
+    assert_eq!(store.add_holds(vec![again]).unwrap(), vec![ids[0]]);
+    let ended = vec![(flowgate::state::record_identity(record.as_str()), "delivered to erp by a later run".into())];
+    assert_eq!(store.end_holds("refunds", &ended, t0()).unwrap(), 0, "another flow's record");
+    assert_eq!(store.end_holds("orders", &ended, t0()).unwrap(), 1);
+    let h = store.hold(ids[0]).unwrap().unwrap();
+    assert_eq!((h.status, h.outcome.as_deref()), (HoldStatus::Replayed, Some("delivered to erp by a later run")));
+    assert_eq!(store.hold(ids[1]).unwrap().unwrap().status, HoldStatus::Held);
+    assert_eq!(store.end_holds("orders", &ended, t0()).unwrap(), 0, "ended once");
+}
+
 macro_rules! for_each_store {
     ($($spec:ident),* $(,)?) => {
         mod sqlite {
@@ -356,6 +375,7 @@ for_each_store!(
     deliveries_are_per_flow_sink_and_key,
     deliveries_are_recorded_in_groups,
     holds_added_from_many_threads_all_arrive,
+    a_hold_ends_when_its_record_is_taken_to_its_end,
 );
 
 // ---- what only the SQLite file shows ----
@@ -396,7 +416,7 @@ fn open_creates_the_directory_and_the_schema() {
     SqliteStore::open(&path).unwrap();
     let conn = raw(&path);
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
-    assert_eq!(version, 2);
+    assert_eq!(version, 3);
     let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
     assert_eq!(mode, "wal");
     let mut tables: Vec<String> = conn
@@ -425,6 +445,21 @@ fn open_creates_the_directory_and_the_schema() {
 }
 
 #[test]
+fn holds_stored_before_record_identities_get_theirs_when_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.db");
+    let store = SqliteStore::open(&path).unwrap();
+    let ids = store.add_holds(vec![hold("orders", "invalid", "#1", 0)]).unwrap();
+    drop(store);
+    raw(&path).execute("UPDATE holds SET record_id = NULL", []).unwrap();
+    let store = SqliteStore::open(&path).unwrap();
+    let record = store.hold(ids[0]).unwrap().unwrap().record;
+    let ended = vec![(flowgate::state::record_identity(record.as_str()), "delivered by a later run".to_string())];
+    assert_eq!(store.end_holds("orders", &ended, t0()).unwrap(), 1);
+    assert_eq!(store.hold(ids[0]).unwrap().unwrap().status, HoldStatus::Replayed);
+}
+
+#[test]
 fn open_existing_never_creates_a_database() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(".flowgate").join("state.db");
@@ -441,7 +476,7 @@ fn a_database_from_a_newer_flowgate_is_refused() {
     SqliteStore::open(&path).unwrap();
     raw(&path).pragma_update(None, "user_version", 99).unwrap();
     let e = SqliteStore::open(&path).unwrap_err();
-    assert!(matches!(e, StateError::TooNew { found: 99, known: 2, .. }), "{e:?}");
+    assert!(matches!(e, StateError::TooNew { found: 99, known: 3, .. }), "{e:?}");
     assert!(e.to_string().contains(&path.display().to_string()), "{e}");
 }
 

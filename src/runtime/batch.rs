@@ -82,6 +82,7 @@ pub(crate) async fn batch_task(
             slots: head.slots.clone(),
             dedupe: batch.iter().flat_map(|u| u.dedupe.clone()).collect(),
             cursor: None,
+            identity: None,
             members: batch,
         };
         if tx.send(vec![unit]).await.is_err() {

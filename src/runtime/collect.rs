@@ -26,6 +26,11 @@ pub(crate) async fn collect(
     let mut events = Vec::new();
     let mut holds: Vec<NewHold> = Vec::new();
     let mut keys: Vec<(String, Option<DateTime<Utc>>)> = Vec::new();
+    // Identities of records a rule took to their end, with how: their holds end.
+    let mut closing: Vec<(String, String)> = Vec::new();
+    // Identities of records held in this run: another part of one of them going through
+    // (a split) does not end its hold.
+    let mut held_now: std::collections::HashSet<String> = std::collections::HashSet::new();
     let mut ends = Ends::default();
     let progress = opts.progress.then(|| {
         let bar = indicatif::ProgressBar::new_spinner();
@@ -46,6 +51,11 @@ pub(crate) async fn collect(
                 let members = unit.members.len().max(1) as u64;
                 summary.delivered += members;
                 ends.ended(&unit);
+                if info.identify {
+                    let sinks: Vec<&str> = deliveries.iter().map(|(s, _)| s.as_str()).collect();
+                    let how = format!("delivered to {} by a later run ({})", sinks.join(", "), unit.source_ref);
+                    closing.extend(identities(&unit).map(|id| (id, how.clone())));
+                }
                 for (sink, d) in deliveries {
                     metrics::add("records_delivered", &info.name, &sink, members);
                     *summary.per_sink.entry(sink.clone()).or_default() += members;
@@ -60,13 +70,17 @@ pub(crate) async fn collect(
                 }
                 keys.extend(unit.dedupe);
             }
-            Msg::Filtered { unit, stage, why } => {
+            Msg::Filtered { unit, stage, why, repeat } => {
                 // A filtered batch ends each of its records.
                 let members = unit.members.len().max(1) as u64;
                 summary.filtered += members;
                 metrics::add("records_filtered", &info.name, "", members);
                 ends.ended(&unit);
                 let label = stage.clone().unwrap_or((usize::MAX, "sinks".into()));
+                if info.identify && !repeat {
+                    let how = format!("filtered at {}: {why}, by a later run ({})", label.1, unit.source_ref);
+                    closing.extend(identities(&unit).map(|id| (id, how.clone())));
+                }
                 summary.per_stage.entry(label.clone()).or_default().0 += members;
                 if opts.keep_events {
                     events.push(Event::Filtered {
@@ -117,6 +131,9 @@ pub(crate) async fn collect(
                         events.push(Event::Held { seq: m.seq, hold: Box::new(h.clone()) });
                     }
                     keys.extend(m.dedupe);
+                    if info.identify {
+                        held_now.insert(crate::state::record_identity(h.record.as_str()));
+                    }
                     if !opts.dry_run {
                         holds.push(h);
                     }
@@ -132,6 +149,9 @@ pub(crate) async fn collect(
         }
         if keys.len() >= 256 && !opts.dry_run {
             info.commit_keys(store.as_ref(), &mut keys)?;
+        }
+        if closing.len() >= 64 {
+            close_holds(store.as_ref(), info, &mut closing, &held_now)?;
         }
         if let (Some(cursor), false) = (ends.commit.take(), opts.dry_run) {
             // Holds first: the cursor moves past a record only once its hold is on disk.
@@ -153,9 +173,35 @@ pub(crate) async fn collect(
             store.add_holds(std::mem::take(&mut holds))?;
         }
         info.commit_keys(store.as_ref(), &mut keys)?;
+        close_holds(store.as_ref(), info, &mut closing, &held_now)?;
     }
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
     Ok((summary, events))
+}
+
+/// The identities of the records that ended with `unit`: its own, or its batch's.
+fn identities(unit: &Unit) -> impl Iterator<Item = String> + '_ {
+    let own = unit.members.is_empty().then_some(unit).into_iter();
+    own.chain(unit.members.iter()).filter_map(|u| u.identity.as_deref().map(str::to_string))
+}
+
+/// Ends the holds of records that a later run took to their end.
+fn close_holds(
+    store: &dyn StateStore,
+    info: &FlowInfo,
+    closing: &mut Vec<(String, String)>,
+    held_now: &std::collections::HashSet<String>,
+) -> Result<(), RuntimeError> {
+    closing.retain(|(id, _)| !held_now.contains(id));
+    if closing.is_empty() {
+        return Ok(());
+    }
+    let n = store.end_holds(&info.name, closing, info.now)?;
+    if n > 0 {
+        tracing::info!(flow = %info.name, holds = n, "holds ended: their records went through in this run");
+    }
+    closing.clear();
+    Ok(())
 }

@@ -39,7 +39,7 @@ pub(crate) async fn sinks_task(
                     let hold = info.hold(&unit, &format!("sink {name}"), 0, stop, &unit.record);
                     Msg::Held { unit, stage: None, hold }
                 }
-                Ok(d) if d.is_empty() => Msg::filtered(unit, None, NO_SINK_WANTED.into()),
+                Ok(d) if d.is_empty() => Msg::filtered(unit, None, NO_SINK_WANTED.into(), info.identify),
                 Ok(d) => {
                     let mut deliveries = Vec::with_capacity(d.len());
                     let mut pending = Vec::new();
@@ -68,7 +68,7 @@ pub(crate) async fn sinks_task(
                         });
                         continue;
                     }
-                    Msg::delivered(unit, deliveries)
+                    Msg::delivered(unit, deliveries, info.identify)
                 }
             };
             if ev.send(msg).await.is_err() {
@@ -131,7 +131,7 @@ async fn finish(
         }
     }
     match failed {
-        None => Msg::delivered(unit, deliveries),
+        None => Msg::delivered(unit, deliveries, info.identify),
         Some((sink, reason, message, attempts, request, key)) => {
             let mut hold = info.hold(&unit, &format!("sink {sink}"), 0, Stop { code: reason, message }, &unit.record);
             hold.attempts = attempts;

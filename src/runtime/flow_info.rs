@@ -29,6 +29,9 @@ pub(crate) struct FlowInfo {
     /// record ended. The collector removes keys as it commits them, so this stays as
     /// small as the records in flight however long the run (a dry run commits nothing).
     pub in_flight: Mutex<HashSet<String>>,
+    /// The flow has holds still open: records that end say who they are, so that a hold
+    /// of the same record ends with them.
+    pub identify: bool,
 }
 
 impl FlowInfo {
@@ -175,6 +178,7 @@ mod tests {
             now: chrono::Utc::now(),
             decode: Plan::Build,
             in_flight: Mutex::default(),
+            identify: false,
         }
     }
 

@@ -43,6 +43,8 @@ pub(crate) enum Msg {
         unit: Unit,
         stage: At,
         why: String,
+        /// Filtered as a repeat of a record seen before: its hold, if it has one, stays.
+        repeat: bool,
     },
     Held {
         unit: Unit,
@@ -57,11 +59,20 @@ pub(crate) enum Msg {
 }
 
 impl Msg {
-    pub(crate) fn delivered(unit: Unit, deliveries: Vec<(String, Delivery)>) -> Msg {
-        Msg::Delivered { unit: unit.at_end(), deliveries }
+    /// `identify`: whether the flow has holds open that this end may close.
+    pub(crate) fn delivered(unit: Unit, deliveries: Vec<(String, Delivery)>, identify: bool) -> Msg {
+        Msg::Delivered { unit: unit.at_end(identify), deliveries }
     }
 
-    pub(crate) fn filtered(unit: Unit, stage: At, why: String) -> Msg {
-        Msg::Filtered { unit: unit.at_end(), stage, why }
+    /// Filtered by a rule of the flow: a record filtered this way is at its end, and so
+    /// is a hold of it.
+    pub(crate) fn filtered(unit: Unit, stage: At, why: String, identify: bool) -> Msg {
+        Msg::Filtered { unit: unit.at_end(identify), stage, why, repeat: false }
+    }
+
+    /// Filtered as a repeat (a dedupe key seen before): the record may never have been
+    /// delivered, so a hold of it stays open.
+    pub(crate) fn repeat(unit: Unit, stage: At, why: String) -> Msg {
+        Msg::Filtered { unit: unit.at_end(false), stage, why, repeat: true }
     }
 }

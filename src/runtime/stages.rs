@@ -83,7 +83,7 @@ pub(crate) async fn stages_task(
                 tracing::debug!(
                     outcome = match &result {
                         StageResult::Continue(_) | StageResult::Split(_) => "continue",
-                        StageResult::Filtered(..) => "filtered",
+                        StageResult::Filtered { .. } => "filtered",
                         StageResult::Held { .. } => "held",
                     },
                     "stage"
@@ -104,7 +104,12 @@ pub(crate) async fn stages_task(
                     work.extend(units.into_iter().rev().map(|u| (u, at + 1)));
                     continue;
                 }
-                StageResult::Filtered(why, unit) => Msg::filtered(*unit, Some((st.index, st.label.clone())), why),
+                StageResult::Filtered { why, unit, repeat: false } => {
+                    Msg::filtered(*unit, Some((st.index, st.label.clone())), why, info.identify)
+                }
+                StageResult::Filtered { why, unit, repeat: true } => {
+                    Msg::repeat(*unit, Some((st.index, st.label.clone())), why)
+                }
                 StageResult::Held { stop, input, unit } => {
                     let hold = info.hold(&unit, &st.name, st.line, stop, &input);
                     Msg::Held { unit: *unit, stage: Some((st.index, st.label.clone())), hold }
@@ -161,6 +166,7 @@ mod tests {
             now: chrono::Utc::now(),
             decode: Plan::Build,
             in_flight: std::sync::Mutex::default(),
+            identify: false,
         });
         let shared = Arc::new(Shared { functions: Vec::new(), lookups: Vec::new(), ctx: Box::new(NoCtx) });
         let (ev, mut events) = mpsc::channel(16);

@@ -41,6 +41,9 @@ pub struct Unit {
     pub members: Vec<Unit>,
     /// A polled record's cursor value: where the next poll starts once it has ended.
     pub cursor: Option<Arc<str>>,
+    /// At its end, when the flow has holds still open: the record's identity
+    /// (`state::record_identity`), to end a hold of the same record.
+    pub identity: Option<Box<str>>,
 }
 
 impl Unit {
@@ -63,14 +66,19 @@ impl Unit {
             dedupe: Vec::new(),
             members: Vec::new(),
             cursor,
+            identity: None,
         }
     }
 
     /// What the collector needs of a record delivered or filtered: its place in the
     /// input and what it leaves behind (dedupe keys, cursor), not its data. Messages to the
-    /// collector then stay small however far it falls behind.
-    pub(crate) fn at_end(self) -> Unit {
+    /// collector then stay small however far it falls behind. With `identify`, the
+    /// record's identity too, worked out here rather than in the collector, which every
+    /// record passes through.
+    pub(crate) fn at_end(self, identify: bool) -> Unit {
         static NOTHING: std::sync::LazyLock<Arc<Value>> = std::sync::LazyLock::new(|| Arc::new(Value::Null));
+        let identity = (identify && self.members.is_empty())
+            .then(|| crate::state::record_identity(super::flow_info::entered_json(&self).as_str()).into());
         Unit {
             seq: self.seq,
             source_ref: self.source_ref,
@@ -79,8 +87,9 @@ impl Unit {
             record: Value::Null,
             slots: Vec::new(),
             dedupe: self.dedupe,
-            members: self.members.into_iter().map(Unit::at_end).collect(),
+            members: self.members.into_iter().map(|m| m.at_end(identify)).collect(),
             cursor: self.cursor,
+            identity,
         }
     }
 }
@@ -118,7 +127,7 @@ mod tests {
         let mut unit =
             Unit::entering(7, Arc::from("in.ndjson:7"), value, Some(RawText::from(&b"{\"id\":1}"[..])), 2, None);
         unit.dedupe.push(("k".into(), None));
-        let end = unit.at_end();
+        let end = unit.at_end(false);
         assert_eq!((end.seq, &*end.source_ref, end.dedupe.len()), ((7, 0), "in.ndjson:7", 1));
         assert!(end.record.is_null() && end.entered.is_null() && end.raw.is_none() && end.slots.is_empty());
     }

@@ -62,18 +62,37 @@ impl StateStore for MemoryStore {
         super::Lease::of_flag(&self.leased, &path())
     }
 
+    fn has_open_holds(&self, flow: &str) -> Result<bool, StateError> {
+        Ok(self.lock().holds.iter().any(|h| h.flow == flow && h.status == HoldStatus::Held))
+    }
+
+    fn end_holds(&self, flow: &str, ended: &[(String, String)], now: DateTime<Utc>) -> Result<u64, StateError> {
+        let mut inner = self.lock();
+        let mut n = 0;
+        for h in inner.holds.iter_mut().filter(|h| h.flow == flow && h.status == HoldStatus::Held) {
+            let id = super::record_identity(h.record.as_str());
+            if let Some((_, outcome)) = ended.iter().find(|(e, _)| *e == id) {
+                h.status = HoldStatus::Replayed;
+                h.outcome = Some(outcome.clone());
+                h.updated_at = now;
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
     fn add_holds(&self, holds: Vec<NewHold>) -> Result<Vec<HoldId>, StateError> {
         let mut inner = self.lock();
         let mut ids = Vec::with_capacity(holds.len());
         for h in holds {
             // A record already held (same flow, same place) is not held twice.
-            let open = h.source_ref.as_ref().and_then(|src| {
-                inner
-                    .holds
-                    .iter()
-                    .find(|o| o.flow == h.flow && o.source_ref.as_ref() == Some(src) && o.status == HoldStatus::Held)
-                    .map(|o| o.id)
-            });
+            let same_place = |o: &Hold| h.source_ref.is_some() && o.source_ref == h.source_ref;
+            let same_record = |o: &Hold| o.record.as_str() == h.record.as_str();
+            let open = inner
+                .holds
+                .iter()
+                .find(|o| o.flow == h.flow && o.status == HoldStatus::Held && (same_place(o) || same_record(o)))
+                .map(|o| o.id);
             let id = match open {
                 Some(id) => id,
                 None => {

@@ -7,6 +7,7 @@
 //! acknowledged is kept: a write returns after its transaction has committed.
 
 mod check;
+mod identity;
 mod json_text;
 mod lease;
 mod memory;
@@ -19,6 +20,7 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+pub use identity::record_identity;
 pub use json_text::JsonText;
 pub use lease::{Lease, LeaseHolder};
 pub use memory::MemoryStore;
@@ -37,10 +39,18 @@ pub trait StateStore: Send + Sync {
 
     /// Stores holds in one transaction and returns their ids in the same order. When
     /// this returns `Ok`, the holds survive a crash of the process. A hold for a record
-    /// that is already held (same flow and `source_ref`, status held) is not stored
-    /// again: its existing id is returned, so a run restarted after a crash, reading
-    /// its input again, holds each record once.
+    /// that is already held (same flow, and the same `source_ref` or the same record as
+    /// `record_identity` tells, status held) is not stored again: its existing id is
+    /// returned, so a run restarted after a crash, reading its input again, holds each
+    /// record once.
     fn add_holds(&self, holds: Vec<NewHold>) -> Result<Vec<HoldId>, StateError>;
+    /// Whether `flow` has any hold still held: only then does a run work out the
+    /// identity of the records it ends, to end their holds.
+    fn has_open_holds(&self, flow: &str) -> Result<bool, StateError>;
+    /// A later run took records to their end: each hold of `flow` still held whose record
+    /// has the identity given (`record_identity`) is marked `replayed`, with the outcome
+    /// given and `now`. Returns how many holds ended.
+    fn end_holds(&self, flow: &str, ended: &[(String, String)], now: DateTime<Utc>) -> Result<u64, StateError>;
     /// One hold, whatever its status.
     fn hold(&self, id: HoldId) -> Result<Option<Hold>, StateError>;
     /// The holds the filter matches, oldest first (in the order they were stored, by

@@ -20,7 +20,10 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, params_from_iter, Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior};
 
-use super::{Hold, HoldCount, HoldFilter, HoldId, HoldStatus, InboxItem, JsonText, NewHold, StateError, StateStore};
+use super::{
+    record_identity, Hold, HoldCount, HoldFilter, HoldId, HoldStatus, InboxItem, JsonText, NewHold, StateError,
+    StateStore,
+};
 
 /// How long a write waits for another process (a running flow, `flowgate holds`)
 /// to finish its transaction before giving up with "database is locked".
@@ -28,7 +31,13 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Each entry takes the schema from version `i` to `i + 1`. Append; never edit one
 /// that has shipped.
-const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2];
+const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3];
+
+/// A hold's record identity (`record_identity`), to end it when a later run takes the
+/// same record to its end. Filled for holds stored before this version when the store
+/// is opened (`fill_identities`).
+const SCHEMA_V3: &str = "ALTER TABLE holds ADD COLUMN record_id TEXT;
+CREATE INDEX holds_by_record ON holds (flow, record_id) WHERE status = 'held';";
 
 /// Finding a record's open hold by where it came from (holds are idempotent per record).
 const SCHEMA_V2: &str = "CREATE INDEX holds_by_source ON holds (flow, source_ref, status);";
@@ -152,6 +161,7 @@ impl SqliteStore {
         let mode: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0)).map_err(db)?;
         conn.pragma_update(None, "synchronous", "FULL").map_err(db)?;
         migrate(&mut conn, path)?;
+        fill_identities(&mut conn, path)?;
         // Without WAL a reader waits for the writer anyway: one connection does.
         let reader = if mode.eq_ignore_ascii_case("wal") {
             let r =
@@ -304,6 +314,30 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StateError> {
     tx.commit().map_err(db)
 }
 
+/// Gives holds stored before record identities existed theirs, once.
+fn fill_identities(conn: &mut Connection, path: &Path) -> Result<(), StateError> {
+    let db = |e: rusqlite::Error| db_error(path, e);
+    let missing: bool =
+        conn.query_row("SELECT EXISTS (SELECT 1 FROM holds WHERE record_id IS NULL)", [], |r| r.get(0)).map_err(db)?;
+    if !missing {
+        return Ok(());
+    }
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db)?;
+    {
+        let mut read = tx.prepare("SELECT id, record FROM holds WHERE record_id IS NULL").map_err(db)?;
+        let rows = read
+            .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
+            .map_err(db)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(db)?;
+        let mut write = tx.prepare("UPDATE holds SET record_id = ?2 WHERE id = ?1").map_err(db)?;
+        for (id, record) in rows {
+            write.execute(params![id, record_identity(&record)]).map_err(db)?;
+        }
+    }
+    tx.commit().map_err(db)
+}
+
 /// What a database error means for the operator: a damaged file is named as such.
 fn db_error(path: &Path, e: rusqlite::Error) -> StateError {
     if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseCorrupt) {
@@ -392,6 +426,31 @@ impl StateStore for SqliteStore {
         super::Lease::of_file(&self.path, holder)
     }
 
+    fn has_open_holds(&self, flow: &str) -> Result<bool, StateError> {
+        let conn = self.read_lock();
+        conn.query_row("SELECT EXISTS (SELECT 1 FROM holds WHERE status = 'held' AND flow = ?1)", [flow], |r| r.get(0))
+            .map_err(|e| self.db(e))
+    }
+
+    fn end_holds(&self, flow: &str, ended: &[(String, String)], now: DateTime<Utc>) -> Result<u64, StateError> {
+        if ended.is_empty() {
+            return Ok(0);
+        }
+        self.write(|tx| {
+            let mut stmt = tx
+                .prepare_cached(
+                    "UPDATE holds SET status = 'replayed', outcome = ?3, updated_at = ?4 \
+                     WHERE flow = ?1 AND record_id = ?2 AND status = 'held'",
+                )
+                .map_err(|e| self.db(e))?;
+            let mut n = 0;
+            for (id, outcome) in ended {
+                n += stmt.execute(params![flow, id, outcome, timestamp(now)]).map_err(|e| self.db(e))? as u64;
+            }
+            Ok(n)
+        })
+    }
+
     fn add_holds(&self, holds: Vec<NewHold>) -> Result<Vec<HoldId>, StateError> {
         if holds.is_empty() {
             return Ok(Vec::new());
@@ -400,24 +459,34 @@ impl StateStore for SqliteStore {
             let mut stmt = tx
                 .prepare_cached(
                     "INSERT INTO holds (flow, flow_version, stage, stage_line, reason, message, blocking_key, \
-                     attempts, source_ref, created_at, record, stage_input, status, updated_at) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 'held', ?10)",
+                     attempts, source_ref, created_at, record, stage_input, status, updated_at, record_id) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 'held', ?10, ?13)",
                 )
                 .map_err(|e| self.db(e))?;
             let mut open = tx
                 .prepare_cached("SELECT id FROM holds WHERE flow = ?1 AND source_ref = ?2 AND status = 'held' LIMIT 1")
                 .map_err(|e| self.db(e))?;
+            let mut same = tx
+                .prepare_cached("SELECT id FROM holds WHERE flow = ?1 AND record_id = ?2 AND status = 'held' LIMIT 1")
+                .map_err(|e| self.db(e))?;
             let mut ids = Vec::with_capacity(holds.len());
             for h in holds {
-                // A record already held (the same flow, from the same place) is not held
-                // twice: a run restarted after a crash reads its input again.
+                // A record already held (the same flow, from the same place, or the same
+                // record) is not held twice: a run restarted after a crash reads its input
+                // again, and a poll fetches the same record again.
+                let record_id = record_identity(h.record.as_str());
+                let mut existing: Option<HoldId> = None;
                 if let Some(source) = &h.source_ref {
-                    let existing: Option<HoldId> =
+                    existing =
                         open.query_row(params![h.flow, source], |r| r.get(0)).optional().map_err(|e| self.db(e))?;
-                    if let Some(id) = existing {
-                        ids.push(id);
-                        continue;
-                    }
+                }
+                if existing.is_none() {
+                    existing =
+                        same.query_row(params![h.flow, record_id], |r| r.get(0)).optional().map_err(|e| self.db(e))?;
+                }
+                if let Some(id) = existing {
+                    ids.push(id);
+                    continue;
                 }
                 let (record, input) = (h.record.as_str(), h.stage_input.as_str());
                 let id = stmt
@@ -434,6 +503,7 @@ impl StateStore for SqliteStore {
                         timestamp(h.created_at),
                         record,
                         input,
+                        record_id,
                     ])
                     .map_err(|e| self.db(e))?;
                 ids.push(id);

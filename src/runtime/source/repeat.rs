@@ -33,7 +33,7 @@ impl Repeats {
         if seen {
             // Counted under the source, not under the sinks: it never reached them.
             let why = format!("duplicate of an earlier request ({key})");
-            return Err(Box::new(Msg::filtered(unit, Some((0, intake.stage.clone())), why)));
+            return Err(Box::new(Msg::repeat(unit, Some((0, intake.stage.clone())), why)));
         }
         info.in_flight().insert(key.clone());
         unit.dedupe.push((key, Some(info.now + chrono::Duration::days(REMEMBERED_DAYS))));

@@ -24,7 +24,7 @@ impl Stage for Dedupe {
         // Only dedupe stages take the lock on the keys in flight.
         let mut in_flight = info.in_flight();
         if in_flight.contains(&key) || cx.store.dedupe_seen(&info.name, &key, info.now).unwrap_or(false) {
-            return Err(Outcome::Filtered(format!("duplicate of key {key}")));
+            return Err(Outcome::Repeat(format!("duplicate of key {key}")));
         }
         in_flight.insert(key.clone());
         let expires = self

@@ -61,6 +61,8 @@ pub(crate) enum Next {
 /// Why a record stops at a stage.
 pub(crate) enum Outcome {
     Filtered(String),
+    /// Filtered as a repeat of a record seen before.
+    Repeat(String),
     Held(Stop),
 }
 
@@ -78,7 +80,11 @@ pub(crate) enum StageResult {
     Continue(Unit),
     /// The records a split made of it, in order.
     Split(Vec<Unit>),
-    Filtered(String, Box<Unit>),
+    Filtered {
+        why: String,
+        unit: Box<Unit>,
+        repeat: bool,
+    },
     Held {
         stop: Stop,
         input: Value,
@@ -115,7 +121,8 @@ pub(crate) fn apply(stage: &dyn Stage, unit: &mut Unit, cx: &StageCx<'_>) -> Res
 /// Where the record goes after `apply`.
 pub(crate) fn conclude(result: Result<Next, Outcome>, mut unit: Unit) -> StageResult {
     match result {
-        Err(Outcome::Filtered(why)) => StageResult::Filtered(why, Box::new(unit)),
+        Err(Outcome::Filtered(why)) => StageResult::Filtered { why, unit: Box::new(unit), repeat: false },
+        Err(Outcome::Repeat(why)) => StageResult::Filtered { why, unit: Box::new(unit), repeat: true },
         Err(Outcome::Held(stop)) => {
             let input = unit.record.clone();
             StageResult::Held { stop, input, unit: Box::new(unit) }
@@ -126,7 +133,7 @@ pub(crate) fn conclude(result: Result<Next, Outcome>, mut unit: Unit) -> StageRe
             StageResult::Continue(unit)
         }
         Ok(Next::Splits(records)) if records.is_empty() => {
-            StageResult::Filtered("split gave no records".into(), Box::new(unit))
+            StageResult::Filtered { why: "split gave no records".into(), unit: Box::new(unit), repeat: false }
         }
         Ok(Next::Splits(records)) => {
             let base = unit.seq;
