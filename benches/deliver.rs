@@ -248,6 +248,7 @@ fn run_library(flows: &Flows, rt: &tokio::runtime::Runtime, erp: &Erp, mode: Mod
     let opts = RunOptions {
         dry_run: false,
         inputs: Some(vec![input.to_string_lossy().into_owned()]),
+        input_format: None,
         now: chrono::Utc::now().fixed_offset(),
         env: HashMap::from([("ERP_URL".to_string(), format!("http://{}", erp.addr))]),
         base_dir: dir.path().to_path_buf(),

@@ -167,6 +167,7 @@ impl Flow {
         let opts = RunOptions {
             dry_run: false,
             inputs: Some(vec![input.to_string_lossy().into_owned()]),
+            input_format: None,
             now: chrono::Utc::now().fixed_offset(),
             env: HashMap::new(),
             base_dir: base.to_path_buf(),

@@ -417,3 +417,29 @@ fn a_repeat_filtered_by_dedupe_does_not_end_the_hold_of_its_record() {
     flowgate().arg("run").arg(&flow).assert().code(0);
     assert_eq!(exported(&state, "held").len(), before);
 }
+
+#[test]
+fn a_replay_reads_its_records_whatever_format_the_source_declares() {
+    let dir = tempfile::tempdir().unwrap();
+    let flow = r##"
+type Order = { id: Int, lines: Int }
+flow json_orders {
+  source orders: file { path: "orders.txt", format: "json" } : Order
+  hold when record.lines == 0 "no_lines" "order ${record.id} has no lines"
+  sink out: file { path: "out.ndjson" }
+}
+"##;
+    fs::write(dir.path().join("orders.flow"), flow).unwrap();
+    fs::write(dir.path().join("orders.txt"), r#"[{"id": 1, "lines": 2}, {"id": 2, "lines": 0}]"#).unwrap();
+    flowgate().current_dir(dir.path()).args(["run", "orders.flow"]).assert().code(0);
+    let fixed = flow.replace("record.lines == 0", "record.lines < 0");
+    fs::write(dir.path().join("orders.flow"), fixed).unwrap();
+    flowgate()
+        .current_dir(dir.path())
+        .args(["holds", "replay", "orders.flow", "--all"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("delivered to out").and(predicate::str::contains("1 replayed")));
+    let ids: Vec<i64> = lines(dir.path().join("out.ndjson")).iter().map(|v| v["id"].as_i64().unwrap()).collect();
+    assert_eq!(ids, vec![1, 2]);
+}

@@ -100,6 +100,7 @@ pub fn run(args: &ReplayArgs, state: Option<PathBuf>) -> u8 {
     let opts = RunOptions {
         dry_run: args.dry_run,
         inputs: None,
+        input_format: None,
         now,
         env: std::env::vars().collect(),
         base_dir: loaded.base_dir.clone(),

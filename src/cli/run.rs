@@ -120,6 +120,7 @@ pub fn run(args: &RunArgs) -> u8 {
     let opts = RunOptions {
         dry_run: args.dry_run,
         inputs: args.input.clone(),
+        input_format: None,
         now,
         env: std::env::vars().collect(),
         base_dir: loaded.base_dir.clone(),

@@ -51,6 +51,9 @@ pub struct RunOptions {
     pub dry_run: bool,
     /// Files (globs allowed, `-` for stdin) that replace the source's own input.
     pub inputs: Option<Vec<String>>,
+    /// How `inputs` are written, whatever the source's `format` says (a replay writes
+    /// its records as NDJSON); `None` keeps the source's own.
+    pub input_format: Option<crate::connectors::Format>,
     /// The clock every `now()` reads, fixed for the run.
     pub now: DateTime<FixedOffset>,
     /// The environment `env()` and `secret()` read, captured when the run starts.

@@ -39,6 +39,8 @@ pub async fn replay(
     }
     drop(file);
     opts.inputs = Some(vec![input.to_string_lossy().to_string()]);
+    // Written one record a line, whatever format the flow's own source reads.
+    opts.input_format = Some(crate::connectors::Format::Ndjson);
     opts.keep_events = true;
     let dry_run = opts.dry_run;
     let now = opts.now.to_utc();
@@ -54,15 +56,22 @@ pub async fn replay(
         });
         let (outcome, held_again) = match again {
             Some(hold) => (format!("held again: {}: {}", hold.reason, hold.message), true),
+            // A record that came back with no end at all was not taken anywhere: it stays
+            // held, and the replay says it failed.
+            None if events.is_empty() => (NO_OUTCOME.to_string(), true),
             None => (describe(&events), false),
         };
         if !dry_run {
-            mark(store.as_ref(), h.id, &outcome, held_again, again.map(|h| h.message.as_str()), now)?;
+            let message = again.map_or(outcome.as_str(), |h| h.message.as_str());
+            mark(store.as_ref(), h.id, &outcome, held_again, Some(message), now)?;
         }
         results.push(Replayed { id: h.id, outcome, held_again });
     }
     Ok((results, report.summary))
 }
+
+/// What a replay says of a hold whose record reached no end in the replay run.
+const NO_OUTCOME: &str = "no outcome: the replay did not take the record to any end; it stays held";
 
 /// The input line a held record is written as: its JSON, or for input that never
 /// parsed, the original text on one line, so the same error shows again until fixed.
@@ -119,7 +128,7 @@ fn describe(events: &[&Event]) -> String {
     match (sinks.is_empty(), filtered) {
         (false, _) => format!("delivered to {}", sinks.join(", ")),
         (true, Some(f)) => f,
-        (true, None) => "no outcome".to_string(),
+        (true, None) => NO_OUTCOME.to_string(),
     }
 }
 

@@ -101,6 +101,7 @@ pub fn report(case: &Case, program: &crate::ir::Program, flow: usize, base_dir: 
     let opts = RunOptions {
         dry_run: true,
         inputs: Some(inputs),
+        input_format: None,
         now,
         env: std::collections::HashMap::new(),
         base_dir: base_dir.to_path_buf(),

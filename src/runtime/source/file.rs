@@ -32,7 +32,7 @@ impl FileConfig {
             (None, "file") => vec![o.required_literal("path")?],
             (None, _) => vec!["-".into()],
         };
-        FileConfig::expanded(&patterns, o.format()?, opts)
+        FileConfig::expanded(&patterns, opts.input_format.or(o.format()?), opts)
     }
 
     /// Recorded payloads for a source that reads from the network.
@@ -44,7 +44,7 @@ impl FileConfig {
                 o.name()
             )));
         };
-        FileConfig::expanded(inputs, None, opts)
+        FileConfig::expanded(inputs, opts.input_format, opts)
     }
 
     fn expanded(patterns: &[String], format: Option<Format>, opts: &RunOptions) -> Result<FileConfig, RuntimeError> {
