@@ -31,10 +31,17 @@ pub struct OptSpec {
     pub required: bool,
     /// Evaluated for each record, with `record` in scope.
     pub per_record: bool,
+    /// What to write when a required option is missing: the choice is not always obvious.
+    pub help: Option<&'static str>,
 }
 
 const fn opt(name: &'static str, kind: OptKind) -> OptSpec {
-    OptSpec { name, kind, required: false, per_record: false }
+    OptSpec { name, kind, required: false, per_record: false, help: None }
+}
+
+fn with_help(mut o: OptSpec, help: &'static str) -> OptSpec {
+    o.help = Some(help);
+    o
 }
 
 fn required(mut o: OptSpec) -> OptSpec {
@@ -85,11 +92,17 @@ pub fn source_options(kind: &str) -> Option<Vec<OptSpec>> {
         ],
         "webhook" => vec![
             required(opt("path", OptKind::Of(Type::String))),
-            opt(
-                "signature",
-                OptKind::Of(Type::Union(
-                    vec!["shopify".into(), "woocommerce".into(), "hmac_sha256".into(), "none".into()].into(),
+            // Required: a webhook without one takes records from anyone who can reach
+            // the port, so accepting unsigned requests is written down, not defaulted.
+            with_help(
+                required(opt(
+                    "signature",
+                    OptKind::Of(Type::Union(
+                        vec!["shopify".into(), "woocommerce".into(), "hmac_sha256".into(), "none".into()].into(),
+                    )),
                 )),
+                "say how requests are signed: `signature: \"shopify\"`, `\"woocommerce\"` or `\"hmac_sha256\"` \
+                 with `secret: secret(\"NAME\")`, or `signature: \"none\"` to accept unsigned requests",
             ),
             opt("secret", OptKind::Of(Type::Secret)),
             opt("signature_header", OptKind::Of(Type::String)),

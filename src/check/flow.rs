@@ -171,6 +171,9 @@ impl Checker<'_> {
                 let opts =
                     self.options(&s.options, &specs, &format!("`{}` source", s.kind.node), s.kind.span, Some(&ty));
                 self.scope.pop();
+                if s.kind.node == "webhook" {
+                    self.webhook_rules(&opts, s.kind.span);
+                }
                 opts
             }
             None => {
@@ -252,7 +255,8 @@ impl Checker<'_> {
                     owner_span,
                     format!("{owner} needs the option `{}`", spec.name),
                     "missing option",
-                );
+                )
+                .with_help_opt(spec.help.map(str::to_string));
                 self.report(d);
             }
         }

@@ -14,6 +14,7 @@ mod flow;
 mod narrow;
 mod scope;
 pub mod typed;
+mod webhook;
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -84,4 +84,5 @@ codes! {
     UnusedFunction = "W0004", Warning, "unused function";
     UnreachableStage = "W0005", Warning, "stage after one that always holds";
     NeedlessOptionalHandling = "W0006", Warning, "absence handled on a value that is never absent";
+    UnsignedWebhook = "W0007", Warning, "webhook accepts unsigned requests";
 }
