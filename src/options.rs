@@ -14,6 +14,10 @@ use crate::types::{Fields, RecordType, Type};
 pub enum OptKind {
     /// A value of this type.
     Of(Type),
+    /// A value of this type that is never absent. `Json` admits `null`, but a request
+    /// body that is absent for some records would send `null` to the receiving system
+    /// instead of holding those records with a reason.
+    Present(Type),
     /// Header names to String or Secret values.
     Headers,
     /// A positive duration.
@@ -124,7 +128,7 @@ pub fn sink_options(kind: &str) -> Option<Vec<OptSpec>> {
             let mut v = vec![
                 required(per_record(opt("url", OptKind::Of(Type::String)))),
                 per_record(opt("headers", OptKind::Headers)),
-                per_record(opt("body", OptKind::Of(Type::Json))),
+                per_record(opt("body", OptKind::Present(Type::Json))),
                 per_record(opt("idempotency_key", OptKind::Of(Type::String))),
                 opt("retry", OptKind::Of(retry_type())),
                 opt("no_retry", OptKind::Of(Type::RetryOn.list())),

@@ -267,6 +267,25 @@ impl Checker<'_> {
         let what = format!("option `{}`", spec.name);
         match &spec.kind {
             OptKind::Of(t) => self.expr_against(e, t, &what),
+            OptKind::Present(t) => {
+                let t = self.expr_against(e, t, &what);
+                if t.ty.is_optional() {
+                    let found = &t.ty;
+                    let d = Diagnostic::new(
+                        Code::UnhandledOptional,
+                        &self.file,
+                        e.span,
+                        format!("{what} may be absent ({found}), and would then be sent as `null`"),
+                        "may be absent",
+                    )
+                    .with_help(format!(
+                        "say what absence means: hold the record with `?? hold \"no_{}\"`, or give a default with `?? value`",
+                        spec.name
+                    ));
+                    self.report(d);
+                }
+                t
+            }
             OptKind::Headers => self.headers(e),
             OptKind::Duration => self.positive_duration(e, &what),
             OptKind::Rate => {
