@@ -7,6 +7,7 @@
 //! one diagnostic.
 
 mod call;
+mod constant;
 mod decls;
 mod error;
 mod expr;
