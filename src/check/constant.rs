@@ -2,12 +2,13 @@
 //! arithmetic of durations. A mistake in a constant fails every record alike, so the
 //! checker reports it rather than letting the run hold each record in turn.
 
-use crate::builtins::Builtin;
+use crate::builtins::{Builtin, Failure};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::syntax::ast::{BinOp, Literal, UnOp};
 use crate::types::Type;
+use crate::value::Value;
 
-use super::typed::{TExpr, TExprKind};
+use super::typed::{TExpr, TExprKind, TStrPart};
 use super::Checker;
 
 /// An Int or a Duration (in milliseconds) made only of literals, folded in a range wide
@@ -30,6 +31,25 @@ pub(super) fn folded(t: &TExpr) -> Option<i128> {
                 _ => None,
             }
         }
+        _ => None,
+    }
+}
+
+/// A constant argument as the call would receive it at run time.
+fn value(t: &TExpr) -> Option<Value> {
+    match (&t.kind, &t.ty) {
+        (TExprKind::Str(parts), _) => {
+            let mut text = String::new();
+            for part in parts {
+                match part {
+                    TStrPart::Text(s) => text.push_str(s),
+                    TStrPart::Interp(_) => return None,
+                }
+            }
+            Some(Value::str(&text))
+        }
+        (_, Type::Duration) => folded(t).and_then(|ms| u64::try_from(ms).ok()).map(Value::Duration),
+        (_, Type::Int) => folded(t).and_then(|n| i64::try_from(n).ok()).map(Value::Int),
         _ => None,
     }
 }
@@ -76,12 +96,37 @@ impl Checker<'_> {
     }
 
     /// A builtin's constant arguments: its durations are spans of time to wait or keep,
-    /// so longer than zero.
+    /// so longer than zero; then the builtin's own check, made with the code it runs.
     pub(super) fn check_constant_args(&mut self, b: &Builtin, args: &[TExpr]) {
+        let mut reported = false;
         for (p, a) in b.params.iter().zip(args) {
             if p.ty == Type::Duration {
-                self.require_positive(a, &format!("argument `{}` of `{}`", p.name, b.name));
+                reported |= self.require_positive(a, &format!("argument `{}` of `{}`", p.name, b.name));
             }
         }
+        let Some(check) = b.check else { return };
+        if reported {
+            return;
+        }
+        let values: Vec<Option<Value>> = args.iter().map(value).collect();
+        let Err((i, e)) = check(&values) else { return };
+        let (Some(p), Some(a)) = (b.params.get(i), args.get(i)) else { return };
+        let reason = match e.failure() {
+            Failure::Failed(m) => m.clone(),
+            Failure::Hold { code, .. } => code.clone(),
+        };
+        let code = if p.ty == Type::Duration { Code::InvalidDuration } else { Code::InvalidArgument };
+        let d = Diagnostic::new(
+            code,
+            &self.file,
+            a.span,
+            format!("argument `{}` of `{}`: {}", p.name, b.name, reason),
+            "fails for every record",
+        )
+        .with_help(format!(
+            "this argument is the same for every record, so `{}` would fail, and hold, each one",
+            b.name
+        ));
+        self.report(d);
     }
 }

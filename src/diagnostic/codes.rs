@@ -77,6 +77,7 @@ codes! {
     RoundingModeMissing = "E0133", Error, "rounding without a mode";
     RecursiveType = "E0134", Error, "type refers to itself";
     MultipleSources = "E0135", Error, "more than one source";
+    InvalidArgument = "E0136", Error, "invalid regular expression, JSONPath or date format";
 
     UnusedLookup = "W0001", Warning, "unused lookup";
     UnusedBinding = "W0002", Warning, "unused binding";
