@@ -6,7 +6,7 @@
 //! writes holds to the state store and commits dedupe keys.
 
 mod eval;
-mod lookups;
+pub(crate) mod lookups;
 pub mod metrics;
 mod pipeline;
 pub mod replay;
