@@ -14,6 +14,10 @@ use crate::types::{Fields, RecordType, Type};
 pub enum OptKind {
     /// A value of this type.
     Of(Type),
+    /// A value of this type that is never absent. `Json` admits `null`, but a request
+    /// body that is absent for some records would send `null` to the receiving system
+    /// instead of holding those records with a reason.
+    Present(Type),
     /// Header names to String or Secret values.
     Headers,
     /// A positive duration.
@@ -31,10 +35,17 @@ pub struct OptSpec {
     pub required: bool,
     /// Evaluated for each record, with `record` in scope.
     pub per_record: bool,
+    /// What to write when a required option is missing: the choice is not always obvious.
+    pub help: Option<&'static str>,
 }
 
 const fn opt(name: &'static str, kind: OptKind) -> OptSpec {
-    OptSpec { name, kind, required: false, per_record: false }
+    OptSpec { name, kind, required: false, per_record: false, help: None }
+}
+
+fn with_help(mut o: OptSpec, help: &'static str) -> OptSpec {
+    o.help = Some(help);
+    o
 }
 
 fn required(mut o: OptSpec) -> OptSpec {
@@ -87,11 +98,17 @@ pub fn source_options(kind: &str) -> Option<Vec<OptSpec>> {
         ],
         "webhook" => vec![
             required(opt("path", OptKind::Of(Type::String))),
-            opt(
-                "signature",
-                OptKind::Of(Type::Union(
-                    vec!["shopify".into(), "woocommerce".into(), "hmac_sha256".into(), "none".into()].into(),
+            // Required: a webhook without one takes records from anyone who can reach
+            // the port, so accepting unsigned requests is written down, not defaulted.
+            with_help(
+                required(opt(
+                    "signature",
+                    OptKind::Of(Type::Union(
+                        vec!["shopify".into(), "woocommerce".into(), "hmac_sha256".into(), "none".into()].into(),
+                    )),
                 )),
+                "say how requests are signed: `signature: \"shopify\"`, `\"woocommerce\"` or `\"hmac_sha256\"` \
+                 with `secret: secret(\"NAME\")`, or `signature: \"none\"` to accept unsigned requests",
             ),
             opt("secret", OptKind::Of(Type::Secret)),
             opt("signature_header", OptKind::Of(Type::String)),
@@ -113,7 +130,7 @@ pub fn sink_options(kind: &str) -> Option<Vec<OptSpec>> {
             let mut v = vec![
                 required(per_record(opt("url", OptKind::Of(Type::String)))),
                 per_record(opt("headers", OptKind::Headers)),
-                per_record(opt("body", OptKind::Of(Type::Json))),
+                per_record(opt("body", OptKind::Present(Type::Json))),
                 per_record(opt("idempotency_key", OptKind::Of(Type::String))),
                 opt("retry", OptKind::Of(retry_type())),
                 opt("no_retry", OptKind::Of(Type::RetryOn.list())),

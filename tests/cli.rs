@@ -79,6 +79,28 @@ fn missing_path_exits_two() {
 }
 
 #[test]
+fn a_missing_path_is_named_as_missing() {
+    flowgate()
+        .args(["check", "definitely/not/here"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("definitely/not/here does not exist"));
+}
+
+#[test]
+fn a_directory_without_flows_exits_two() {
+    let dir = tempfile::tempdir().unwrap();
+    write(&dir, "notes.txt", "not a flow");
+    flowgate()
+        .arg("check")
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::contains(format!("no .flow files in {}", dir.path().display())));
+}
+
+#[test]
 fn warnings_pass_unless_denied() {
     let dir = tempfile::tempdir().unwrap();
     let f = write(&dir, "warns.flow", WARNS);

@@ -311,6 +311,27 @@ fn negative_patterns_and_keys_after_a_comma() {
     parse_ok("l.flow", "lookup l: Int -> Int = {\n  1 => 5,\n  -1 => 2\n}\n");
 }
 
+/// Reading a number run into letters as a duration with a wrong unit changes no valid
+/// text: literals, method calls on numbers, fields named like units, keywords as fields.
+#[test]
+fn numbers_next_to_letters_still_parse_as_before() {
+    for text in [
+        "1h30m + 500ms + 2w",
+        "5xx",
+        "10/s",
+        "1.5e3 + 2E-4",
+        "19.90.to_string()",
+        "round(2.345, 2, half_even)",
+        "record.ms + record.s1 + record.type + record.match",
+        "xs[0].h",
+        "[1, 2][1]",
+        "if x then 1 else 2",
+    ] {
+        let src = format!("fn t() -> T = {text}\n");
+        parse_ok("t.flow", &src);
+    }
+}
+
 #[test]
 fn hold_without_message_before_a_string_entry_needs_no_comma() {
     parse_ok("m.flow", "fn f(x: String) -> Int = match x {\n  \"a\" => hold \"bad\"\n  \"b\" => 1\n  _ => 2\n}\n");

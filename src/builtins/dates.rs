@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use chrono::format::{parse, Item, Parsed, StrftimeItems};
 
-use super::{arg, decl, expected, str_arg, Arg, Decl, EvalContext, EvalError};
+use super::{arg, const_str, decl, expected, str_arg, Arg, Decl, EvalContext, EvalError};
 use crate::value::Value;
 
 pub(super) fn decls() -> Vec<Decl> {
@@ -14,25 +14,29 @@ pub(super) fn decls() -> Vec<Decl> {
             "Parses a date with a strftime format; absent when it does not fit.",
             &[(r#"parse_date("24/11/2026", "%d/%m/%Y")"#, "2026-11-24")],
         )
-        .with(parse_date),
+        .with(parse_date)
+        .checked(check_format),
         decl(
             "parse_datetime(s: String, format: String) -> DateTime?",
             "Parses a date and time with a strftime format; absent when it does not fit.",
             &[(r#"parse_datetime("2026-11-24 10:00 +0000", "%Y-%m-%d %H:%M %z")"#, "2026-11-24T10:00:00Z")],
         )
-        .with(parse_datetime),
+        .with(parse_datetime)
+        .checked(check_format),
         decl(
             "format_date(d: Date, format: String) -> String",
             "Formats a date.",
             &[(r#"format_date(d, "%d.%m.%Y")"#, r#""24.11.2026""#)],
         )
-        .with(format_date),
+        .with(format_date)
+        .checked(check_date_format),
         decl(
             "format_date(d: DateTime, format: String) -> String",
             "Formats a date and time.",
             &[(r#"format_date(record.created_at, "%Y-%m-%d")"#, r#""2026-11-24""#)],
         )
-        .with(format_datetime),
+        .with(format_datetime)
+        .checked(check_datetime_format),
         decl(
             "date(d: DateTime) -> Date",
             "The calendar date of a time (in its own offset).",
@@ -51,6 +55,28 @@ fn format_items(format: &str) -> Result<Vec<Item<'_>>, EvalError> {
         return Err(EvalError::failed(format!("`{format}` is not a valid date format")));
     }
     Ok(items)
+}
+
+/// A literal format for parsing, read as the call reads it.
+fn check_format(args: &[Option<Value>]) -> Result<(), (usize, EvalError)> {
+    const_str(args, 1).map_or(Ok(()), |f| format_items(f).map(drop).map_err(|e| (1, e)))
+}
+
+/// A literal format, tried on a sample of what it will format: this also finds one that
+/// asks for what the value lacks (`%H` of a Date).
+fn check_formatting(args: &[Option<Value>], sample: Value) -> Result<(), (usize, EvalError)> {
+    let Some(format) = args.get(1).and_then(Option::as_ref).filter(|f| matches!(f, Value::Str(_))) else {
+        return Ok(());
+    };
+    format_value(&[Arg::Value(sample), Arg::Value(format.clone())]).map(drop).map_err(|e| (1, e))
+}
+
+fn check_date_format(args: &[Option<Value>]) -> Result<(), (usize, EvalError)> {
+    check_formatting(args, Value::Date(chrono::DateTime::UNIX_EPOCH.date_naive()))
+}
+
+fn check_datetime_format(args: &[Option<Value>]) -> Result<(), (usize, EvalError)> {
+    check_formatting(args, Value::DateTime(chrono::DateTime::UNIX_EPOCH.fixed_offset()))
 }
 
 /// The fields of `s` read with `format`, or `None` when the text does not fit.

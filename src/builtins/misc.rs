@@ -10,7 +10,7 @@ use jsonpath_rust::query::js_path_process;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::{arg, decl, expected, opt_arg, str_arg, Arg, Decl, EvalContext, EvalError};
+use super::{arg, const_str, decl, expected, opt_arg, str_arg, Arg, Decl, EvalContext, EvalError};
 use crate::types::Type;
 use crate::value::{decode_json_value, to_json, Redaction, Value};
 
@@ -20,7 +20,7 @@ pub(super) fn decls() -> Vec<Decl> {
             "jsonpath(value: T, path: String) -> [Json]",
             "Every value the JSONPath selects (jsonpath-rust syntax).",
             &[(r#"jsonpath(record, "$..sku")"#, r#"["A1", "B2"]"#)],
-        ).with(jsonpath),
+        ).with(jsonpath).checked(check_path),
         decl("sha256(s: String) -> String", "The SHA-256 digest, lower-case hex.", &[(r#"sha256("abc")"#, r#""ba7816bf…""#)]).with(sha256),
         decl(
             "uuid_v5(namespace: String, name: String) -> String",
@@ -41,7 +41,7 @@ pub(super) fn decls() -> Vec<Decl> {
             "exponential(base: Duration, max?: Duration) -> Backoff",
             "Retry delays doubling from `base` up to `max` (default: 5 minutes, or `base` if longer), with full jitter.",
             &[("exponential(1s, max: 2m)", "1s, 2s, 4s, … ≤ 2m")],
-        ).with(exponential),
+        ).with(exponential).checked(check_exponential),
         decl("fixed(delay: Duration) -> Backoff", "The same delay before every retry, with jitter.", &[("fixed(5s)", "5s, 5s, …")]).with(fixed),
     ]
 }
@@ -67,6 +67,11 @@ fn json_path(path: &str) -> Result<Rc<JpQuery>, EvalError> {
         cache.insert(path.to_string(), q.clone());
     });
     Ok(q)
+}
+
+/// A literal path, parsed as the call parses it.
+fn check_path(args: &[Option<Value>]) -> Result<(), (usize, EvalError)> {
+    const_str(args, 1).map_or(Ok(()), |p| json_path(p).map(drop).map_err(|e| (1, e)))
 }
 
 /// Secrets are redacted before the path runs, so a path cannot read one out.
@@ -134,15 +139,33 @@ fn backoff(kind: &str, base_ms: i64, max_ms: i64) -> Value {
 /// `{ kind: "exponential", base_ms, max_ms }`. Without `max`, delays stop growing at
 /// five minutes (or at `base`, if that is longer).
 fn exponential(args: &[Arg<'_>], _: &dyn EvalContext) -> Result<Value, EvalError> {
-    let base = duration_ms(arg(args, 0)?)?;
-    let max = match opt_arg(args, 1)? {
+    let (base, max) = exponential_range(arg(args, 0)?, opt_arg(args, 1)?)?;
+    Ok(backoff("exponential", base, max))
+}
+
+/// The first and the longest delay, in milliseconds.
+fn exponential_range(base: &Value, max: Option<&Value>) -> Result<(i64, i64), EvalError> {
+    let base = duration_ms(base)?;
+    let max = match max {
         Some(v) => duration_ms(v)?,
         None => DEFAULT_MAX_BACKOFF_MS.max(base),
     };
     if max < base {
         return Err(EvalError::failed(format!("the backoff's max ({max}ms) is shorter than its base ({base}ms)")));
     }
-    Ok(backoff("exponential", base, max))
+    Ok((base, max))
+}
+
+/// Constant durations, checked as the call checks them; a max shorter than the base is
+/// the max's fault.
+fn check_exponential(args: &[Option<Value>]) -> Result<(), (usize, EvalError)> {
+    match args {
+        [Some(base)] => exponential_range(base, None).map(drop).map_err(|e| (0, e)),
+        [Some(base), Some(max)] => {
+            exponential_range(base, Some(max).filter(|m| !m.is_null())).map(drop).map_err(|e| (1, e))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// `{ kind: "fixed", base_ms, max_ms }` with both the delay.

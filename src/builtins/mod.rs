@@ -119,6 +119,21 @@ impl EvalError {
     }
 }
 
+/// A check of the arguments of a call that are known before the flow runs (a literal
+/// pattern, path or format; constant durations), made by the same code the call runs,
+/// so that `check` reports what would otherwise fail for every record. Each slot is the
+/// argument's value, or `None` when it is known only at run time; arguments left out are
+/// not in the slice. The error names the argument at fault by its index.
+pub type ConstCheck = fn(&[Option<Value>]) -> Result<(), (usize, EvalError)>;
+
+/// A constant string argument, if argument `i` is one.
+pub(crate) fn const_str(args: &[Option<Value>], i: usize) -> Option<&str> {
+    match args.get(i) {
+        Some(Some(Value::Str(s))) => Some(s),
+        _ => None,
+    }
+}
+
 /// A lambda argument as the runtime hands it to a builtin.
 pub type Lambda<'a> = &'a dyn Fn(&[Value]) -> Result<Value, EvalError>;
 
@@ -166,6 +181,7 @@ pub struct Builtin {
     /// `(call, result)` pairs shown in docs/builtins.md.
     pub examples: &'static [(&'static str, &'static str)],
     pub imp: Impl,
+    pub check: Option<ConstCheck>,
 }
 
 /// The declaration form the family files use.
@@ -175,6 +191,7 @@ pub(crate) struct Decl {
     pub doc: &'static str,
     pub examples: &'static [(&'static str, &'static str)],
     pub imp: Impl,
+    pub check: Option<ConstCheck>,
 }
 
 pub(crate) const fn decl(
@@ -182,13 +199,19 @@ pub(crate) const fn decl(
     doc: &'static str,
     examples: &'static [(&'static str, &'static str)],
 ) -> Decl {
-    Decl { signature, refine: Refine::None, doc, examples, imp: not_yet }
+    Decl { signature, refine: Refine::None, doc, examples, imp: not_yet, check: None }
 }
 
 impl Decl {
     /// Attaches the implementation.
     pub(crate) const fn with(mut self, imp: Impl) -> Decl {
         self.imp = imp;
+        self
+    }
+
+    /// Attaches the check of constant arguments.
+    pub(crate) const fn checked(mut self, check: ConstCheck) -> Decl {
+        self.check = Some(check);
         self
     }
 }
@@ -278,6 +301,7 @@ fn build(d: Decl) -> Builtin {
         doc: d.doc,
         examples: d.examples,
         imp: d.imp,
+        check: d.check,
     }
 }
 

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use regex::Regex;
 
-use super::{arg, decl, expected, int_arg, list_arg, opt_arg, str_arg, Arg, Decl, EvalContext, EvalError};
+use super::{arg, const_str, decl, expected, int_arg, list_arg, opt_arg, str_arg, Arg, Decl, EvalContext, EvalError};
 use crate::value::Value;
 
 pub(super) fn decls() -> Vec<Decl> {
@@ -78,13 +78,15 @@ pub(super) fn decls() -> Vec<Decl> {
             "Whether the regular expression matches somewhere in `s`.",
             &[(r#""SKU-123".matches("^SKU-[0-9]+$")"#, "true")],
         )
-        .with(matches),
+        .with(matches)
+        .checked(check_pattern),
         decl(
             "regex_replace(s: String, pattern: String, with: String) -> String",
             "Replaces every match of the regular expression (`$1` refers to groups).",
             &[(r#""a  b".regex_replace(" +", " ")"#, r#""a b""#)],
         )
-        .with(regex_replace),
+        .with(regex_replace)
+        .checked(check_pattern),
         decl("len(s: String) -> Int", "The number of characters.", &[(r#""GBP".len()"#, "3")]).with(len),
         decl(
             "to_string(x: T) -> String",
@@ -240,6 +242,11 @@ fn regex(pattern: &str) -> Result<Regex, EvalError> {
         cache.insert(pattern.to_string(), re.clone());
     });
     Ok(re)
+}
+
+/// A literal pattern, compiled as the call compiles it.
+fn check_pattern(args: &[Option<Value>]) -> Result<(), (usize, EvalError)> {
+    const_str(args, 1).map_or(Ok(()), |p| regex(p).map(drop).map_err(|e| (1, e)))
 }
 
 fn matches(args: &[Arg<'_>], _: &dyn EvalContext) -> Result<Value, EvalError> {

@@ -531,7 +531,8 @@ impl Checker<'_> {
                 }
             }
         }
-        let args = args.into_iter().map(|a| a.unwrap_or_else(|| error_expr(span))).collect();
+        let args: Vec<TExpr> = args.into_iter().map(|a| a.unwrap_or_else(|| error_expr(span))).collect();
+        self.check_constant_args(b, &args);
         TExpr { kind: TExprKind::Call { callee: Callee::Builtin(b), args, optional }, ty, span }
     }
 

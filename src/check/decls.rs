@@ -7,6 +7,7 @@ use std::sync::Arc;
 use crate::types::Fields;
 
 use crate::diagnostic::{did_you_mean, Code, Diagnostic};
+use crate::lookup_file as lookups;
 use crate::source::{Origin, Span};
 use crate::syntax::ast::{
     Arg, ExprKind, FnDecl, Item, LookupBody, LookupDecl, Module, StrPart, TypeDecl, TypeExpr, TypeExprKind,
@@ -374,7 +375,9 @@ impl Checker<'_> {
                 }
                 TLookupData::Table(out)
             }
-            LookupBody::File { loader, args } => self.lookup_file(l, &loader.node, loader.span, args, &sig.value),
+            LookupBody::File { loader, args } => {
+                self.lookup_file(l, &loader.node, loader.span, args, &sig.key, &sig.value)
+            }
         };
         self.scope.pop();
         self.program.lookups[sig.index].data = data;
@@ -387,6 +390,7 @@ impl Checker<'_> {
         loader: &str,
         loader_span: Span,
         args: &[Arg],
+        key_ty: &Type,
         value_ty: &Type,
     ) -> TLookupData {
         let empty = TLookupData::Table(Vec::new());
@@ -470,6 +474,9 @@ impl Checker<'_> {
                 self.report(d);
             }
             Ok(columns) => {
+                if columns.contains(&key) {
+                    self.lookup_duplicates(loader, &resolved, &path, path_span, &key, key_ty);
+                }
                 for (col, span) in std::iter::once((key.clone(), key_span)).chain(value_columns) {
                     if !columns.contains(&col) {
                         let help = did_you_mean(&col, columns.iter().map(String::as_str))
@@ -488,6 +495,23 @@ impl Checker<'_> {
             }
         }
         TLookupData::File { format: loader.to_string(), path: resolved, key, value: value.map(|v| v.0) }
+    }
+
+    /// A key given by two rows of a lookup file, found by the code that loads the file
+    /// at run start, so the check and the run agree on what a repeat is.
+    fn lookup_duplicates(&mut self, loader: &str, resolved: &Path, path: &str, span: Span, key: &str, key_ty: &Type) {
+        let Ok(text) = std::fs::read_to_string(resolved) else { return };
+        let Ok(rows) = lookups::file_rows(loader, &text) else { return };
+        let Err(lookups::KeyError::Duplicate(dup)) = lookups::row_keys(&rows, key, key_ty) else { return };
+        let d = Diagnostic::new(
+            Code::DuplicateDefinition,
+            &self.file,
+            span,
+            format!("lookup file `{path}` gives the key `{}` twice: {} and {}", dup.key, dup.first, dup.second),
+            "repeated key in this file",
+        )
+        .with_help(format!("each key may appear once in column `{key}`; remove one of the rows or correct its key"));
+        self.report(d);
     }
 
     fn relative_path(&self, path: &str) -> PathBuf {

@@ -403,7 +403,21 @@ impl Checker<'_> {
             UnOp::Not => self.expr_against(inner, &Type::Bool, "`not`"),
             UnOp::Neg => {
                 let t = self.expr(inner, None);
-                if !(t.ty.is_numeric() || matches!(t.ty, Type::Duration | Type::Error | Type::Never)) {
+                if t.ty == Type::Duration {
+                    // A duration is a span of time to wait or keep: the runtime has no
+                    // negative one, so every record would fail here.
+                    let d = Diagnostic::new(
+                        Code::InvalidDuration,
+                        &self.file,
+                        span,
+                        "a duration cannot be negative",
+                        "negative duration",
+                    )
+                    .with_help("to go back in time, subtract a duration from a time: `now() - 1d`");
+                    self.report(d);
+                    return texpr(TExprKind::Unary(op, Box::new(t)), Type::Error, span);
+                }
+                if !(t.ty.is_numeric() || matches!(t.ty, Type::Error | Type::Never)) {
                     let d = self.bad_operand(&t.ty, inner.span, "-", "a number");
                     self.report(d);
                 }

@@ -8,7 +8,7 @@ use crate::syntax::ast::{
 
 use super::error::mismatch;
 use super::narrow::facts;
-use super::typed::{TExpr, TExprKind, TFlow, TOption, TRule, TSink, TSource, TStage, TStageKind};
+use super::typed::{TExpr, TExprKind, TFlow, TOption, TRecordEntry, TRule, TSink, TSource, TStage, TStageKind};
 use super::Checker;
 use crate::options::{batch_stage_options, sink_options, source_options, OptKind, OptSpec, SINK_KINDS, SOURCE_KINDS};
 use crate::types::{Mismatch, Type};
@@ -171,6 +171,9 @@ impl Checker<'_> {
                 let opts =
                     self.options(&s.options, &specs, &format!("`{}` source", s.kind.node), s.kind.span, Some(&ty));
                 self.scope.pop();
+                if s.kind.node == "webhook" {
+                    self.webhook_rules(&opts, s.kind.span);
+                }
                 opts
             }
             None => {
@@ -252,7 +255,8 @@ impl Checker<'_> {
                     owner_span,
                     format!("{owner} needs the option `{}`", spec.name),
                     "missing option",
-                );
+                )
+                .with_help_opt(spec.help.map(str::to_string));
                 self.report(d);
             }
         }
@@ -262,7 +266,30 @@ impl Checker<'_> {
     fn option_value(&mut self, spec: &OptSpec, e: &Expr) -> TExpr {
         let what = format!("option `{}`", spec.name);
         match &spec.kind {
-            OptKind::Of(t) => self.expr_against(e, t, &what),
+            OptKind::Of(t) => {
+                let t = self.expr_against(e, t, &what);
+                self.positive_fields(&t, &what);
+                t
+            }
+            OptKind::Present(t) => {
+                let t = self.expr_against(e, t, &what);
+                if t.ty.is_optional() {
+                    let found = &t.ty;
+                    let d = Diagnostic::new(
+                        Code::UnhandledOptional,
+                        &self.file,
+                        e.span,
+                        format!("{what} may be absent ({found}), and would then be sent as `null`"),
+                        "may be absent",
+                    )
+                    .with_help(format!(
+                        "say what absence means: hold the record with `?? hold \"no_{}\"`, or give a default with `?? value`",
+                        spec.name
+                    ));
+                    self.report(d);
+                }
+                t
+            }
             OptKind::Headers => self.headers(e),
             OptKind::Duration => self.positive_duration(e, &what),
             OptKind::Rate => {
@@ -306,15 +333,15 @@ impl Checker<'_> {
         }
     }
 
-    /// A duration that is not zero; a bare number gets a hint to add a unit.
+    /// A duration longer than zero; a bare number gets a hint to add a unit.
     pub(super) fn positive_duration(&mut self, e: &Expr, what: &str) -> TExpr {
         let t = self.expr(e, None);
-        match (&t.ty, &t.kind) {
-            (Type::Duration, TExprKind::Lit(Literal::Duration(0))) => {
-                self.error(Code::InvalidDuration, e.span, format!("{what} must be longer than zero"), "zero duration")
+        match &t.ty {
+            Type::Duration => {
+                self.require_positive(&t, what);
             }
-            (Type::Duration | Type::Error, _) => {}
-            (Type::Int, _) => {
+            Type::Error => {}
+            Type::Int => {
                 let d = Diagnostic::new(
                     Code::InvalidDuration,
                     &self.file,
@@ -325,12 +352,25 @@ impl Checker<'_> {
                 .with_help("write the unit: `500ms`, `30s`, `5m`, `2h`, `7d`");
                 self.report(d);
             }
-            (other, _) => {
+            other => {
                 let d = mismatch(&self.file, e.span, other, &Type::Duration, &Mismatch::Types, what);
                 self.report(d);
             }
         }
         t
+    }
+
+    /// The durations of a record-valued option (`batch: { max_wait: ... }`) are spans of
+    /// time to wait, like the options that are durations themselves.
+    fn positive_fields(&mut self, t: &TExpr, what: &str) {
+        let TExprKind::Record(entries) = &t.kind else { return };
+        for entry in entries {
+            if let TRecordEntry::Field(name, value) = entry {
+                let what = format!("`{name}` of {what}");
+                self.require_positive(value, &what);
+                self.positive_fields(value, &what);
+            }
+        }
     }
 
     /// Headers: each value a String or a Secret (the one place a secret may go).

@@ -7,6 +7,7 @@
 //! one diagnostic.
 
 mod call;
+mod constant;
 mod decls;
 mod error;
 mod expr;
@@ -14,6 +15,7 @@ mod flow;
 mod narrow;
 mod scope;
 pub mod typed;
+mod webhook;
 
 use std::collections::HashMap;
 use std::sync::Arc;

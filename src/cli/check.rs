@@ -40,7 +40,7 @@ enum Emit {
 }
 
 pub fn run(args: &CheckArgs) -> u8 {
-    let files = match crate::project::collect_flow_files(&args.paths) {
+    let files = match flow_files(&args.paths) {
         Ok(files) => files,
         Err(e) => {
             eprintln!("error: {e}");
@@ -83,6 +83,28 @@ pub fn run(args: &CheckArgs) -> u8 {
     } else {
         exit::OK
     }
+}
+
+/// The `.flow` files under `paths`. A path that does not exist, or a directory without a
+/// single flow, is refused: in CI it is a mistyped path, and "checked 0 files" with exit
+/// 0 would let every later broken flow through unnoticed.
+fn flow_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    let mut files = Vec::new();
+    for path in paths {
+        if std::fs::symlink_metadata(path).is_err() {
+            return Err(format!("{} does not exist", path.display()));
+        }
+        let found = crate::project::collect_flow_files(std::slice::from_ref(path)).map_err(|e| e.to_string())?;
+        if found.is_empty() && path.is_dir() {
+            return Err(format!("no .flow files in {}", path.display()));
+        }
+        for f in found {
+            if !files.contains(&f) {
+                files.push(f);
+            }
+        }
+    }
+    Ok(files)
 }
 
 fn summary(files: usize, errors: usize, warnings: usize) -> String {

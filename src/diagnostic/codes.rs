@@ -77,6 +77,7 @@ codes! {
     RoundingModeMissing = "E0133", Error, "rounding without a mode";
     RecursiveType = "E0134", Error, "type refers to itself";
     MultipleSources = "E0135", Error, "more than one source";
+    InvalidArgument = "E0136", Error, "invalid regular expression, JSONPath or date format";
 
     UnusedLookup = "W0001", Warning, "unused lookup";
     UnusedBinding = "W0002", Warning, "unused binding";
@@ -84,4 +85,5 @@ codes! {
     UnusedFunction = "W0004", Warning, "unused function";
     UnreachableStage = "W0005", Warning, "stage after one that always holds";
     NeedlessOptionalHandling = "W0006", Warning, "absence handled on a value that is never absent";
+    UnsignedWebhook = "W0007", Warning, "webhook accepts unsigned requests";
 }

@@ -2,12 +2,11 @@
 //! JSON files, keyed by the canonical key text of the declared key type.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use super::eval::{compile, Frame, Shared};
 use crate::ir::{Lookup, LookupData};
-use crate::types::Type;
-use crate::value::{decode_json_value, decode_text_row, Value};
+use crate::lookup_file::{cell, file_rows, row_keys, KeyError};
+use crate::value::{decode_json_value, Value};
 
 pub fn load(lookups: &[Lookup], shared: &Shared) -> Result<Vec<HashMap<String, Value>>, String> {
     lookups.iter().map(|l| load_one(l, shared).map_err(|e| format!("lookup `{}`: {e}", l.name))).collect()
@@ -26,60 +25,84 @@ fn load_one(l: &Lookup, shared: &Shared) -> Result<HashMap<String, Value>, Strin
         }
         LookupData::File { format, path, key, value } => {
             let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-            let rows: Vec<serde_json::Value> = match format.as_str() {
-                "csv" => csv_rows(&text)?,
-                "json" => as_rows(serde_json::from_str(&text).map_err(|e| e.to_string())?),
-                _ => as_rows(crate::yaml::from_str(&text)?),
-            };
-            for (i, row) in rows.iter().enumerate() {
-                let k = cell(row, key, &l.key).map_err(|e| format!("row {}: {e}", i + 1))?;
+            let rows = file_rows(format, &text)?;
+            let keys = row_keys(&rows, key, &l.key).map_err(|e| match e {
+                KeyError::Cell(at, e) => format!("{at}: {e}"),
+                KeyError::Duplicate(d) => format!("{}: {d}", path.display()),
+            })?;
+            for (row, k) in rows.iter().zip(keys) {
                 let v = match value {
-                    Some(col) => cell(row, col, &l.value),
-                    None => decode_json_value(row, &l.value).map_err(|e| e.to_string()),
+                    Some(col) => cell(&row.row, col, &l.value),
+                    None => decode_json_value(&row.row, &l.value).map_err(|e| e.to_string()),
                 }
-                .map_err(|e| format!("row {}: {e}", i + 1))?;
-                table.insert(k.key().into_owned(), v);
+                .map_err(|e| format!("{}: {e}", row.at))?;
+                table.insert(k, v);
             }
         }
     }
     Ok(table)
 }
 
-/// A lookup file's rows as JSON objects (CSV cells stay text; `cell` converts them).
-fn csv_rows(text: &str) -> Result<Vec<serde_json::Value>, String> {
-    let mut reader = csv::Reader::from_reader(text.as_bytes());
-    let headers: Vec<String> =
-        reader.headers().map_err(|e| e.to_string())?.iter().map(|h| h.trim().to_string()).collect();
-    let mut rows = Vec::new();
-    for r in reader.records() {
-        let r = r.map_err(|e| e.to_string())?;
-        let obj = headers.iter().cloned().zip(r.iter().map(|c| serde_json::Value::String(c.to_string()))).collect();
-        rows.push(serde_json::Value::Object(obj));
-    }
-    Ok(rows)
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::builtins::EvalContext;
+    use crate::ir::{Lookup, LookupData};
+    use crate::types::Type;
 
-fn as_rows(v: serde_json::Value) -> Vec<serde_json::Value> {
-    match v {
-        serde_json::Value::Array(items) => items,
-        serde_json::Value::Object(map) => map.into_values().collect(),
-        other => vec![other],
-    }
-}
+    struct NoContext;
 
-/// One column of a row as the declared type; text cells are converted.
-fn cell(row: &serde_json::Value, col: &str, ty: &Type) -> Result<Value, String> {
-    let v = row.get(col).ok_or_else(|| format!("no column `{col}`"))?;
-    match v {
-        serde_json::Value::String(s) if !matches!(ty.unwrap_optional(), Type::String | Type::Json) => {
-            let layout = Arc::new(crate::types::RecordType {
-                name: None,
-                fields: [(col.to_string(), ty.clone())].into_iter().collect(),
-            });
-            let rec = decode_text_row(&[col.to_string()], std::slice::from_ref(s), &Type::Record(layout))
-                .map_err(|e| e.to_string())?;
-            Ok(rec.field(col).cloned().unwrap_or(Value::Null))
+    impl EvalContext for NoContext {
+        fn now(&self) -> chrono::DateTime<chrono::FixedOffset> {
+            chrono::DateTime::UNIX_EPOCH.fixed_offset()
         }
-        other => decode_json_value(other, ty).map_err(|e| e.to_string()),
+
+        fn env(&self, _: &str) -> Option<String> {
+            None
+        }
+    }
+
+    /// Loads a lookup `t` from a file of `format` holding `text`, keyed by column `k`.
+    fn load_file(format: &str, text: &str, key: Type) -> Result<HashMap<String, Value>, String> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(format!("t.{format}"));
+        std::fs::write(&path, text).unwrap();
+        let data = LookupData::File { format: format.into(), path, key: "k".into(), value: Some("v".into()) };
+        let lookup = Lookup { name: "t".into(), module: "m".into(), key, value: Type::String, data };
+        let shared = Shared { functions: Vec::new(), lookups: Vec::new(), ctx: Box::new(NoContext) };
+        load(&[lookup], &shared).map(|mut tables| tables.remove(0))
+    }
+
+    #[test]
+    fn a_csv_key_given_twice_names_both_lines() {
+        let err = load_file("csv", "k,v\nDHL,D1\nUPS,U1\nDHL,D2\n", Type::String).unwrap_err();
+        assert!(err.starts_with("lookup `t`: "), "{err}");
+        assert!(err.ends_with("the key `DHL` is given twice, by line 2 and by line 4"), "{err}");
+    }
+
+    #[test]
+    fn keys_are_compared_as_the_key_type_reads_them() {
+        let err = load_file("csv", "k,v\n1,a\n01,b\n", Type::Int).unwrap_err();
+        assert!(err.contains("the key `1` is given twice, by line 2 and by line 3"), "{err}");
+        assert_eq!(load_file("csv", "k,v\n1,a\n01,b\n", Type::String).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn a_json_or_yaml_key_given_twice_names_both_entries() {
+        let list = r#"[{"k": "GB", "v": "a"}, {"k": "DE", "v": "b"}, {"k": "GB", "v": "c"}]"#;
+        let err = load_file("json", list, Type::String).unwrap_err();
+        assert!(err.contains("the key `GB` is given twice, by item [0] and by item [2]"), "{err}");
+        let mapping = r#"{"first": {"k": "GB", "v": "a"}, "second": {"k": "GB", "v": "b"}}"#;
+        let err = load_file("json", mapping, Type::String).unwrap_err();
+        assert!(err.contains("by entry `first` and by entry `second`"), "{err}");
+        let yaml = "- k: A\n  v: a\n- k: A\n  v: b\n";
+        let err = load_file("yaml", yaml, Type::String).unwrap_err();
+        assert!(err.contains("the key `A` is given twice, by item [0] and by item [1]"), "{err}");
+    }
+
+    #[test]
+    fn distinct_keys_load() {
+        let table = load_file("csv", "k,v\nDHL,D1\nUPS,U1\n", Type::String).unwrap();
+        assert!(matches!(table.get("UPS"), Some(Value::Str(s)) if s == "U1"));
     }
 }

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use pest::error::{ErrorVariant, InputLocation};
 
 use super::parser::Rule;
+use super::units::Advice;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::source::{SourceFile, Span};
 
@@ -27,6 +28,8 @@ pub enum LiteralError {
     Decimal,
     Float,
     Duration,
+    /// A number run into letters that are no duration unit: the text as written.
+    DurationUnit(String),
     Scale,
     Escape(String),
 }
@@ -103,6 +106,9 @@ impl SyntaxError {
 }
 
 fn literal_diagnostic(file: &Arc<SourceFile>, span: Span, kind: LiteralError) -> Diagnostic {
+    if let LiteralError::DurationUnit(text) = kind {
+        return duration_unit_diagnostic(file, span, &text);
+    }
     let (code, message, help) = match kind {
         LiteralError::Int => (
             Code::InvalidNumber,
@@ -127,6 +133,7 @@ fn literal_diagnostic(file: &Arc<SourceFile>, span: Span, kind: LiteralError) ->
             "a Decimal scale must be between 0 and 28".to_string(),
             "write e.g. `Decimal(2)` for cents",
         ),
+        LiteralError::DurationUnit(_) => unreachable!("reported above"),
         LiteralError::Escape(e) => (
             Code::InvalidEscape,
             format!("unknown escape `{e}` in a string"),
@@ -134,6 +141,34 @@ fn literal_diagnostic(file: &Arc<SourceFile>, span: Span, kind: LiteralError) ->
         ),
     };
     Diagnostic::new(code, file, span, message, "here").with_help(help)
+}
+
+/// `5sec` and the like: the unit that is not one, and the literal to write instead.
+fn duration_unit_diagnostic(file: &Arc<SourceFile>, span: Span, text: &str) -> Diagnostic {
+    let units = super::units::UNIT_LIST;
+    let (message, label, help) = match super::units::advise(text) {
+        Advice::Unknown { unit } => (
+            format!("unknown duration unit `{unit}` in `{text}`"),
+            "not a unit".to_string(),
+            format!("a number followed by letters is a duration; the units are {units}, as in `30s` or `1h30m`"),
+        ),
+        Advice::Write { unit: Some(unit), literal } => (
+            format!("unknown duration unit `{unit}` in `{text}`"),
+            format!("write `{literal}`"),
+            format!("write `{literal}`; the units are {units}"),
+        ),
+        Advice::Write { unit: None, literal } => (
+            format!("a duration is a whole number of each unit, so `{text}` is not one"),
+            format!("write `{literal}`"),
+            format!("write `{literal}`; the units are {units}"),
+        ),
+        Advice::Fraction => (
+            format!("a duration is a whole number of each unit, so `{text}` is not one"),
+            "not a whole number".to_string(),
+            format!("write it in a smaller unit; the units are {units}"),
+        ),
+    };
+    Diagnostic::new(Code::InvalidDuration, file, span, message, label).with_help(help)
 }
 
 fn syntax_help(found: &str, expected: &[&str]) -> Option<String> {
@@ -224,7 +259,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
         expr | binary | lambda | postfix_expr | paren | list_lit | record_lit | if_expr | match_expr | literal
         | prefix | op_not | op_neg => "an expression",
         null_lit | bool_lit | status_class_lit | rate_lit | duration_lit | float_lit | decimal_lit | int_lit
-        | number_pattern => "a value",
+        | bad_duration_lit | number_pattern => "a value",
         string_lit | plain_string => "a string",
         str_text | escape | interp => "the rest of the string",
         infix | op_coalesce | op_or | op_and | op_eq | op_ne | op_le | op_ge | op_lt | op_gt | op_add | op_sub

@@ -9,6 +9,7 @@ mod depth;
 pub mod dump;
 mod error;
 pub(crate) mod parser;
+mod units;
 
 use std::sync::Arc;
 

@@ -563,6 +563,10 @@ impl Builder {
                 self.literal_error(span, LiteralError::Duration);
                 Literal::Duration(0)
             }),
+            Rule::bad_duration_lit => {
+                self.literal_error(span, LiteralError::DurationUnit(text.to_string()));
+                Literal::Duration(0)
+            }
             Rule::status_class_lit => Literal::StatusClass(text.as_bytes().first().map_or(0, |b| b - b'0')),
             Rule::rate_lit => parse_rate(text).unwrap_or_else(|| {
                 self.literal_error(span, LiteralError::Int);
