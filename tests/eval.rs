@@ -374,6 +374,11 @@ fn hold_in_expressions() {
     fails!(r#"[1, 2].map(x => if x > 1 then hold "big" else x)"#, "big");
     fails!(r#"{ a: 1, b: hold "in_record" }"#, "in_record");
     fails!(r#"[1, hold "in_list"]"#, "in_list");
+    yields!(r#"record.email ?? "" + hold "unreached""#, "\"ann@example.com\"", "String");
+    fails!(r#"1 + hold "in_sum""#, "in_sum");
+    fails!(r#"-(hold "negated")"#, "negated");
+    // An operand that holds makes the operation `Never`, not a type that fits anything.
+    rejects!(r#"(record.email ?? 1 + hold "x") * 2"#, "E0123");
     fails!(r#"record.note ?? "" + hold "reached""#, "reached");
     yields!(r#"if true then 1 else hold "never""#, "1");
 }
