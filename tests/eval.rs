@@ -426,6 +426,9 @@ fn lambdas() {
     yields!("[1, 2].map(x => d)", "[2026-11-24, 2026-11-24]");
     yields!("record.line_items.sum(l => l.price * l.quantity)", "44.80", "Decimal");
     yields!("record.line_items.map(l => l.sku).join(\",\")", "\"A1,B2\"");
+    // A lambda's result type binds the element type a builtin returns.
+    yields!("[1, 2].flat_map(x => [x, x])", "[1, 1, 2, 2]", "[Int]");
+    rejects!("[1, 2].flat_map(x => [x, x]).map(x => x.upper())", "E0104");
     fails!("[1, 0].map(x => 1 / x)", "division by zero");
     rejects!("x => x", "E0124");
     rejects!("[1, 2].map((a, b) => a)", "E0124");
