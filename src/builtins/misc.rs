@@ -25,7 +25,7 @@ pub(super) fn decls() -> Vec<Decl> {
         decl(
             "uuid_v5(namespace: String, name: String) -> String",
             "A name-based UUID: the same inputs always give the same id (for idempotency keys).",
-            &[(r#"uuid_v5("6ba7b811-9dad-11d1-80b4-00c04fd430c8", "order-1001")"#, r#""…""#)],
+            &[(r#"uuid_v5("6ba7b811-9dad-11d1-80b4-00c04fd430c8", "order-1001")"#, r#""8b0e1cfe-71e5-535e-a325-184ef1c0f756""#)],
         ).with(uuid_v5),
         decl(
             "env(name: String) -> String",

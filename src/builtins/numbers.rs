@@ -37,10 +37,12 @@ pub(super) fn decls() -> Vec<Decl> {
             "Parses text as an exact Decimal; absent when it is not a number (`?? hold \"bad_amount\"`).",
             &[(r#"to_decimal("19.99")"#, "19.99"), (r#"to_decimal("n/a")"#, "null")],
         ).with(to_decimal_string),
-        decl("to_decimal(x: Float) -> Decimal", "A Float as the nearest Decimal: the explicit way across.", &[("to_decimal(0.5e0)", "0.5")]).with(to_decimal_float),
+        // The Int forms come before the Float and Decimal ones: overloads are tried in
+        // order, and an Int would fit those too.
         decl("to_decimal(x: Int) -> Decimal", "An Int as a Decimal.", &[("to_decimal(3)", "3")]).with(to_decimal_int),
-        decl("to_float(x: Decimal) -> Float", "A Decimal as a Float: the explicit way across, possibly inexact.", &[("to_float(0.1)", "1e-1")]).with(to_float_decimal),
+        decl("to_decimal(x: Float) -> Decimal", "A Float as the nearest Decimal: the explicit way across.", &[("to_decimal(0.5e0)", "0.5")]).with(to_decimal_float),
         decl("to_float(x: Int) -> Float", "An Int as a Float.", &[("to_float(3)", "3e0")]).with(to_float_int),
+        decl("to_float(x: Decimal) -> Float", "A Decimal as a Float: the explicit way across, possibly inexact.", &[("to_float(0.1)", "1e-1")]).with(to_float_decimal),
         decl("to_int(s: String) -> Int?", "Parses an integer; absent when the text is not one.", &[(r#"to_int("42")"#, "42")]).with(to_int_string),
         decl("to_int(x: Decimal) -> Int?", "The integer value of a whole Decimal; absent when it has a fraction.", &[("to_int(42.0)", "42")]).with(to_int_decimal),
     ]

@@ -611,7 +611,7 @@ impl Checker<'_> {
             let ty = ptys.get(i).cloned().unwrap_or(Type::Error);
             ids.push(self.scope.bind(&p.node, ty, p.span, false));
         }
-        let tb = if ret.contains_var() || ret.is_error() {
+        let tb = if ret.contains_var() || unknown_in(ret) {
             self.expr(body, None)
         } else {
             self.expr_against(body, ret, &format!("the result of the lambda passed to `{}`", b.name))
@@ -634,5 +634,16 @@ impl Checker<'_> {
         }
         let ty = Type::Fn(ptys.clone(), Box::new(tb.ty.clone()));
         TExpr { kind: TExprKind::Lambda { params: ids, body: Box::new(tb) }, ty, span }
+    }
+}
+
+/// Whether a lambda's result type still has a part no argument has told (a variable
+/// not yet bound, applied as `Error`): `U` or `[U]` in `flat_map`. Such a body is
+/// checked on its own, and its type binds the variable.
+fn unknown_in(t: &Type) -> bool {
+    match t {
+        Type::Error => true,
+        Type::List(t) | Type::Optional(t) => unknown_in(t),
+        _ => false,
     }
 }

@@ -572,7 +572,14 @@ impl Checker<'_> {
         use Type::*;
         let (a, b) = (&tl.ty, &tr.ty);
         if matches!(a, Error | Never) || matches!(b, Error | Never) {
-            return if matches!(op, BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge) { Bool } else { Error };
+            return if matches!(op, BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge) {
+                Bool
+            } else if matches!(a, Error) || matches!(b, Error) {
+                Error
+            } else {
+                // An operand that holds: the result is never produced, as with `hold` itself.
+                Never
+            };
         }
         for (t, s) in [(a, ls), (b, rs)] {
             if t.is_optional() {
