@@ -34,9 +34,15 @@ impl Checker<'_> {
         let mut warned = false;
         let later_spans = f.stages.iter().map(|s| s.span).chain(f.sinks.iter().map(|s| s.span));
         let mut later = later_spans.collect::<Vec<_>>().into_iter();
+        let mut batched: Option<Span> = None;
         for stage in &f.stages {
             let span = later.next().unwrap_or(stage.span);
             self.warn_unreachable(holds_always, span, &mut warned);
+            match (&stage.node, batched) {
+                (StageKind::Batch(_), _) => batched = Some(stage.span),
+                (StageKind::Split(_), Some(batch)) => self.split_after_batch(stage.span, batch),
+                _ => {}
+            }
             self.record = Some(rec.clone());
             let (t, always) = self.stage(stage, &rec);
             if always && holds_always.is_none() {
@@ -406,6 +412,25 @@ impl Checker<'_> {
             self.report(d);
         }
         t
+    }
+
+    /// After `batch`, a record is its batch and its members end with it. Each part of a
+    /// split would carry every member, so a member would end once per part: counted
+    /// delivered several times, or held for a part and replayed as a partial batch.
+    fn split_after_batch(&mut self, split: Span, batch: Span) {
+        let d = Diagnostic::new(
+            Code::SplitAfterBatch,
+            &self.file,
+            split,
+            "`split` after `batch` would take each record of the batch to its end once per part",
+            "splits a batch",
+        )
+        .with_secondary(&self.file, batch, "records are batched here")
+        .with_help(
+            "split the records before batching them (`split ...` then `batch { ... }`), or build what each part \
+             needs inside a `map` over the batch",
+        );
+        self.report(d);
     }
 
     /// Checks one stage; the bool says whether it holds every record.

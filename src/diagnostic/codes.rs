@@ -78,6 +78,7 @@ codes! {
     RecursiveType = "E0134", Error, "type refers to itself";
     MultipleSources = "E0135", Error, "more than one source";
     InvalidArgument = "E0136", Error, "invalid regular expression, JSONPath or date format";
+    SplitAfterBatch = "E0137", Error, "a batch cannot be split";
 
     UnusedLookup = "W0001", Warning, "unused lookup";
     UnusedBinding = "W0002", Warning, "unused binding";
