@@ -13,6 +13,7 @@ mod error;
 mod expr;
 mod flow;
 mod narrow;
+mod operators;
 mod scope;
 pub mod typed;
 mod webhook;
