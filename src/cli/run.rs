@@ -11,7 +11,7 @@ use clap::Args;
 use super::exit;
 use super::load::{default_state, load, parse_now};
 use crate::runtime::{self, RunOptions};
-use crate::state::{LeaseHolder, MemoryStore, SqliteStore, StateStore};
+use crate::state::{LeaseHolder, SqliteStore, StateStore};
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
@@ -90,7 +90,7 @@ pub fn run(args: &RunArgs) -> u8 {
     // no state yet none is created; it runs as a first real run would, on empty state.
     let path = args.state.clone().unwrap_or_else(|| default_state(&loaded.base_dir));
     let opened = match (args.dry_run, path.exists()) {
-        (true, false) => Ok(Arc::new(MemoryStore::new()) as Arc<dyn StateStore>),
+        (true, false) => SqliteStore::in_memory().map(|s| Arc::new(s) as Arc<dyn StateStore>),
         (true, true) => SqliteStore::open_existing(&path).map(|s| Arc::new(s) as Arc<dyn StateStore>),
         // A real run refuses a state whose file fails SQLite's quick check.
         (false, _) => SqliteStore::open(&path)

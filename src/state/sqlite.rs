@@ -130,6 +130,12 @@ impl SqliteStore {
         Self::connect(path, OpenFlags::SQLITE_OPEN_CREATE)
     }
 
+    /// A new, empty database in memory: what a dry run reads when there is no state
+    /// yet, so it runs as a first real run would and leaves no file behind.
+    pub fn in_memory() -> Result<SqliteStore, StateError> {
+        Self::connect(Path::new(":memory:"), OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_MEMORY)
+    }
+
     /// Opens an existing database; `StateError::Missing` when there is none. For
     /// commands that only read or change existing holds and must not leave an empty
     /// database behind.
