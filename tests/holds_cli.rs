@@ -290,3 +290,10 @@ fn bad_arguments_exit_2() {
     holds(&db, &["show"]).code(2);
     holds(&db, &["replay-everything"]).code(2);
 }
+
+#[test]
+fn replay_help_names_the_state_it_reads_by_default() {
+    let out = Command::cargo_bin("flowgate").unwrap().args(["holds", "replay", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(help.contains("for `replay`, .flowgate/state.db beside the flow"), "{help}");
+}

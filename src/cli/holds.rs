@@ -23,7 +23,9 @@ use crate::state::{Hold, HoldCount, HoldFilter, HoldId, HoldStatus, SqliteStore,
 pub struct HoldsArgs {
     #[command(subcommand)]
     command: HoldsCommand,
-    /// The state database [default: .flowgate/state.db in the current directory].
+    /// The state database [default: for `replay`, .flowgate/state.db beside the flow
+    /// file; for the others, .flowgate/state.db in the current directory, or the only
+    /// one below it].
     #[arg(long, global = true, value_name = "PATH")]
     state: Option<PathBuf>,
 }
