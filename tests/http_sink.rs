@@ -162,3 +162,133 @@ fn delivers_retries_and_holds_against_a_failing_erp() {
     }
     assert_eq!(e.requests["F"], 1, "F was not even sent again");
 }
+
+/// An ERP that books every order but those whose ref is in its refusal list (422).
+#[derive(Default)]
+struct Picky {
+    refuse: std::collections::HashSet<String>,
+    booked: HashMap<String, u32>,
+}
+
+async fn picky_orders(State(erp): State<Arc<Mutex<Picky>>>, body: String) -> Response {
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+    let r = v["ref"].as_str().unwrap_or("?").to_string();
+    let mut e = erp.lock().unwrap();
+    if e.refuse.contains(&r) {
+        return (StatusCode::UNPROCESSABLE_ENTITY, r#"{"error":"refused"}"#).into_response();
+    }
+    *e.booked.entry(r).or_default() += 1;
+    StatusCode::CREATED.into_response()
+}
+
+/// The holds of a state as `holds export` gives them, by the ref of their record.
+fn holds_by_ref(state: &std::path::Path) -> HashMap<String, serde_json::Value> {
+    let out = flowgate().args(["holds", "export", "--status", "all", "--state"]).arg(state).output().unwrap();
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .map(|h| {
+            let record: serde_json::Value = match &h["record"] {
+                serde_json::Value::String(s) => serde_json::from_str(s).unwrap_or_default(),
+                other => other.clone(),
+            };
+            (record["ref"].as_str().unwrap_or("?").to_string(), h)
+        })
+        .collect()
+}
+
+/// Whatever the input format and whichever records the ERP refuses, on the run and on
+/// the replay: after `holds replay`, every hold is either ended with the outcome the
+/// replay recorded (and its record was booked) or still held with one more attempt, and
+/// no record is booked twice.
+#[test]
+fn a_replay_ends_exactly_the_holds_it_delivered_in_every_format() {
+    let erp: Arc<Mutex<Picky>> = Arc::default();
+    let addr = common::serve(Router::new().route("/orders", post(picky_orders)).with_state(erp.clone()));
+    let refs: Vec<String> = (1..=8).map(|i| format!("R{i}")).collect();
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut pick = |share: u64| -> std::collections::HashSet<String> {
+        refs.iter()
+            .filter(|_| {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                seed % 100 < share
+            })
+            .cloned()
+            .collect()
+    };
+    for format in ["json", "ndjson", "csv"] {
+        for round in 0..3 {
+            let (first, second) = (pick(50), pick(40));
+            {
+                let mut e = erp.lock().unwrap();
+                e.booked.clear();
+                e.refuse = first.clone();
+            }
+            let dir = tempfile::tempdir().unwrap();
+            let input = match format {
+                "json" => format!(
+                    "[{}]",
+                    refs.iter()
+                        .map(|r| format!(r#"{{"ref": "{r}", "amount": "1.50"}}"#))
+                        .collect::<Vec<_>>()
+                        .join(",\n")
+                ),
+                "ndjson" => refs.iter().map(|r| format!("{{\"ref\": \"{r}\", \"amount\": 1.50}}\n")).collect(),
+                _ => format!("ref,amount\n{}", refs.iter().map(|r| format!("{r},1.50\n")).collect::<String>()),
+            };
+            fs::write(dir.path().join(format!("in.{format}")), input).unwrap();
+            let flow = format!(
+                "type Row = {{ ref: String, amount: Decimal }}\nflow replayable {{\n  source rows: file {{ path: \"in.{format}\", format: \"{format}\" }} : Row\n  map {{ ref: record.ref, amount: record.amount }}\n  sink erp: http.post {{\n    url: env(\"ERP_URL\") + \"/orders\"\n    retry: {{ attempts: 1 }}\n  }}\n}}\n"
+            );
+            let flow_path = dir.path().join("replayable.flow");
+            fs::write(&flow_path, flow).unwrap();
+            let state = dir.path().join("state.db");
+            let what = format!("{format}, round {round}, refused {first:?} then {second:?}");
+            flowgate()
+                .arg("run")
+                .arg(&flow_path)
+                .arg("--state")
+                .arg(&state)
+                .env("ERP_URL", format!("http://{addr}"))
+                .assert()
+                .code(0);
+            let held = holds_by_ref(&state);
+            let mut held_refs: Vec<&String> = held.keys().collect();
+            held_refs.sort();
+            let mut want: Vec<&String> = first.iter().collect();
+            want.sort();
+            assert_eq!(held_refs, want, "{what}");
+            {
+                let mut e = erp.lock().unwrap();
+                e.booked.clear();
+                e.refuse = second.clone();
+            }
+            let replay = flowgate()
+                .args(["holds", "replay"])
+                .arg(&flow_path)
+                .args(["--all", "--state"])
+                .arg(&state)
+                .env("ERP_URL", format!("http://{addr}"))
+                .output()
+                .unwrap();
+            let said = String::from_utf8_lossy(&replay.stdout).into_owned();
+            let again = first.intersection(&second).count();
+            assert_eq!(replay.status.code(), Some(if again > 0 { 1 } else { 0 }), "{what}\n{said}");
+            let booked = erp.lock().unwrap().booked.clone();
+            for (r, h) in holds_by_ref(&state) {
+                if second.contains(&r) {
+                    assert_eq!((h["status"].as_str(), h["attempts"].as_u64()), (Some("held"), Some(2)), "{what}: {r}");
+                    assert!(!booked.contains_key(&r), "{what}: {r} was booked but is still held");
+                } else {
+                    assert_eq!(h["status"], "replayed", "{what}: {r}\n{said}");
+                    assert_eq!(h["outcome"], "delivered to erp", "{what}: {r}");
+                    assert_eq!(booked.get(&r), Some(&1), "{what}: {r} is marked replayed but was not booked once");
+                }
+            }
+            assert!(booked.keys().all(|r| first.contains(r)), "{what}: the replay sent a record that was not held");
+        }
+    }
+}
