@@ -255,6 +255,7 @@ fn run_library(flows: &Flows, rt: &tokio::runtime::Runtime, erp: &Erp, mode: Mod
         progress: false,
         keep_events: false,
         display_root: None,
+        retention: None,
     };
     let flow = flows.flow(mode);
     let _ = erp.take();

@@ -297,3 +297,41 @@ fn replay_help_names_the_state_it_reads_by_default() {
     let help = String::from_utf8_lossy(&out.stdout);
     assert!(help.contains("for `replay`, .flowgate/state.db beside the flow"), "{help}");
 }
+
+#[test]
+fn purge_erase_and_export_by_key_for_data_protection() {
+    let (_dir, db) = fixture();
+    // Hold 3 was discarded at t0 + 1h: long ago by now; the held ones keep their payload.
+    let a = holds(&db, &["purge", "--older-than", "7d"]).success();
+    assert!(stdout(&a).contains("1 hold payloads"), "{}", stdout(&a));
+    let s = store(&db);
+    assert_eq!(s.hold(3).unwrap().unwrap().record.as_str(), "null");
+    assert_ne!(s.hold(1).unwrap().unwrap().record.as_str(), "null");
+    holds(&db, &["purge", "--older-than", "30 days"]).code(2).stderr(predicate::str::contains("is not an age"));
+    // Everything about one order, then its erasure.
+    let a = holds(&db, &["export", "--status", "all", "--key", "#1002"]).success();
+    let found = json_lines(&stdout(&a));
+    assert_eq!(found.iter().map(|h| h["id"].as_i64().unwrap()).collect::<Vec<_>>(), vec![2]);
+    let a = holds(&db, &["erase", "--key", "#1002"]).success();
+    assert!(stdout(&a).contains("erased #1002: 1 holds"), "{}", stdout(&a));
+    let erased = store(&db).hold(2).unwrap().unwrap();
+    assert_eq!((erased.status, erased.record.as_str(), erased.blocking_key), (HoldStatus::Discarded, "null", None));
+    let a = holds(&db, &["export", "--status", "all", "--key", "#1002"]).success();
+    assert_eq!(stdout(&a), "", "something about the erased order is left");
+}
+
+#[test]
+fn a_run_with_retention_purges_what_is_past_it() {
+    let (dir, db) = fixture();
+    std::fs::copy("tests/fixtures/run/money.flow", dir.path().join("money.flow")).unwrap();
+    std::fs::copy("tests/fixtures/run/money.ndjson", dir.path().join("money.ndjson")).unwrap();
+    Command::cargo_bin("flowgate")
+        .unwrap()
+        .current_dir(dir.path())
+        .args(["run", "money.flow", "--retention", "7d", "--state"])
+        .arg(&db)
+        .assert()
+        .success();
+    assert_eq!(store(&db).hold(3).unwrap().unwrap().record.as_str(), "null");
+    assert_ne!(store(&db).hold(1).unwrap().unwrap().record.as_str(), "null");
+}

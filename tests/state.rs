@@ -48,7 +48,7 @@ fn ids(holds: &[Hold]) -> Vec<HoldId> {
 }
 
 fn filter(flow: Option<&str>, reason: Option<&str>, status: Option<HoldStatus>) -> HoldFilter {
-    HoldFilter { flow: flow.map(Into::into), reason: reason.map(Into::into), status, ids: None }
+    HoldFilter { flow: flow.map(Into::into), reason: reason.map(Into::into), status, ids: None, mentions: None }
 }
 
 // ---- the contract, for every store ----
@@ -340,6 +340,64 @@ fn a_hold_ends_when_its_record_is_taken_to_its_end(store: &dyn StateStore) {
     assert_eq!(store.end_holds("orders", &ended, t0()).unwrap(), 0, "ended once");
 }
 
+fn retention_purges_what_ended_long_ago_and_never_what_is_held(store: &dyn StateStore) {
+    let old_done = hold("orders", "invalid", "#1", 0);
+    let old_held = hold("orders", "invalid", "#2", 0);
+    let new_done = hold("orders", "invalid", "#3", 0);
+    let ids = store.add_holds(vec![old_done, old_held, new_done]).unwrap();
+    store.mark_discarded(ids[0], "test order", t0()).unwrap();
+    store.mark_replayed(ids[2], "delivered to erp", t0() + Duration::days(40)).unwrap();
+    store.inbox_add("hooks", Some("a"), &serde_json::json!({}), b"{\"id\":1}", t0()).unwrap();
+    store.inbox_add("hooks", Some("b"), &serde_json::json!({}), b"{\"id\":2}", t0()).unwrap();
+    let first = store.inbox_pending("hooks", 0, 10).unwrap()[0].id;
+    store.inbox_done("hooks", &[first]).unwrap();
+    store.record_delivery("orders", "erp", "#1", 201, t0()).unwrap();
+    store.record_delivery("orders", "erp", "#9", 201, t0() + Duration::days(40)).unwrap();
+    let purged = store.purge(t0() + Duration::days(30)).unwrap();
+    assert_eq!(purged, flowgate::state::Purged { holds: 1, inbox: 1, deliveries: 1 });
+    let h = store.hold(ids[0]).unwrap().unwrap();
+    assert_eq!(
+        (h.record.as_str(), h.stage_input.as_str(), h.message.as_str()),
+        ("null", "null", flowgate::state::PURGED)
+    );
+    assert_eq!(
+        (h.reason.as_str(), h.blocking_key.as_deref(), h.status),
+        ("invalid", Some("#1"), HoldStatus::Discarded)
+    );
+    assert_ne!(store.hold(ids[1]).unwrap().unwrap().record.as_str(), "null", "a held record lost its payload");
+    assert_ne!(store.hold(ids[2]).unwrap().unwrap().record.as_str(), "null", "a recent hold lost its payload");
+    assert_eq!(store.inbox_pending("hooks", 0, 10).unwrap().len(), 1, "a pending request was purged");
+    assert!(!store.delivered("orders", "erp", "#1").unwrap() && store.delivered("orders", "erp", "#9").unwrap());
+    assert_eq!(store.purge(t0() + Duration::days(30)).unwrap(), flowgate::state::Purged::default(), "twice");
+    // A new request after a purge never takes an id that was used.
+    store.inbox_add("hooks", Some("c"), &serde_json::json!({}), b"{}", t0()).unwrap();
+    let ids_now: Vec<i64> = store.inbox_pending("hooks", 0, 10).unwrap().iter().map(|i| i.id).collect();
+    assert!(ids_now.iter().all(|id| *id != first), "{ids_now:?}");
+}
+
+fn erasure_removes_everything_about_a_person_and_nothing_else(store: &dyn StateStore) {
+    let mut about = hold("orders", "no_address", "#1001", 0);
+    about.record = JsonText::from(serde_json::json!({"name": "#1001", "email": "Jane.Doe@example.com"}));
+    let other = hold("orders", "no_address", "#1002", 1);
+    let ids = store.add_holds(vec![about, other]).unwrap();
+    store
+        .inbox_add("hooks", None, &serde_json::json!({"x": "y"}), b"{\"email\":\"jane.doe@example.com\"}", t0())
+        .unwrap();
+    store.dedupe_commit("orders", &[("jane.doe@example.com".into(), None), ("#1002".into(), None)], t0()).unwrap();
+    let found =
+        store.holds(&HoldFilter { mentions: Some("JANE.DOE@example.com".into()), ..HoldFilter::default() }).unwrap();
+    assert_eq!(found.iter().map(|h| h.id).collect::<Vec<_>>(), vec![ids[0]]);
+    let erased = store.erase("jane.doe@example.com", t0()).unwrap();
+    assert_eq!(erased, flowgate::state::Erased { holds: 1, inbox: 1, keys: 1 });
+    let h = store.hold(ids[0]).unwrap().unwrap();
+    assert_eq!((h.status, h.record.as_str(), h.blocking_key.as_deref()), (HoldStatus::Discarded, "null", None));
+    assert_eq!(h.outcome.as_deref(), Some(flowgate::state::ERASED));
+    assert_ne!(store.hold(ids[1]).unwrap().unwrap().record.as_str(), "null");
+    assert!(store.inbox_pending("hooks", 0, 10).unwrap().is_empty(), "the erased request is still to be read");
+    assert!(!store.dedupe_seen("orders", "jane.doe@example.com", t0()).unwrap());
+    assert!(store.dedupe_seen("orders", "#1002", t0()).unwrap());
+}
+
 macro_rules! for_each_store {
     ($($spec:ident),* $(,)?) => {
         mod sqlite {
@@ -376,6 +434,8 @@ for_each_store!(
     deliveries_are_recorded_in_groups,
     holds_added_from_many_threads_all_arrive,
     a_hold_ends_when_its_record_is_taken_to_its_end,
+    retention_purges_what_ended_long_ago_and_never_what_is_held,
+    erasure_removes_everything_about_a_person_and_nothing_else,
 );
 
 // ---- what only the SQLite file shows ----

@@ -69,6 +69,21 @@ enum HoldsCommand {
         #[command(flatten)]
         filter: FilterArgs,
     },
+    /// Retention: holds that ended (replayed or discarded) longer ago than this lose their
+    /// payload (reason, key, status, outcome and times stay); done webhook requests and
+    /// delivery-log entries this old are deleted. Held records are never touched.
+    Purge {
+        /// How old: `30d`, `12h`, `1w`.
+        #[arg(long, value_name = "AGE", value_parser = parse_age)]
+        older_than: chrono::Duration,
+    },
+    /// A data subject's erasure: every hold, webhook request, dedupe key and delivery-log
+    /// key about this order or person loses its payload; a held record is discarded.
+    Erase {
+        /// The order number, email or other key to erase (matched ignoring case).
+        #[arg(long)]
+        key: String,
+    },
     /// Run held records through the current version of their flow: `--id N`, `--reason R`
     /// or `--all`. Delivered ones are marked replayed; held again, their attempts go up.
     Replay(super::replay::ReplayArgs),
@@ -85,6 +100,10 @@ struct FilterArgs {
     /// Which holds by status.
     #[arg(long, value_enum, default_value_t = StatusArg::Held)]
     status: StatusArg,
+    /// Only holds about this order, SKU or person: the blocking key, or mentioned in the
+    /// record or message (ignoring case). For a data subject's request.
+    #[arg(long, value_name = "KEY")]
+    key: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -119,6 +138,7 @@ impl FilterArgs {
                 StatusArg::All => None,
             },
             ids: None,
+            mentions: self.key.clone(),
         }
     }
 
@@ -135,6 +155,9 @@ impl FilterArgs {
         }
         if let Some(r) = &self.reason {
             let _ = write!(s, " with reason {r}");
+        }
+        if let Some(k) = &self.key {
+            let _ = write!(s, " about {k}");
         }
         s
     }
@@ -257,6 +280,21 @@ fn execute(
             Ok(format!("discarded hold {id}: {why}\n"))
         }
         HoldsCommand::Export { filter } => Ok(ndjson(store.holds(&filter.to_filter())?.iter())),
+        HoldsCommand::Purge { older_than: age } => {
+            let age = *age;
+            let p = store.purge(now - age)?;
+            Ok(format!(
+                "purged what ended before {}: {} hold payloads, {} webhook requests, {} delivery-log entries\n",
+                (now - age).to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                p.holds,
+                p.inbox,
+                p.deliveries
+            ))
+        }
+        HoldsCommand::Erase { key } => {
+            let e = store.erase(key, now)?;
+            Ok(format!("erased {key}: {} holds, {} webhook requests, {} keys\n", e.holds, e.inbox, e.keys))
+        }
         HoldsCommand::Replay(_) => unreachable!("replay is dispatched before the store is opened"),
     }
 }
@@ -466,6 +504,16 @@ fn table(header: &[&str], rows: Vec<Vec<String>>) -> String {
         line(&mut row.iter().map(String::as_str));
     }
     out
+}
+
+/// An age for `purge`: `30d`, `12h`, `1w`, `1d12h`.
+pub(super) fn parse_age(text: &str) -> Result<chrono::Duration, String> {
+    let bad = || format!("`{text}` is not an age: write a number with a unit, as `30d`, `12h` or `1w`");
+    if !text.ends_with(|c: char| c.is_ascii_alphabetic()) {
+        return Err(bad());
+    }
+    let ms = crate::syntax::parse_duration(text).filter(|ms| *ms > 0).ok_or_else(bad)?;
+    chrono::Duration::try_milliseconds(i64::try_from(ms).map_err(|_| bad())?).ok_or_else(bad)
 }
 
 #[cfg(test)]

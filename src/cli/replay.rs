@@ -78,6 +78,7 @@ pub fn run(args: &ReplayArgs, state: Option<PathBuf>) -> u8 {
         reason: args.reason.clone(),
         status: Some(HoldStatus::Held),
         ids: (!args.ids.is_empty()).then(|| args.ids.clone()),
+        mentions: None,
     };
     let holds = match store.holds(&filter) {
         Ok(h) => h,
@@ -107,6 +108,7 @@ pub fn run(args: &ReplayArgs, state: Option<PathBuf>) -> u8 {
         progress: false,
         keep_events: true,
         display_root: None,
+        retention: None,
     };
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,

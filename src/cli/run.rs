@@ -43,6 +43,11 @@ pub struct RunArgs {
     /// comes from RUST_LOG (default: info; `debug` adds a line per record and stage).
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
+    /// Keep the payloads of ended holds, done webhook requests and the delivery log this
+    /// long (`30d`, `1w`): older ones are purged when the run starts and every hour while
+    /// it runs. Held records are never purged.
+    #[arg(long, value_name = "AGE", value_parser = super::holds::parse_age)]
+    retention: Option<chrono::Duration>,
     /// After SIGINT or SIGTERM, how long records in flight may take to finish.
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     grace: u64,
@@ -127,6 +132,7 @@ pub fn run(args: &RunArgs) -> u8 {
         progress: !args.dry_run && std::io::stderr().is_terminal(),
         keep_events: args.dry_run,
         display_root: None,
+        retention: args.retention,
     };
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,

@@ -67,6 +67,9 @@ pub struct RunOptions {
     /// Input paths are shown relative to this directory (test cases), else to the
     /// working directory.
     pub display_root: Option<PathBuf>,
+    /// How long ended holds, done webhook requests and the delivery log keep their
+    /// payloads: purged when a real run starts and every hour while it runs.
+    pub retention: Option<chrono::Duration>,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -143,6 +143,12 @@ impl StateStore for Capturing {
     fn lease(&self, holder: &crate::state::LeaseHolder) -> Result<crate::state::Lease, StateError> {
         self.inner.lease(holder)
     }
+    fn purge(&self, before: DateTime<Utc>) -> Result<crate::state::Purged, StateError> {
+        self.inner.purge(before)
+    }
+    fn erase(&self, key: &str, now: DateTime<Utc>) -> Result<crate::state::Erased, StateError> {
+        self.inner.erase(key, now)
+    }
     /// The replay ends the holds it replays itself, each with how it went.
     fn has_open_holds(&self, _flow: &str) -> Result<bool, StateError> {
         Ok(false)

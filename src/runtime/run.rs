@@ -68,6 +68,10 @@ pub async fn run_until(
     });
 
     tracing::info!(flow = %flow.name, version = %flow.version, dry_run = opts.dry_run, "run starts");
+    let retention = match (opts.retention, opts.dry_run) {
+        (Some(keep), false) => Some(tokio::spawn(retain(store.clone(), keep))),
+        _ => None,
+    };
     let (ev_tx, ev_rx) = mpsc::channel::<Msg>(1024);
     let (src_tx, mut rx) = mpsc::channel::<Chunk>(CHANNEL);
     let source = source.start(Intake {
@@ -133,6 +137,9 @@ pub async fn run_until(
         held = summary.held,
         "run ends"
     );
+    if let Some(task) = retention {
+        task.abort();
+    }
     if !summary.balanced() {
         return Err(RuntimeError::Unbalanced(Box::new(summary)));
     }
@@ -145,4 +152,29 @@ fn joined<T>(what: &str, result: Result<T, tokio::task::JoinError>) -> Result<T,
         let why = if e.is_panic() { panic_text(e.into_panic().as_ref()) } else { e.to_string() };
         RuntimeError::Internal(format!("{what} failed inside flowgate: {why} (please report this)"))
     })
+}
+
+/// How often a long run applies its retention again.
+const RETENTION_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Applies the retention period now and every hour while the run lasts: a webhook flow
+/// runs for weeks, and what it keeps must not outlive the period.
+async fn retain(store: Arc<dyn StateStore>, keep: chrono::Duration) {
+    loop {
+        let purge = {
+            let store = store.clone();
+            tokio::task::spawn_blocking(move || store.purge(chrono::Utc::now() - keep)).await
+        };
+        match purge {
+            Ok(Ok(p)) if p != crate::state::Purged::default() => tracing::info!(
+                holds = p.holds,
+                webhook_requests = p.inbox,
+                deliveries = p.deliveries,
+                "retention: payloads past the retention period removed"
+            ),
+            Ok(Err(e)) => tracing::warn!(error = %e, "retention: could not purge"),
+            _ => {}
+        }
+        tokio::time::sleep(RETENTION_EVERY).await;
+    }
 }

@@ -16,6 +16,11 @@ use serde_json::value::RawValue;
 pub struct JsonText(Box<str>);
 
 impl JsonText {
+    /// `null`: what a hold keeps of a payload removed by retention or erasure.
+    pub fn null() -> JsonText {
+        JsonText("null".into())
+    }
+
     /// The text of a JSON document, or why it is not one. Its nesting is not limited:
     /// the text is only scanned, never built.
     pub fn parse(text: impl Into<String>) -> Result<JsonText, serde_json::Error> {

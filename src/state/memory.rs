@@ -19,6 +19,9 @@ pub struct MemoryStore {
     leased: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
+/// A stored webhook request: flow, dedupe key, done, the request, when it was received.
+type Request = (String, Option<String>, bool, InboxItem, DateTime<Utc>);
+
 #[derive(Debug, Default)]
 struct Inner {
     /// In id order; ids start at 1 and are never reused.
@@ -27,7 +30,10 @@ struct Inner {
     cursors: HashMap<(String, String), String>,
     deliveries: HashMap<(String, String, String), (u16, DateTime<Utc>)>,
     /// Flow, dedupe key, done, and the request.
-    inbox: Vec<(String, Option<String>, bool, InboxItem)>,
+    /// (Ids are never reused, even after a purge deleted the newest.)
+    inbox: Vec<Request>,
+    /// The id of the newest inbox request ever stored.
+    inbox_last: i64,
 }
 
 impl MemoryStore {
@@ -60,6 +66,56 @@ impl Inner {
 impl StateStore for MemoryStore {
     fn lease(&self, _: &super::LeaseHolder) -> Result<super::Lease, StateError> {
         super::Lease::of_flag(&self.leased, &path())
+    }
+
+    fn purge(&self, before: DateTime<Utc>) -> Result<super::Purged, StateError> {
+        let mut inner = self.lock();
+        let mut purged = super::Purged::default();
+        let ended = |h: &Hold| h.status != HoldStatus::Held && h.updated_at < before && h.record.as_str() != "null";
+        for h in inner.holds.iter_mut().filter(|h| ended(h)) {
+            h.record = super::JsonText::null();
+            h.stage_input = super::JsonText::null();
+            h.message = super::PURGED.to_string();
+            purged.holds += 1;
+        }
+        let before_inbox = inner.inbox.len();
+        inner.inbox.retain(|(_, _, done, _, received)| !(*done && *received < before));
+        purged.inbox = (before_inbox - inner.inbox.len()) as u64;
+        let before_log = inner.deliveries.len();
+        inner.deliveries.retain(|_, (_, at)| *at >= before);
+        purged.deliveries = (before_log - inner.deliveries.len()) as u64;
+        Ok(purged)
+    }
+
+    fn erase(&self, key: &str, now: DateTime<Utc>) -> Result<super::Erased, StateError> {
+        let mut inner = self.lock();
+        let mut erased = super::Erased::default();
+        let lower = key.to_lowercase();
+        for h in inner.holds.iter_mut().filter(|h| super::retention::mentions(h, key)) {
+            h.record = super::JsonText::null();
+            h.stage_input = super::JsonText::null();
+            h.message = super::ERASED.to_string();
+            h.blocking_key = None;
+            h.updated_at = now;
+            if h.status == HoldStatus::Held {
+                h.status = HoldStatus::Discarded;
+                h.outcome = Some(super::ERASED.to_string());
+            }
+            erased.holds += 1;
+        }
+        for (_, _, done, item, _) in inner.inbox.iter_mut() {
+            if String::from_utf8_lossy(&item.body).to_lowercase().contains(&lower) {
+                item.body.clear();
+                item.headers = serde_json::json!({});
+                *done = true;
+                erased.inbox += 1;
+            }
+        }
+        let keys = inner.dedupe.len() + inner.deliveries.len();
+        inner.dedupe.retain(|(_, k), _| !k.to_lowercase().contains(&lower));
+        inner.deliveries.retain(|(_, _, k), _| !k.to_lowercase().contains(&lower));
+        erased.keys = (keys - inner.dedupe.len() - inner.deliveries.len()) as u64;
+        Ok(erased)
     }
 
     fn has_open_holds(&self, flow: &str) -> Result<bool, StateError> {
@@ -112,20 +168,22 @@ impl StateStore for MemoryStore {
         dedupe_key: Option<&str>,
         headers: &serde_json::Value,
         body: &[u8],
-        _now: DateTime<Utc>,
+        now: DateTime<Utc>,
     ) -> Result<bool, StateError> {
         let mut inner = self.lock();
         if let Some(k) = dedupe_key {
-            if inner.inbox.iter().any(|(f, key, _, _)| f == flow && key.as_deref() == Some(k)) {
+            if inner.inbox.iter().any(|(f, key, ..)| f == flow && key.as_deref() == Some(k)) {
                 return Ok(false);
             }
         }
-        let id = inner.inbox.len() as i64 + 1;
+        inner.inbox_last += 1;
+        let id = inner.inbox_last;
         inner.inbox.push((
             flow.to_string(),
             dedupe_key.map(str::to_string),
             false,
             InboxItem { id, headers: headers.clone(), body: body.to_vec() },
+            now,
         ));
         Ok(true)
     }
@@ -135,14 +193,14 @@ impl StateStore for MemoryStore {
             .lock()
             .inbox
             .iter()
-            .filter(|(f, _, done, item)| f == flow && !done && item.id > after_id)
+            .filter(|(f, _, done, item, _)| f == flow && !done && item.id > after_id)
             .take(limit)
-            .map(|(_, _, _, item)| item.clone())
+            .map(|(_, _, _, item, _)| item.clone())
             .collect())
     }
 
     fn inbox_done(&self, flow: &str, ids: &[i64]) -> Result<(), StateError> {
-        for entry in self.lock().inbox.iter_mut().filter(|(f, _, _, item)| f == flow && ids.contains(&item.id)) {
+        for entry in self.lock().inbox.iter_mut().filter(|(f, _, _, item, _)| f == flow && ids.contains(&item.id)) {
             entry.2 = true;
         }
         Ok(())

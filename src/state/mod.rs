@@ -11,6 +11,7 @@ mod identity;
 mod json_text;
 mod lease;
 mod memory;
+mod retention;
 mod sqlite;
 
 use std::fmt;
@@ -24,6 +25,7 @@ pub use identity::record_identity;
 pub use json_text::JsonText;
 pub use lease::{Lease, LeaseHolder};
 pub use memory::MemoryStore;
+pub use retention::{Erased, Purged, ERASED, PURGED};
 pub use sqlite::SqliteStore;
 
 /// A hold's number, unique in its store and never reused.
@@ -70,6 +72,20 @@ pub trait StateStore: Send + Sync {
     /// `updated_at` are refreshed, the status stays `held`. Fails with `NoSuchHold` or
     /// `NotHeld`.
     fn record_attempt(&self, id: HoldId, message: &str, now: DateTime<Utc>) -> Result<(), StateError>;
+
+    /// Retention: what is older than `before` and no longer needed goes. Holds that
+    /// ended (replayed or discarded) before it lose their payload (the record, the stage
+    /// input and the message; reason, key, status, outcome and times stay); inbox
+    /// requests done and received before it are deleted; delivery-log entries older than
+    /// it are deleted. A hold still held keeps everything: it is the only copy of a record
+    /// not yet delivered.
+    fn purge(&self, before: DateTime<Utc>) -> Result<Purged, StateError>;
+    /// A data subject's erasure: every hold whose key is `key` or whose record, stage
+    /// input or message mentions it (case-insensitively) loses its payload and key, and a
+    /// hold still held is discarded with that reason; inbox requests whose body mentions
+    /// it lose their body and are marked done; dedupe and delivery-log keys that contain
+    /// it are deleted.
+    fn erase(&self, key: &str, now: DateTime<Utc>) -> Result<Erased, StateError>;
 
     /// Whether `key` was committed for `flow` and has not expired at `now`.
     fn dedupe_seen(&self, flow: &str, key: &str, now: DateTime<Utc>) -> Result<bool, StateError>;
@@ -268,6 +284,9 @@ pub struct HoldFilter {
     pub status: Option<HoldStatus>,
     /// Only these ids (an empty list matches none).
     pub ids: Option<Vec<HoldId>>,
+    /// Only holds about this order, SKU or person: the blocking key is it, or the
+    /// record mentions it (case-insensitively). For a data subject's request.
+    pub mentions: Option<String>,
 }
 
 impl HoldFilter {
@@ -282,6 +301,7 @@ impl HoldFilter {
             && self.reason.as_ref().is_none_or(|r| *r == hold.reason)
             && self.status.is_none_or(|s| s == hold.status)
             && self.ids.as_ref().is_none_or(|ids| ids.contains(&hold.id))
+            && self.mentions.as_ref().is_none_or(|k| retention::mentions(hold, k))
     }
 }
 

@@ -330,7 +330,8 @@ fn fill_identities(conn: &mut Connection, path: &Path) -> Result<(), StateError>
     }
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db)?;
     {
-        let mut read = tx.prepare("SELECT id, record FROM holds WHERE record_id IS NULL").map_err(db)?;
+        let mut read =
+            tx.prepare("SELECT id, record FROM holds WHERE record_id IS NULL AND status = 'held'").map_err(db)?;
         let rows = read
             .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
             .map_err(db)?
@@ -372,6 +373,13 @@ fn filter_sql(filter: &HoldFilter) -> (String, Vec<SqlValue>) {
     if let Some(status) = filter.status {
         terms.push("status = ?");
         params.push(SqlValue::Text(status.as_str().to_string()));
+    }
+    if let Some(key) = &filter.mentions {
+        terms.push(
+            "(lower(blocking_key) = lower(?) OR instr(lower(record), lower(?)) > 0 \
+             OR instr(lower(stage_input), lower(?)) > 0 OR instr(lower(message), lower(?)) > 0)",
+        );
+        params.extend(std::iter::repeat_n(SqlValue::Text(key.clone()), 4));
     }
     if let Some(ids) = &filter.ids {
         // One parameter however many ids: no limit on the number of variables.
@@ -430,6 +438,14 @@ impl RawHold {
 impl StateStore for SqliteStore {
     fn lease(&self, holder: &super::LeaseHolder) -> Result<super::Lease, StateError> {
         super::Lease::of_file(&self.path, holder)
+    }
+
+    fn purge(&self, before: DateTime<Utc>) -> Result<super::Purged, StateError> {
+        self.write(|tx| super::retention::purge_sqlite(tx, &timestamp(before)).map_err(|e| self.db(e)))
+    }
+
+    fn erase(&self, key: &str, now: DateTime<Utc>) -> Result<super::Erased, StateError> {
+        self.write(|tx| super::retention::erase_sqlite(tx, key, &timestamp(now)).map_err(|e| self.db(e)))
     }
 
     fn has_open_holds(&self, flow: &str) -> Result<bool, StateError> {

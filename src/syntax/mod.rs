@@ -14,6 +14,7 @@ mod units;
 use std::sync::Arc;
 
 pub use error::SyntaxError;
+pub(crate) use parser::parse_duration;
 
 use crate::diagnostic::Diagnostics;
 use crate::source::SourceFile;
