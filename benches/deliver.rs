@@ -256,6 +256,7 @@ fn run_library(flows: &Flows, rt: &tokio::runtime::Runtime, erp: &Erp, mode: Mod
         keep_events: false,
         display_root: None,
         retention: None,
+        regroup: None,
     };
     let flow = flows.flow(mode);
     let _ = erp.take();

@@ -175,6 +175,7 @@ impl Flow {
             keep_events: false,
             display_root: None,
             retention: None,
+            regroup: None,
         };
         let flow = &self.program.flows[self.index];
         self.rt.block_on(flowgate::runtime::run(&self.program, flow, store, opts)).expect("the flow run failed")

@@ -26,6 +26,7 @@ fn hold(flow: &str, reason: &str, key: &str, stage: &str, line: u32, mins: i64, 
         created_at: t0() + Duration::minutes(mins),
         record: serde_json::from_str(&format!(r#"{{"name": "{key}", "total_price": 12.3400}}"#)).expect("record"),
         stage_input: serde_json::from_str(&format!(r#"{{"order": "{key}"}}"#)).expect("input"),
+        batch: None,
     }
 }
 

@@ -443,3 +443,41 @@ flow json_orders {
     let ids: Vec<i64> = lines(dir.path().join("out.ndjson")).iter().map(|v| v["id"].as_i64().unwrap()).collect();
     assert_eq!(ids, vec![1, 2]);
 }
+
+#[test]
+fn a_held_batch_is_replayed_whole_never_in_part() {
+    let dir = tempfile::tempdir().unwrap();
+    let flow = r#"
+type Level = { sku: String, qty: Int }
+flow stock {
+  source levels: file { path: "levels.ndjson" } : Level
+  batch { size: 3 }
+  map { total: record.map(l => l.qty).sum(), skus: record.map(l => l.sku) }
+  hold when record.total > 10 "too_much" "a batch of ${record.total}"
+  sink out: file { path: "out.ndjson" }
+}
+"#;
+    fs::write(dir.path().join("stock.flow"), flow).unwrap();
+    let levels: String = [("A", 1), ("B", 2), ("C", 3), ("D", 5), ("E", 5), ("F", 5), ("G", 1)]
+        .iter()
+        .map(|(s, q)| format!("{{\"sku\": \"{s}\", \"qty\": {q}}}\n"))
+        .collect();
+    fs::write(dir.path().join("levels.ndjson"), levels).unwrap();
+    flowgate().current_dir(dir.path()).args(["run", "stock.flow"]).assert().code(0);
+    let state = dir.path().join(".flowgate/state.db");
+    let held = exported(&state, "held");
+    assert_eq!(held.len(), 3, "{held:?}");
+    let one = held[1]["id"].as_i64().unwrap().to_string();
+    fs::write(dir.path().join("stock.flow"), flow.replace("> 10", "> 100")).unwrap();
+    // Replaying one record of the batch sends the whole batch, as it was.
+    let out =
+        flowgate().current_dir(dir.path()).args(["holds", "replay", "stock.flow", "--id", &one]).output().unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    assert!(said.contains("3 replayed"), "{said}");
+    let sent = lines(dir.path().join("out.ndjson"));
+    let last = sent.last().unwrap();
+    assert_eq!(last["total"], 15, "{sent:?}");
+    assert_eq!(last["skus"], serde_json::json!(["D", "E", "F"]));
+    assert!(exported(&state, "held").is_empty());
+}

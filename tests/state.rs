@@ -40,6 +40,7 @@ fn hold(flow: &str, reason: &str, key: &str, mins: i64) -> NewHold {
         created_at: t0() + Duration::minutes(mins),
         record: serde_json::json!({ "name": key, "line_items": [] }).into(),
         stage_input: serde_json::json!({ "name": key }).into(),
+        batch: None,
     }
 }
 
@@ -476,7 +477,7 @@ fn open_creates_the_directory_and_the_schema() {
     SqliteStore::open(&path).unwrap();
     let conn = raw(&path);
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
-    assert_eq!(version, 3);
+    assert_eq!(version, 4);
     let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
     assert_eq!(mode, "wal");
     let mut tables: Vec<String> = conn
@@ -536,7 +537,7 @@ fn a_database_from_a_newer_flowgate_is_refused() {
     SqliteStore::open(&path).unwrap();
     raw(&path).pragma_update(None, "user_version", 99).unwrap();
     let e = SqliteStore::open(&path).unwrap_err();
-    assert!(matches!(e, StateError::TooNew { found: 99, known: 3, .. }), "{e:?}");
+    assert!(matches!(e, StateError::TooNew { found: 99, known: 4, .. }), "{e:?}");
     assert!(e.to_string().contains(&path.display().to_string()), "{e}");
 }
 

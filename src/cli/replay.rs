@@ -109,6 +109,7 @@ pub fn run(args: &ReplayArgs, state: Option<PathBuf>) -> u8 {
         keep_events: true,
         display_root: None,
         retention: None,
+        regroup: None,
     };
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,

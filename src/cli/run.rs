@@ -133,6 +133,7 @@ pub fn run(args: &RunArgs) -> u8 {
         keep_events: args.dry_run,
         display_root: None,
         retention: args.retention,
+        regroup: None,
     };
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,

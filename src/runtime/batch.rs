@@ -14,15 +14,18 @@ use crate::connectors::sink::body_json;
 use crate::ir;
 use crate::value::Value;
 
-pub(crate) async fn batch_task(
-    rx: mpsc::Receiver<Chunk>,
-    tx: mpsc::Sender<Chunk>,
-    size: u64,
-    max_wait_ms: Option<u64>,
-    max_bytes: Option<usize>,
-) {
+/// A replay's batches by input record (see `RunOptions::regroup`).
+pub(crate) type Regroup = Option<Arc<Vec<Option<u32>>>>;
+
+pub(crate) async fn batch_task(rx: mpsc::Receiver<Chunk>, tx: mpsc::Sender<Chunk>, plan: BatchPlan, regroup: Regroup) {
+    let (size, max_wait_ms, max_bytes) = plan;
     let mut rx = Units::new(rx);
     let size = usize::try_from(size.max(1)).unwrap_or(usize::MAX);
+    // In a replay, the batch a record was held with; records held alone have none.
+    let group = |u: &Unit| {
+        let g = regroup.as_ref()?;
+        g.get(usize::try_from(u.seq.0).ok()?.checked_sub(1)?).copied().flatten()
+    };
     let mut open = true;
     let mut pending_first: Option<Unit> = None;
     while open || pending_first.is_some() {
@@ -35,10 +38,16 @@ pub(crate) async fn batch_task(
         };
         let body_len = |u: &Unit| body_json(&u.record).to_string().len() + 1;
         let mut bytes = max_bytes.map_or(0, |_| body_len(&first));
+        // A replayed batch is formed again whole, as it was: neither the size, the wait
+        // nor the byte limit (which it met once) cuts it, and nothing else joins it.
+        let replayed = group(&first);
         let mut batch = vec![first];
-        let deadline = max_wait_ms.map(|ms| tokio::time::Instant::now() + std::time::Duration::from_millis(ms));
+        let deadline = match replayed {
+            Some(_) => None,
+            None => max_wait_ms.map(|ms| tokio::time::Instant::now() + std::time::Duration::from_millis(ms)),
+        };
         let mut carry: Option<Unit> = None;
-        while batch.len() < size {
+        while batch.len() < size || replayed.is_some() {
             let next = match deadline {
                 Some(d) => match tokio::time::timeout_at(d, rx.recv()).await {
                     Ok(n) => n,
@@ -47,6 +56,11 @@ pub(crate) async fn batch_task(
                 None => rx.recv().await,
             };
             match next {
+                Some(u) if group(&u) != replayed => {
+                    carry = Some(u);
+                    break;
+                }
+                Some(u) if replayed.is_some() => batch.push(u),
                 Some(u) => {
                     if let Some(limit) = max_bytes {
                         let len = body_len(&u);

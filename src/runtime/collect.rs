@@ -106,6 +106,9 @@ pub(crate) async fn collect(
                 );
                 let count = members.len();
                 let mut spare = Some(*hold);
+                // The records of a held batch are held together: a replay sends them as
+                // that batch again, never a part of it.
+                let batch = unit_is_member.then(|| format!("{:016x}", fastrand::u64(..)));
                 for (i, m) in members.into_iter().enumerate() {
                     summary.held += 1;
                     metrics::add("records_held", &info.name, "", 1);
@@ -127,6 +130,7 @@ pub(crate) async fn collect(
                         h.record = entered_json(&m);
                     }
                     h.source_ref = Some(m.source_ref.to_string());
+                    h.batch.clone_from(&batch);
                     if opts.keep_events {
                         events.push(Event::Held { seq: m.seq, hold: Box::new(h.clone()) });
                     }

@@ -106,6 +106,7 @@ impl FlowInfo {
             attempts: 1,
             source_ref: Some(unit.source_ref.to_string()),
             created_at: self.now,
+            batch: None,
         })
     }
 }

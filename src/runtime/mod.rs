@@ -30,6 +30,7 @@ mod unit;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset};
 
@@ -70,6 +71,10 @@ pub struct RunOptions {
     /// How long ended holds, done webhook requests and the delivery log keep their
     /// payloads: purged when a real run starts and every hour while it runs.
     pub retention: Option<chrono::Duration>,
+    /// A replay's batches: for each input record (by its number, from 1), the batch it
+    /// was held with, if any. Batch stages then form exactly those batches again, and put
+    /// no other record with them.
+    pub regroup: Option<Arc<Vec<Option<u32>>>>,
 }
 
 #[derive(Debug, thiserror::Error)]

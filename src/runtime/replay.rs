@@ -31,6 +31,8 @@ pub async fn replay(
     holds: &[Hold],
     mut opts: RunOptions,
 ) -> Result<(Vec<Replayed>, Summary), RuntimeError> {
+    let (holds, groups) = with_their_batches(store.as_ref(), &flow.name, holds)?;
+    let holds = holds.as_slice();
     let dir = tempfile::tempdir().map_err(|e| RuntimeError::Input(e.to_string()))?;
     let input = dir.path().join("held.ndjson");
     let mut file = std::fs::File::create(&input).map_err(|e| RuntimeError::Input(e.to_string()))?;
@@ -38,6 +40,7 @@ pub async fn replay(
         writeln!(file, "{}", replay_line(h)).map_err(|e| RuntimeError::Input(e.to_string()))?;
     }
     drop(file);
+    opts.regroup = groups.iter().any(Option::is_some).then(|| Arc::new(groups));
     opts.inputs = Some(vec![input.to_string_lossy().to_string()]);
     // Written one record a line, whatever format the flow's own source reads.
     opts.input_format = Some(crate::connectors::Format::Ndjson);
@@ -49,7 +52,8 @@ pub async fn replay(
     let mut results = Vec::new();
     for (i, h) in holds.iter().enumerate() {
         let line = i + 1;
-        let events: Vec<&Event> = report.events.iter().filter(|e| input_line(e) == Some(line)).collect();
+        let events: Vec<&Event> =
+            report.events.iter().filter(|e| input_lines(e).is_some_and(|r| r.contains(&line))).collect();
         let again = events.iter().find_map(|e| match e {
             Event::Held { hold, .. } => Some(hold),
             _ => None,
@@ -68,6 +72,48 @@ pub async fn replay(
         results.push(Replayed { id: h.id, outcome, held_again });
     }
     Ok((results, report.summary))
+}
+
+/// The holds to replay, each held batch whole: a hold held with a batch brings every
+/// still-held hold of its batch, next to each other, so the batch is sent again as it
+/// was and never in part (a stock level summed over part of a batch is a wrong one).
+/// With them, for each, the number of its batch in this replay.
+fn with_their_batches(
+    store: &dyn StateStore,
+    flow: &str,
+    chosen: &[Hold],
+) -> Result<(Vec<Hold>, Vec<Option<u32>>), StateError> {
+    if chosen.iter().all(|h| h.batch.is_none()) {
+        return Ok((chosen.to_vec(), vec![None; chosen.len()]));
+    }
+    let held = store.holds(&HoldFilter {
+        flow: Some(flow.to_string()),
+        status: Some(crate::state::HoldStatus::Held),
+        ..HoldFilter::default()
+    })?;
+    let (mut out, mut groups, mut seen_batches, mut seen_ids) =
+        (Vec::new(), Vec::new(), Vec::<&str>::new(), std::collections::HashSet::new());
+    for h in chosen {
+        match &h.batch {
+            None if seen_ids.insert(h.id) => {
+                out.push(h.clone());
+                groups.push(None);
+            }
+            None => {}
+            Some(b) if !seen_batches.contains(&b.as_str()) => {
+                seen_batches.push(b);
+                let n = u32::try_from(seen_batches.len()).unwrap_or(u32::MAX);
+                for member in held.iter().filter(|m| m.batch.as_deref() == Some(b)) {
+                    if seen_ids.insert(member.id) {
+                        out.push(member.clone());
+                        groups.push(Some(n));
+                    }
+                }
+            }
+            Some(_) => {}
+        }
+    }
+    Ok((out, groups))
 }
 
 /// What a replay says of a hold whose record reached no end in the replay run.
@@ -90,14 +136,21 @@ fn replay_line(h: &Hold) -> String {
     }
 }
 
-/// Which line of the replay input an event is about (`held.ndjson:3` is line 3).
-fn input_line(e: &Event) -> Option<usize> {
+/// Which lines of the replay input an event is about: `held.ndjson:3` is line 3, and a
+/// batch's `held.ndjson:4 .. held.ndjson:6 (3 records)` lines 4 to 6.
+fn input_lines(e: &Event) -> Option<std::ops::RangeInclusive<usize>> {
     let source_ref = match e {
         Event::Delivered { source_ref, .. } | Event::Filtered { source_ref, .. } => source_ref.to_string(),
         Event::Held { hold, .. } => hold.source_ref.clone()?,
     };
-    let (_, line) = source_ref.rsplit_once(':')?;
-    line.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
+    let line = |part: &str| -> Option<usize> {
+        let (_, line) = part.rsplit_once(':')?;
+        line.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
+    };
+    match source_ref.split_once(" .. ") {
+        Some((first, last)) => Some(line(first)?..=line(last)?),
+        None => line(&source_ref).map(|n| n..=n),
+    }
 }
 
 fn mark(

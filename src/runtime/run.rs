@@ -99,7 +99,9 @@ pub async fn run_until(
                 rx = next;
             }
             let (tx, next) = mpsc::channel::<Chunk>(CHANNEL);
-            tasks.push((format!("stage {} batch", i + 1), tokio::spawn(batch_task(rx, tx, *size, *max_wait_ms, None))));
+            let plan = (*size, *max_wait_ms, None);
+            let task = tokio::spawn(batch_task(rx, tx, plan, opts.regroup.clone()));
+            tasks.push((format!("stage {} batch", i + 1), task));
             rx = next;
         } else {
             group.push(StageRt::new(i, st));
@@ -110,9 +112,9 @@ pub async fn run_until(
         tasks.push(("the stages".into(), tokio::spawn(stages_task(group, ctx(), rx, tx))));
         rx = next;
     }
-    if let Some((size, max_wait_ms, max_bytes)) = sink_batch {
+    if let Some(plan) = sink_batch {
         let (tx, next) = mpsc::channel::<Chunk>(CHANNEL);
-        tasks.push(("the sinks' batch".into(), tokio::spawn(batch_task(rx, tx, size, max_wait_ms, max_bytes))));
+        tasks.push(("the sinks' batch".into(), tokio::spawn(batch_task(rx, tx, plan, opts.regroup.clone()))));
         rx = next;
     }
     let sink_task = tokio::spawn(sinks_task(rx, sinks, shared.clone(), info.clone(), ev_tx.clone()));

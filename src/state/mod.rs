@@ -181,6 +181,9 @@ pub struct NewHold {
     pub record: JsonText,
     /// What the stage that held it received.
     pub stage_input: JsonText,
+    /// Held with a batch: the batch's name, shared by its records' holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch: Option<String>,
 }
 
 /// A stored hold: the `NewHold` fields, its id, status and what became of it.
@@ -204,6 +207,9 @@ pub struct Hold {
     pub outcome: Option<String>,
     pub record: JsonText,
     pub stage_input: JsonText,
+    /// Held with a batch: the batch's name, shared by its records' holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch: Option<String>,
 }
 
 impl Hold {
@@ -226,6 +232,7 @@ impl Hold {
             created_at: new.created_at,
             record: new.record,
             stage_input: new.stage_input,
+            batch: new.batch,
         }
     }
 }

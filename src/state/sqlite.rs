@@ -31,7 +31,11 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Each entry takes the schema from version `i` to `i + 1`. Append; never edit one
 /// that has shipped.
-const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3];
+const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4];
+
+/// The batch a hold's record was held with: a replay takes the batch's held records
+/// together and sends them as that batch again, never a part of it.
+const SCHEMA_V4: &str = "ALTER TABLE holds ADD COLUMN batch TEXT;";
 
 /// A hold's record identity (`record_identity`), to end it when a later run takes the
 /// same record to its end. Filled for holds stored before this version when the store
@@ -105,7 +109,7 @@ CREATE INDEX inbox_by_status ON inbox (flow, status, id);
 
 pub(super) const HOLD_COLUMNS: &str =
     "id, status, flow, flow_version, stage, stage_line, reason, message, blocking_key, \
-     attempts, source_ref, created_at, updated_at, outcome, record, stage_input";
+     attempts, source_ref, created_at, updated_at, outcome, record, stage_input, batch";
 
 /// The state store in a SQLite file. One connection for writes, behind a mutex: calls
 /// from many threads take turns; other processes wait up to the busy timeout. In WAL
@@ -269,6 +273,7 @@ impl SqliteStore {
             outcome: raw.outcome,
             record: self.json(&format!("hold {id}: record"), raw.record)?,
             stage_input: self.json(&format!("hold {id}: stage_input"), raw.stage_input)?,
+            batch: raw.batch,
         })
     }
 
@@ -409,6 +414,7 @@ pub(super) struct RawHold {
     outcome: Option<String>,
     record: String,
     stage_input: String,
+    batch: Option<String>,
 }
 
 impl RawHold {
@@ -431,6 +437,7 @@ impl RawHold {
             outcome: r.get(13)?,
             record: r.get(14)?,
             stage_input: r.get(15)?,
+            batch: r.get(16)?,
         })
     }
 }
@@ -481,8 +488,8 @@ impl StateStore for SqliteStore {
             let mut stmt = tx
                 .prepare_cached(
                     "INSERT INTO holds (flow, flow_version, stage, stage_line, reason, message, blocking_key, \
-                     attempts, source_ref, created_at, record, stage_input, status, updated_at, record_id) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 'held', ?10, ?13)",
+                     attempts, source_ref, created_at, record, stage_input, status, updated_at, record_id, batch) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 'held', ?10, ?13, ?14)",
                 )
                 .map_err(|e| self.db(e))?;
             let mut open = tx
@@ -526,6 +533,7 @@ impl StateStore for SqliteStore {
                         record,
                         input,
                         record_id,
+                        h.batch,
                     ])
                     .map_err(|e| self.db(e))?;
                 ids.push(id);
