@@ -15,6 +15,10 @@ struct Registry {
     /// most, and a count goes up for every record, which must not cost an allocation.
     counters: Vec<(&'static str, String, String, u64)>,
     latency: BTreeMap<(String, String), (Vec<u64>, u64, f64)>,
+    /// Counters of the process as a whole (the webhook server's connections), no labels.
+    global: BTreeMap<&'static str, u64>,
+    /// Gauges of the process as a whole: values that go down as well as up.
+    gauges: BTreeMap<&'static str, u64>,
 }
 
 static REGISTRY: LazyLock<Mutex<Registry>> = LazyLock::new(Mutex::default);
@@ -24,12 +28,28 @@ fn with<T>(f: impl FnOnce(&mut Registry) -> T) -> T {
     f(&mut r)
 }
 
-/// Adds `n` to a counter: `records_in`, `records_filtered`, `records_held` (sink "")
-/// or `records_delivered`, `deliveries_retried` (per sink).
+/// Adds `n` to a counter: `records_in`, `records_filtered`, `records_held`,
+/// `webhooks_received`, `webhooks_rejected`, `webhooks_busy`, `webhook_store_errors`,
+/// `inbox_read_errors` (sink "") or `records_delivered`, `deliveries_retried` (per
+/// sink).
 pub fn add(name: &'static str, flow: &str, sink: &str, n: u64) {
     with(|r| match r.counters.iter_mut().find(|(k, f, s, _)| *k == name && f == flow && s == sink) {
         Some((.., count)) => *count += n,
         None => r.counters.push((name, flow.to_string(), sink.to_string(), n)),
+    });
+}
+
+/// Adds `n` to a counter of the whole process: `webhook_connections_refused`,
+/// `webhook_connections_evicted`, `webhook_connections_timed_out`,
+/// `webhook_accept_errors`.
+pub fn add_global(name: &'static str, n: u64) {
+    with(|r| *r.global.entry(name).or_default() += n);
+}
+
+/// Sets a gauge of the whole process: `webhook_connections`.
+pub fn set_global(name: &'static str, value: u64) {
+    with(|r| {
+        r.gauges.insert(name, value);
     });
 }
 
@@ -66,6 +86,12 @@ pub fn render() -> String {
             }
             let sink_label = if sink.is_empty() { String::new() } else { format!(",sink=\"{}\"", escape(sink)) };
             let _ = writeln!(out, "flowgate_{name}_total{{flow=\"{}\"{sink_label}}} {v}", escape(flow));
+        }
+        for (name, v) in &r.global {
+            let _ = writeln!(out, "# TYPE flowgate_{name}_total counter\nflowgate_{name}_total {v}");
+        }
+        for (name, v) in &r.gauges {
+            let _ = writeln!(out, "# TYPE flowgate_{name} gauge\nflowgate_{name} {v}");
         }
         if !r.latency.is_empty() {
             let _ = writeln!(out, "# TYPE flowgate_delivery_seconds histogram");

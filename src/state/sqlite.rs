@@ -111,6 +111,18 @@ pub(super) const HOLD_COLUMNS: &str =
     "id, status, flow, flow_version, stage, stage_line, reason, message, blocking_key, \
      attempts, source_ref, created_at, updated_at, outcome, record, stage_input, batch";
 
+/// Creates `path` readable and writable by its owner only (0600) when it does not
+/// exist: the state keeps whole orders, customers' addresses included, and who holds it.
+/// Whether it created the file.
+fn create_private(path: &Path) -> std::io::Result<bool> {
+    use std::os::unix::fs::OpenOptionsExt;
+    match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path) {
+        Ok(_) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
 /// The state store in a SQLite file. One connection for writes, behind a mutex: calls
 /// from many threads take turns; other processes wait up to the busy timeout. In WAL
 /// mode the checks made for every record (`delivered`, `dedupe_seen`) have a connection
@@ -157,12 +169,27 @@ impl SqliteStore {
     }
 
     fn connect(path: &Path, extra: OpenFlags) -> Result<SqliteStore, StateError> {
-        let db = |e: rusqlite::Error| db_error(path, e);
         // SQLite takes an empty file for a new database and would write a schema into it:
         // an empty file where state should be is a state that was lost, not a new one.
         if std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() == 0) {
             return Err(StateError::Foreign { path: path.to_path_buf(), why: "the file is empty".into() });
         }
+        if extra.contains(OpenFlags::SQLITE_OPEN_CREATE)
+            && create_private(path).map_err(|e| StateError::Db { path: path.to_path_buf(), source: Box::new(e) })?
+        {
+            // SQLite creates the -wal and -shm files with the mode of the database. Should
+            // the new file not become a database, it goes: an empty file is refused.
+            let made = Self::open_file(path, extra);
+            if made.is_err() && std::fs::metadata(path).is_ok_and(|m| m.len() == 0) {
+                let _ = std::fs::remove_file(path);
+            }
+            return made;
+        }
+        Self::open_file(path, extra)
+    }
+
+    fn open_file(path: &Path, extra: OpenFlags) -> Result<SqliteStore, StateError> {
+        let db = |e: rusqlite::Error| db_error(path, e);
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | extra;
         let mut conn = Connection::open_with_flags(path, flags).map_err(db)?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(db)?;
@@ -444,6 +471,9 @@ impl RawHold {
 
 impl StateStore for SqliteStore {
     fn lease(&self, holder: &super::LeaseHolder) -> Result<super::Lease, StateError> {
+        let lock = super::lease::lock_path(&self.path);
+        create_private(&lock).map_err(|e| StateError::Db { path: lock, source: Box::new(e) })?;
+
         super::Lease::of_file(&self.path, holder)
     }
 

@@ -21,6 +21,8 @@ use crate::metrics;
 const PAGE: usize = 64;
 /// How often an empty inbox is looked at again.
 const IDLE: Duration = Duration::from_millis(100);
+/// The longest wait between tries to read an inbox that cannot be read.
+const MAX_RETRY: Duration = Duration::from_secs(5);
 
 pub(crate) struct InboxSource {
     repeats: Repeats,
@@ -37,8 +39,29 @@ impl Source for InboxSource {
         tokio::spawn(async move {
             let info = intake.info.clone();
             let (mut last, mut n) = (0i64, 0u64);
+            let mut retry = IDLE;
             while !intake.stopped() {
-                let items = intake.store.inbox_pending(&info.name, last, PAGE)?;
+                // A state that cannot be read now (a disk full, a file locked too long)
+                // may be readable later: the source waits and tries again rather than
+                // end the run while the server goes on storing requests for it.
+                let items = match intake.store.inbox_pending(&info.name, last, PAGE) {
+                    Ok(items) => {
+                        if retry > IDLE {
+                            tracing::info!(flow = %info.name, "the webhook inbox can be read again");
+                        }
+                        retry = IDLE;
+                        items
+                    }
+                    Err(e) => {
+                        metrics::add("inbox_read_errors", &info.name, "", 1);
+                        if retry == IDLE {
+                            tracing::error!(flow = %info.name, error = %e, "cannot read the webhook inbox; trying again");
+                        }
+                        retry = (retry * 2).min(MAX_RETRY);
+                        tokio::time::sleep(retry).await;
+                        continue;
+                    }
+                };
                 if items.is_empty() {
                     tokio::time::sleep(IDLE).await;
                     continue;
