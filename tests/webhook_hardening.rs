@@ -347,6 +347,12 @@ impl StateStore for FailingDisk {
     fn end_holds(&self, flow: &str, ended: &[(String, String)], now: DateTime<Utc>) -> Result<u64, StateError> {
         self.inner.end_holds(flow, ended, now)
     }
+    fn purge(&self, before: DateTime<Utc>) -> Result<flowgate::state::Purged, StateError> {
+        self.inner.purge(before)
+    }
+    fn erase(&self, key: &str, now: DateTime<Utc>) -> Result<flowgate::state::Erased, StateError> {
+        self.inner.erase(key, now)
+    }
     fn hold(&self, id: HoldId) -> Result<Option<Hold>, StateError> {
         self.inner.hold(id)
     }

@@ -149,7 +149,7 @@ impl SqliteStore {
     /// A new, empty database in memory: what a dry run reads when there is no state
     /// yet, so it runs as a first real run would and leaves no file behind.
     pub fn in_memory() -> Result<SqliteStore, StateError> {
-        Self::connect(Path::new(":memory:"), OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_MEMORY)
+        Self::open_file(Path::new(":memory:"), OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_MEMORY)
     }
 
     /// Opens an existing database; `StateError::Missing` when there is none. For
