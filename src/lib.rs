@@ -32,6 +32,7 @@ pub mod modules;
 pub mod options;
 pub mod project;
 pub mod runtime;
+pub mod scrub;
 pub mod source;
 pub mod state;
 pub mod syntax;
