@@ -1,6 +1,6 @@
 //! Declarations: `type`, `lookup` and `fn` items, and resolving written types.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -16,6 +16,15 @@ use crate::syntax::ast::{
 use super::typed::{TExpr, TExprKind, TFn, TLookup, TLookupData};
 use super::{Checker, Declared, FnSig, LookupSig};
 use crate::types::{RecordType, Type};
+
+/// The type declarations of one module while they are resolved, each at most once.
+struct Resolving<'a, 'd> {
+    decls: &'a HashMap<String, &'d TypeDecl>,
+    /// Record types are named `module.Name`, unless the module is an application.
+    qualify: bool,
+    /// The declarations being resolved, to find a type that contains itself.
+    stack: HashSet<String>,
+}
 
 const BUILTIN_TYPES: &[&str] = &["String", "Int", "Decimal", "Float", "Bool", "Date", "DateTime", "Duration", "Json"];
 
@@ -34,17 +43,20 @@ impl Checker<'_> {
         }
         let mut order: Vec<&TypeDecl> = decls.values().copied().collect();
         order.sort_by_key(|t| t.span);
-        let mut resolving = Vec::new();
+        // Asked once per module, not once per record type: asking per type made a file
+        // of many types quadratic.
+        let qualify = !(self.graph.get(self.module).file.origin == Origin::Inline || self.is_root_like());
+        let mut resolving = Resolving { decls: &decls, qualify, stack: HashSet::new() };
         for t in order {
-            self.resolve_decl(t, &decls, &mut resolving);
+            self.resolve_decl(t, &mut resolving);
         }
     }
 
-    fn resolve_decl(&mut self, t: &TypeDecl, decls: &HashMap<String, &TypeDecl>, resolving: &mut Vec<String>) -> Type {
+    fn resolve_decl(&mut self, t: &TypeDecl, r: &mut Resolving<'_, '_>) -> Type {
         if let Some(d) = self.env().types.get(&t.name.node) {
             return d.value.clone();
         }
-        if resolving.contains(&t.name.node) {
+        if r.stack.contains(&t.name.node) {
             self.error(
                 Code::RecursiveType,
                 t.name.span,
@@ -53,19 +65,15 @@ impl Checker<'_> {
             );
             return Type::Error;
         }
-        resolving.push(t.name.node.clone());
+        r.stack.insert(t.name.node.clone());
         let mut ty = self.type_expr(&t.ty, &mut |c, name| {
-            let d = decls.get(name).copied()?;
-            Some(c.resolve_decl(d, decls, resolving))
+            let d = r.decls.get(name).copied()?;
+            Some(c.resolve_decl(d, r))
         });
-        resolving.pop();
-        if let Type::Record(r) = &ty {
-            let name = if self.graph.get(self.module).file.origin == Origin::Inline || self.is_root_like() {
-                t.name.node.clone()
-            } else {
-                format!("{}.{}", self.env().name, t.name.node)
-            };
-            ty = Type::Record(Arc::new(RecordType { name: Some(name), fields: r.fields.clone() }));
+        r.stack.remove(&t.name.node);
+        if let Type::Record(rec) = &ty {
+            let name = if r.qualify { format!("{}.{}", self.env().name, t.name.node) } else { t.name.node.clone() };
+            ty = Type::Record(Arc::new(RecordType { name: Some(name), fields: rec.fields.clone() }));
         }
         self.env_mut()
             .types
@@ -353,11 +361,12 @@ impl Checker<'_> {
         let data = match &l.body {
             LookupBody::Table(entries) => {
                 let mut out = Vec::new();
-                let mut seen: Vec<(String, Span)> = Vec::new();
+                // Keys seen so far, by their text: a map, so a large table checks in linear time.
+                let mut seen: HashMap<&str, Span> = HashMap::with_capacity(entries.len());
+                let file = self.file.clone();
                 for (k, v) in entries {
-                    let key_text = self.file.slice(k.span).to_string();
-                    if let Some((_, first)) = seen.iter().find(|(t, _)| *t == key_text) {
-                        let first = *first;
+                    let key_text = file.slice(k.span);
+                    if let Some(&first) = seen.get(key_text) {
                         let d = Diagnostic::new(
                             Code::DuplicateDefinition,
                             &self.file,
@@ -368,7 +377,7 @@ impl Checker<'_> {
                         .with_secondary(&self.file, first, "first given here");
                         self.report(d);
                     }
-                    seen.push((key_text, k.span));
+                    seen.entry(key_text).or_insert(k.span);
                     let tk = self.expr_against(k, &sig.key, "a lookup key");
                     let tv = self.expr_against(v, &sig.value, "a lookup value");
                     out.push((tk, tv));
