@@ -1,11 +1,12 @@
 //! Declarations: `type`, `lookup` and `fn` items, and resolving written types.
 
 use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::types::Fields;
 
+use crate::confine::{ReadError, MAX_LOOKUP_BYTES};
 use crate::diagnostic::{did_you_mean, Code, Diagnostic};
 use crate::lookup_file as lookups;
 use crate::source::{Origin, Span};
@@ -470,7 +471,33 @@ impl Checker<'_> {
             }
         };
         let resolved = self.relative_path(&path);
-        match lookup_columns(loader, &resolved) {
+        let read = self.graph.confinement.read_text(&resolved, MAX_LOOKUP_BYTES);
+        let text = match read {
+            Ok((_, text)) => text,
+            Err(e) => {
+                let (code, label) = match &e {
+                    ReadError::Outside { .. } => (Code::PathOutside, "outside"),
+                    ReadError::Io(_) => (Code::LookupFileMissing, "this file"),
+                    _ => (Code::FileRefused, "not read"),
+                };
+                let d = Diagnostic::new(
+                    code,
+                    &self.file,
+                    path_span,
+                    format!("cannot read lookup file `{path}`: {e}"),
+                    label,
+                )
+                .with_help(format!("paths are relative to the flow file; looked for {}", resolved.display()));
+                self.report(d);
+                return TLookupData::File {
+                    format: loader.to_string(),
+                    path: resolved,
+                    key,
+                    value: value.map(|v| v.0),
+                };
+            }
+        };
+        match lookup_columns(loader, &text) {
             Err(e) => {
                 let d = Diagnostic::new(
                     Code::LookupFileMissing,
@@ -484,7 +511,7 @@ impl Checker<'_> {
             }
             Ok(columns) => {
                 if columns.contains(&key) {
-                    self.lookup_duplicates(loader, &resolved, &path, path_span, &key, key_ty);
+                    self.lookup_duplicates(loader, &text, &path, path_span, &key, key_ty);
                 }
                 for (col, span) in std::iter::once((key.clone(), key_span)).chain(value_columns) {
                     if !columns.contains(&col) {
@@ -508,9 +535,8 @@ impl Checker<'_> {
 
     /// A key given by two rows of a lookup file, found by the code that loads the file
     /// at run start, so the check and the run agree on what a repeat is.
-    fn lookup_duplicates(&mut self, loader: &str, resolved: &Path, path: &str, span: Span, key: &str, key_ty: &Type) {
-        let Ok(text) = std::fs::read_to_string(resolved) else { return };
-        let Ok(rows) = lookups::file_rows(loader, &text) else { return };
+    fn lookup_duplicates(&mut self, loader: &str, text: &str, path: &str, span: Span, key: &str, key_ty: &Type) {
+        let Ok(rows) = lookups::file_rows(loader, text) else { return };
         let Err(lookups::KeyError::Duplicate(dup)) = lookups::row_keys(&rows, key, key_ty) else { return };
         let d = Diagnostic::new(
             Code::DuplicateDefinition,
@@ -543,8 +569,7 @@ fn literal_string(e: &crate::syntax::ast::Expr) -> Option<String> {
 
 /// The column names of a lookup file: CSV headers, or the keys of the first object of a
 /// YAML/JSON list of objects (or of a mapping's first value).
-fn lookup_columns(loader: &str, path: &Path) -> Result<Vec<String>, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+fn lookup_columns(loader: &str, text: &str) -> Result<Vec<String>, String> {
     match loader {
         "csv" => {
             let mut reader = csv::Reader::from_reader(text.as_bytes());
@@ -552,11 +577,11 @@ fn lookup_columns(loader: &str, path: &Path) -> Result<Vec<String>, String> {
             Ok(headers.iter().map(|h| h.trim().to_string()).collect())
         }
         "json" => {
-            let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+            let v: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
             Ok(first_object_keys(&v))
         }
         _ => {
-            let v = crate::yaml::from_str(&text)?;
+            let v = crate::yaml::from_str(text)?;
             Ok(first_object_keys(&v))
         }
     }
