@@ -28,10 +28,17 @@ pub const REDACTED: &str = "<redacted>";
 /// whole rather than leaving its remainder.
 static NEEDLES: RwLock<Vec<Box<str>>> = RwLock::new(Vec::new());
 
+/// The shortest secret scrubbed. Replacing every occurrence of a shorter text would
+/// make every log line unreadable and, worse, show the secret by where the replacements
+/// fall: `sin<redacted> out` says the secret is `k`. A secret that short protects
+/// nothing anyway.
+pub const MIN_SECRET_LEN: usize = 6;
+
 /// Registers a secret's value, and the forms it takes on its way out: base64 (a Basic
 /// header echoed back), URL-encoded (a query string) and JSON-escaped (a JSON log line).
+/// A value shorter than `MIN_SECRET_LEN` is left alone.
 pub fn register_secret(value: &str) {
-    if value.is_empty() {
+    if value.len() < MIN_SECRET_LEN {
         return;
     }
     let mut forms = vec![value.to_string()];
@@ -236,6 +243,12 @@ mod tests {
         register_url_credentials("https://svc:s%40fe-Pw-81@erp.example");
         let basic = base64::engine::general_purpose::STANDARD.encode("svc:s@fe-Pw-81");
         assert_eq!(scrub(&format!("Basic {basic}; pw s@fe-Pw-81")), "Basic <redacted>; pw <redacted>");
+    }
+
+    #[test]
+    fn a_secret_too_short_to_protect_anything_is_not_scrubbed() {
+        register_secret("k");
+        assert_eq!(scrub("sink out"), "sink out");
     }
 
     #[test]
