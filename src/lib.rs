@@ -23,6 +23,7 @@
 pub mod builtins;
 pub mod check;
 pub mod cli;
+pub mod confine;
 pub mod connectors;
 pub mod diagnostic;
 pub mod ir;
@@ -32,6 +33,7 @@ pub mod modules;
 pub mod options;
 pub mod project;
 pub mod runtime;
+pub mod scrub;
 pub mod source;
 pub mod state;
 pub mod syntax;
@@ -41,9 +43,10 @@ pub mod value;
 mod yaml;
 
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use confine::Confinement;
 use diagnostic::Diagnostics;
 use modules::{ModuleGraph, ModuleId};
 use source::{Origin, SourceFile};
@@ -79,22 +82,42 @@ impl CheckOutcome {
     }
 }
 
-/// Checks files on disk (and what they import). Fails only when a file cannot be read.
+/// Checks files on disk (and what they import), reading only from their directories
+/// and the working directory (see `check_files_in`). Fails only when a file cannot be read.
 pub fn check_files(paths: &[PathBuf]) -> io::Result<CheckOutcome> {
+    let mut confinement = Confinement::around(paths);
+    confinement.allow(Path::new("."));
+    check_files_in(paths, confinement)
+}
+
+/// Checks files on disk, reading them, their imports and their lookup files only inside
+/// `confinement` (`crate::confine`). Fails only when a file named in `paths` cannot be
+/// read: it is outside, not a regular `.flow` file, too large or not UTF-8.
+pub fn check_files_in(paths: &[PathBuf], confinement: Confinement) -> io::Result<CheckOutcome> {
     let mut files = Vec::new();
     for p in paths {
-        let text = std::fs::read(p).map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", p.display())))?;
-        let text = String::from_utf8(text)
-            .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, format!("{}: not valid UTF-8", p.display())))?;
-        let canonical = p.canonicalize().unwrap_or_else(|_| p.clone());
+        let refused = |e: confine::ReadError| {
+            let kind = match &e {
+                confine::ReadError::Io(io) => io.kind(),
+                _ => io::ErrorKind::InvalidData,
+            };
+            io::Error::new(kind, format!("{}: {e}", p.display()))
+        };
+        if p.extension().is_none_or(|e| e != "flow") {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{}: not a .flow file (only .flow files are checked)", p.display()),
+            ));
+        }
+        let (canonical, text) = confinement.read_text(p, confine::MAX_FLOW_BYTES).map_err(refused)?;
         files.push(SourceFile::new(modules::display_path(p), Origin::File(canonical), text));
     }
-    Ok(check_sources(files))
+    Ok(check_sources(files, confinement))
 }
 
 /// Checks one text, as if it were a file with no directory (stdlib imports only).
 pub fn check_text(name: &str, text: &str) -> CheckOutcome {
-    check_sources(vec![SourceFile::inline(name, text)])
+    check_sources(vec![SourceFile::inline(name, text)], Confinement::unconfined())
 }
 
 /// The front end recurses over the syntax tree; it runs on its own thread with a stack
@@ -102,18 +125,19 @@ pub fn check_text(name: &str, text: &str) -> CheckOutcome {
 /// memory is reserved, not used, until deep input needs it.
 const FRONT_END_STACK: usize = 256 << 20;
 
-fn check_sources(files: Vec<Arc<SourceFile>>) -> CheckOutcome {
+fn check_sources(files: Vec<Arc<SourceFile>>, confinement: Confinement) -> CheckOutcome {
     let worker = std::thread::Builder::new().name("flowgate-check".into()).stack_size(FRONT_END_STACK);
-    match worker.spawn(move || check_sources_here(files)).map(|h| h.join()) {
+    match worker.spawn(move || check_sources_here(files, confinement)).map(|h| h.join()) {
         Ok(Ok(outcome)) => outcome,
         Ok(Err(panic)) => std::panic::resume_unwind(panic),
         Err(e) => panic!("cannot start the front end's thread: {e}"),
     }
 }
 
-fn check_sources_here(files: Vec<Arc<SourceFile>>) -> CheckOutcome {
+fn check_sources_here(files: Vec<Arc<SourceFile>>, confinement: Confinement) -> CheckOutcome {
     let mut diagnostics = Diagnostics::default();
     let mut graph = ModuleGraph::default();
+    graph.confinement = confinement;
     let roots: Vec<ModuleId> = files.into_iter().map(|f| graph.load_root(f, &mut diagnostics)).collect();
     let (program, check_diags) = check::check(&graph, &roots);
     diagnostics.extend(check_diags);

@@ -1,11 +1,12 @@
 //! Declarations: `type`, `lookup` and `fn` items, and resolving written types.
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::types::Fields;
 
+use crate::confine::{ReadError, MAX_LOOKUP_BYTES};
 use crate::diagnostic::{did_you_mean, Code, Diagnostic};
 use crate::lookup_file as lookups;
 use crate::source::{Origin, Span};
@@ -16,6 +17,15 @@ use crate::syntax::ast::{
 use super::typed::{TExpr, TExprKind, TFn, TLookup, TLookupData};
 use super::{Checker, Declared, FnSig, LookupSig};
 use crate::types::{RecordType, Type};
+
+/// The type declarations of one module while they are resolved, each at most once.
+struct Resolving<'a, 'd> {
+    decls: &'a HashMap<String, &'d TypeDecl>,
+    /// Record types are named `module.Name`, unless the module is an application.
+    qualify: bool,
+    /// The declarations being resolved, to find a type that contains itself.
+    stack: HashSet<String>,
+}
 
 const BUILTIN_TYPES: &[&str] = &["String", "Int", "Decimal", "Float", "Bool", "Date", "DateTime", "Duration", "Json"];
 
@@ -34,17 +44,20 @@ impl Checker<'_> {
         }
         let mut order: Vec<&TypeDecl> = decls.values().copied().collect();
         order.sort_by_key(|t| t.span);
-        let mut resolving = Vec::new();
+        // Asked once per module, not once per record type: asking per type made a file
+        // of many types quadratic.
+        let qualify = !(self.graph.get(self.module).file.origin == Origin::Inline || self.is_root_like());
+        let mut resolving = Resolving { decls: &decls, qualify, stack: HashSet::new() };
         for t in order {
-            self.resolve_decl(t, &decls, &mut resolving);
+            self.resolve_decl(t, &mut resolving);
         }
     }
 
-    fn resolve_decl(&mut self, t: &TypeDecl, decls: &HashMap<String, &TypeDecl>, resolving: &mut Vec<String>) -> Type {
+    fn resolve_decl(&mut self, t: &TypeDecl, r: &mut Resolving<'_, '_>) -> Type {
         if let Some(d) = self.env().types.get(&t.name.node) {
             return d.value.clone();
         }
-        if resolving.contains(&t.name.node) {
+        if r.stack.contains(&t.name.node) {
             self.error(
                 Code::RecursiveType,
                 t.name.span,
@@ -53,19 +66,15 @@ impl Checker<'_> {
             );
             return Type::Error;
         }
-        resolving.push(t.name.node.clone());
+        r.stack.insert(t.name.node.clone());
         let mut ty = self.type_expr(&t.ty, &mut |c, name| {
-            let d = decls.get(name).copied()?;
-            Some(c.resolve_decl(d, decls, resolving))
+            let d = r.decls.get(name).copied()?;
+            Some(c.resolve_decl(d, r))
         });
-        resolving.pop();
-        if let Type::Record(r) = &ty {
-            let name = if self.graph.get(self.module).file.origin == Origin::Inline || self.is_root_like() {
-                t.name.node.clone()
-            } else {
-                format!("{}.{}", self.env().name, t.name.node)
-            };
-            ty = Type::Record(Arc::new(RecordType { name: Some(name), fields: r.fields.clone() }));
+        r.stack.remove(&t.name.node);
+        if let Type::Record(rec) = &ty {
+            let name = if r.qualify { format!("{}.{}", self.env().name, t.name.node) } else { t.name.node.clone() };
+            ty = Type::Record(Arc::new(RecordType { name: Some(name), fields: rec.fields.clone() }));
         }
         self.env_mut()
             .types
@@ -353,11 +362,12 @@ impl Checker<'_> {
         let data = match &l.body {
             LookupBody::Table(entries) => {
                 let mut out = Vec::new();
-                let mut seen: Vec<(String, Span)> = Vec::new();
+                // Keys seen so far, by their text: a map, so a large table checks in linear time.
+                let mut seen: HashMap<&str, Span> = HashMap::with_capacity(entries.len());
+                let file = self.file.clone();
                 for (k, v) in entries {
-                    let key_text = self.file.slice(k.span).to_string();
-                    if let Some((_, first)) = seen.iter().find(|(t, _)| *t == key_text) {
-                        let first = *first;
+                    let key_text = file.slice(k.span);
+                    if let Some(&first) = seen.get(key_text) {
                         let d = Diagnostic::new(
                             Code::DuplicateDefinition,
                             &self.file,
@@ -368,7 +378,7 @@ impl Checker<'_> {
                         .with_secondary(&self.file, first, "first given here");
                         self.report(d);
                     }
-                    seen.push((key_text, k.span));
+                    seen.entry(key_text).or_insert(k.span);
                     let tk = self.expr_against(k, &sig.key, "a lookup key");
                     let tv = self.expr_against(v, &sig.value, "a lookup value");
                     out.push((tk, tv));
@@ -461,7 +471,33 @@ impl Checker<'_> {
             }
         };
         let resolved = self.relative_path(&path);
-        match lookup_columns(loader, &resolved) {
+        let read = self.graph.confinement.read_text(&resolved, MAX_LOOKUP_BYTES);
+        let text = match read {
+            Ok((_, text)) => text,
+            Err(e) => {
+                let (code, label) = match &e {
+                    ReadError::Outside { .. } => (Code::PathOutside, "outside"),
+                    ReadError::Io(_) => (Code::LookupFileMissing, "this file"),
+                    _ => (Code::FileRefused, "not read"),
+                };
+                let d = Diagnostic::new(
+                    code,
+                    &self.file,
+                    path_span,
+                    format!("cannot read lookup file `{path}`: {e}"),
+                    label,
+                )
+                .with_help(format!("paths are relative to the flow file; looked for {}", resolved.display()));
+                self.report(d);
+                return TLookupData::File {
+                    format: loader.to_string(),
+                    path: resolved,
+                    key,
+                    value: value.map(|v| v.0),
+                };
+            }
+        };
+        match lookup_columns(loader, &text) {
             Err(e) => {
                 let d = Diagnostic::new(
                     Code::LookupFileMissing,
@@ -475,7 +511,7 @@ impl Checker<'_> {
             }
             Ok(columns) => {
                 if columns.contains(&key) {
-                    self.lookup_duplicates(loader, &resolved, &path, path_span, &key, key_ty);
+                    self.lookup_duplicates(loader, &text, &path, path_span, &key, key_ty);
                 }
                 for (col, span) in std::iter::once((key.clone(), key_span)).chain(value_columns) {
                     if !columns.contains(&col) {
@@ -499,9 +535,8 @@ impl Checker<'_> {
 
     /// A key given by two rows of a lookup file, found by the code that loads the file
     /// at run start, so the check and the run agree on what a repeat is.
-    fn lookup_duplicates(&mut self, loader: &str, resolved: &Path, path: &str, span: Span, key: &str, key_ty: &Type) {
-        let Ok(text) = std::fs::read_to_string(resolved) else { return };
-        let Ok(rows) = lookups::file_rows(loader, &text) else { return };
+    fn lookup_duplicates(&mut self, loader: &str, text: &str, path: &str, span: Span, key: &str, key_ty: &Type) {
+        let Ok(rows) = lookups::file_rows(loader, text) else { return };
         let Err(lookups::KeyError::Duplicate(dup)) = lookups::row_keys(&rows, key, key_ty) else { return };
         let d = Diagnostic::new(
             Code::DuplicateDefinition,
@@ -534,8 +569,7 @@ fn literal_string(e: &crate::syntax::ast::Expr) -> Option<String> {
 
 /// The column names of a lookup file: CSV headers, or the keys of the first object of a
 /// YAML/JSON list of objects (or of a mapping's first value).
-fn lookup_columns(loader: &str, path: &Path) -> Result<Vec<String>, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+fn lookup_columns(loader: &str, text: &str) -> Result<Vec<String>, String> {
     match loader {
         "csv" => {
             let mut reader = csv::Reader::from_reader(text.as_bytes());
@@ -543,11 +577,11 @@ fn lookup_columns(loader: &str, path: &Path) -> Result<Vec<String>, String> {
             Ok(headers.iter().map(|h| h.trim().to_string()).collect())
         }
         "json" => {
-            let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+            let v: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
             Ok(first_object_keys(&v))
         }
         _ => {
-            let v = crate::yaml::from_str(&text)?;
+            let v = crate::yaml::from_str(text)?;
             Ok(first_object_keys(&v))
         }
     }

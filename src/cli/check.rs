@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 
 use super::exit;
+use crate::confine::Confinement;
 use crate::diagnostic::{render_github, render_human, render_json};
 
 #[derive(Args, Debug)]
@@ -22,6 +23,10 @@ pub struct CheckArgs {
     /// Print an intermediate form of one file instead of diagnostics.
     #[arg(long, value_enum)]
     emit: Option<Emit>,
+    /// Also read imports and lookup files from this directory's tree (repeatable). By
+    /// default they are read only from the trees of the paths being checked.
+    #[arg(long, value_name = "DIR")]
+    allow_path: Vec<PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -47,7 +52,17 @@ pub fn run(args: &CheckArgs) -> u8 {
             return exit::CANNOT_RUN;
         }
     };
-    let outcome = match crate::check_files(&files) {
+    // Imports and lookup files are read only from the trees being checked: a pull
+    // request must not make the check read (and quote) a file of the machine it runs on.
+    let mut confinement = Confinement::around(&args.paths);
+    for dir in &args.allow_path {
+        if !dir.is_dir() {
+            eprintln!("error: --allow-path {}: not a directory", dir.display());
+            return exit::CANNOT_RUN;
+        }
+        confinement.allow(dir);
+    }
+    let outcome = match crate::check_files_in(&files, confinement) {
         Ok(o) => o,
         Err(e) => {
             eprintln!("error: {e}");

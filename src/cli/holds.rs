@@ -229,7 +229,9 @@ pub fn run(args: &HoldsArgs) -> u8 {
     };
     match execute(&args.command, &store, &path, Utc::now()) {
         Ok(text) => {
-            let _ = std::io::stdout().lock().write_all(text.as_bytes());
+            // Holds are scrubbed when they are made; this catches a URL's credentials in
+            // a state written before that, or in a record as it arrived.
+            let _ = std::io::stdout().lock().write_all(crate::scrub::scrub(&text).as_bytes());
             exit::OK
         }
         Err(e) => {

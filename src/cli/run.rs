@@ -87,7 +87,7 @@ fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(crate::scrub::ScrubbedStderr)
         .with_ansi(std::io::stderr().is_terminal())
         .with_target(false);
     let _ = match format {

@@ -99,7 +99,7 @@ impl HttpTarget {
                 let message = format!(
                     "{} {} {}",
                     d.method.as_deref().unwrap_or("POST"),
-                    d.url.as_deref().unwrap_or(""),
+                    crate::scrub::scrub(d.url.as_deref().unwrap_or("")),
                     failure.describe(&tries)
                 );
                 crate::metrics::observe_latency(&self.flow, &self.sink, started.elapsed().as_secs_f64());
@@ -149,6 +149,8 @@ impl HttpTarget {
             Ok(Ok(t)) => t.chars().take(500).collect(),
             _ => String::new(),
         };
+        // Receivers echo requests back in their errors, headers and all.
+        let excerpt = crate::scrub::scrub(&excerpt).into_owned();
         Err(Failure::Status { status, excerpt, retry_after })
     }
 }
@@ -160,7 +162,7 @@ fn short_error(e: &reqwest::Error) -> String {
         text = format!("{text}: {s}");
         source = s.source();
     }
-    text
+    crate::scrub::scrub(&text).into_owned()
 }
 
 /// A delivery waiting for a worker, with where to send its outcome.
@@ -359,15 +361,18 @@ impl Dispatcher {
 }
 
 impl Delivery {
-    /// The request as a hold keeps it: method, URL, headers with secrets redacted, body.
+    /// The request as a hold keeps it: method, URL, headers with secrets redacted, body,
+    /// scrubbed (a password in the URL's userinfo, a secret an environment value holds).
     pub fn request_json(&self) -> serde_json::Value {
         let headers: serde_json::Map<String, serde_json::Value> =
             self.headers.iter().map(|(k, v)| (k.clone(), to_json(v, Redaction::Redact))).collect();
-        serde_json::json!({
+        let mut request = serde_json::json!({
             "method": self.method,
             "url": self.url,
             "headers": headers,
             "body": self.body,
-        })
+        });
+        crate::scrub::scrub_json(&mut request);
+        request
     }
 }

@@ -55,7 +55,7 @@ pub fn link_next(header: &str) -> Option<String> {
 
 /// `url` with `params` added to its query string.
 pub fn with_query(url: &str, params: &[(String, String)]) -> Result<String, String> {
-    let mut u = reqwest::Url::parse(url).map_err(|e| format!("`{url}` is not a URL: {e}"))?;
+    let mut u = reqwest::Url::parse(url).map_err(|e| format!("`{}` is not a URL: {e}", crate::scrub::scrub(url)))?;
     {
         let mut q = u.query_pairs_mut();
         for (k, v) in params {

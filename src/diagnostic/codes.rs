@@ -40,6 +40,8 @@ codes! {
     UnknownModule = "E0050", Error, "unknown module";
     ImportCycle = "E0051", Error, "import cycle";
     DuplicateImport = "E0052", Error, "module imported twice under one name";
+    PathOutside = "E0053", Error, "file outside the directories being checked";
+    FileRefused = "E0054", Error, "file that is not read: not a regular file, too large, or not a flow";
 
     UnknownName = "E0100", Error, "unknown name";
     UnknownType = "E0101", Error, "unknown type";

@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 pub use stdlib::{stdlib_module, STDLIB};
 
+use crate::confine::{Confinement, ReadError, MAX_FLOW_BYTES};
 use crate::diagnostic::{did_you_mean, Code, Diagnostic, Diagnostics};
 use crate::source::{Origin, SourceFile, Span};
 use crate::syntax::ast::{ImportTarget, Item, Module};
@@ -41,6 +42,8 @@ pub struct ResolvedImport {
 pub struct ModuleGraph {
     pub modules: Vec<LoadedModule>,
     by_key: HashMap<Origin, ModuleId>,
+    /// Where imports and lookup files may be read from.
+    pub confinement: Confinement,
 }
 
 impl ModuleGraph {
@@ -114,9 +117,16 @@ impl ModuleGraph {
                 );
                 continue;
             }
-            let Some(target) = resolve(&file, &imp.target) else {
-                diags.push(unknown_module(&file, &imp.target));
-                continue;
+            let target = match resolve(&file, &imp.target, &self.confinement) {
+                Ok(target) => target,
+                Err(None) => {
+                    diags.push(unknown_module(&file, &imp.target));
+                    continue;
+                }
+                Err(Some(refused)) => {
+                    diags.push(refused.diagnostic(&file, &imp.target));
+                    continue;
+                }
             };
             if let Some(&existing) = self.by_key.get(&target.origin) {
                 if let Some(pos) = stack.iter().position(|&m| m == existing) {
@@ -135,8 +145,54 @@ fn file_stem(path: &str) -> String {
     Path::new(path).file_stem().and_then(|s| s.to_str()).unwrap_or(path).to_string()
 }
 
+/// An import that names a file which exists but may not be read. The diagnostic names
+/// the path and why, never what the file holds.
+struct Refused {
+    path: PathBuf,
+    why: Why,
+}
+
+enum Why {
+    Read(ReadError),
+    /// Only `.flow` files are modules: anything else would be parsed, and its text
+    /// quoted in the syntax errors.
+    NotAFlow,
+}
+
+impl Refused {
+    fn diagnostic(&self, file: &Arc<SourceFile>, target: &ImportTarget) -> Diagnostic {
+        let span = match target {
+            ImportTarget::Name(n) => n.span,
+            ImportTarget::Path(p) => p.span,
+        };
+        let shown = display_path(&self.path);
+        match &self.why {
+            Why::Read(e @ ReadError::Outside { .. }) => {
+                Diagnostic::new(Code::PathOutside, file, span, format!("cannot import `{shown}`: {e}"), "outside")
+                    .with_help("imports and lookup files are read only from the directories being checked")
+            }
+            Why::Read(e) => {
+                Diagnostic::new(Code::FileRefused, file, span, format!("cannot import `{shown}`: {e}"), "not read")
+            }
+            Why::NotAFlow => Diagnostic::new(
+                Code::FileRefused,
+                file,
+                span,
+                format!("cannot import `{shown}`: a module is a `.flow` file"),
+                "not a .flow file",
+            )
+            .with_help("rename the module to end in `.flow`"),
+        }
+    }
+}
+
 /// Finds the file an import names, reading it from disk or from the embedded stdlib.
-fn resolve(importer: &SourceFile, target: &ImportTarget) -> Option<Arc<SourceFile>> {
+/// `Err(None)` when there is no such module.
+fn resolve(
+    importer: &SourceFile,
+    target: &ImportTarget,
+    confinement: &Confinement,
+) -> Result<Arc<SourceFile>, Option<Refused>> {
     let dir = match &importer.origin {
         Origin::File(p) => p.parent().map(Path::to_path_buf),
         _ => None,
@@ -144,24 +200,40 @@ fn resolve(importer: &SourceFile, target: &ImportTarget) -> Option<Arc<SourceFil
     match target {
         ImportTarget::Name(name) => {
             if let Some(dir) = &dir {
-                if let Some(f) = read_flow(&dir.join(format!("{}.flow", name.node))) {
-                    return Some(f);
+                match read_flow(&dir.join(format!("{}.flow", name.node)), confinement) {
+                    Err(None) => {}
+                    found => return found,
                 }
             }
-            stdlib_module(&name.node)
+            stdlib_module(&name.node).ok_or(None)
         }
         ImportTarget::Path(path) => match (&importer.origin, dir) {
-            (Origin::Stdlib(_), _) => stdlib_module(&file_stem(&path.node)),
-            (_, Some(dir)) => read_flow(&dir.join(&path.node)),
-            (_, None) => read_flow(Path::new(&path.node)),
+            (Origin::Stdlib(_), _) => stdlib_module(&file_stem(&path.node)).ok_or(None),
+            (_, Some(dir)) => read_flow(&dir.join(&path.node), confinement),
+            (_, None) => read_flow(Path::new(&path.node), confinement),
         },
     }
 }
 
-fn read_flow(path: &Path) -> Option<Arc<SourceFile>> {
-    let text = std::fs::read_to_string(path).ok()?;
-    let canonical = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
-    Some(SourceFile::new(display_path(path), Origin::File(canonical), text))
+/// A module file, if it may be read: `Err(None)` when there is none.
+fn read_flow(path: &Path, confinement: &Confinement) -> Result<Arc<SourceFile>, Option<Refused>> {
+    let refused = |why| Some(Refused { path: path.to_path_buf(), why });
+    if std::fs::symlink_metadata(path).is_err() {
+        return Err(None);
+    }
+    // Where it leads first: a path out of the tree is named as such, whatever it is.
+    let read = confinement.resolve(path).and_then(|canonical| {
+        if path.extension().is_none_or(|e| e != "flow") {
+            return Ok(None);
+        }
+        Ok(Some((crate::confine::read_text(&canonical, MAX_FLOW_BYTES)?, canonical)))
+    });
+    match read {
+        Ok(Some((text, canonical))) => Ok(SourceFile::new(display_path(path), Origin::File(canonical), text)),
+        Ok(None) => Err(refused(Why::NotAFlow)),
+        Err(e) if e.is_not_found() => Err(None),
+        Err(e) => Err(refused(Why::Read(e))),
+    }
 }
 
 /// A path as the user would type it: relative to the working directory when possible.

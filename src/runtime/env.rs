@@ -7,12 +7,16 @@ use crate::ir::{self, ExprKind, StageKind};
 
 /// The environment the run reads. A real run refuses to start when a variable the flow
 /// names is missing; a dry run fills it with a visible placeholder.
+///
+/// Every value the flow reads with `secret()`, and the password of every URL in a value
+/// it reads with `env()`, is registered with the scrubber here, before the first record
+/// or log line: whatever later echoes them back is scrubbed (`crate::scrub`).
 pub(crate) fn prepare_env(
     program: &ir::Program,
     flow: &ir::Flow,
     opts: &RunOptions,
 ) -> Result<HashMap<String, String>, RuntimeError> {
-    let mut names = Vec::new();
+    let mut names: Vec<(String, Read)> = Vec::new();
     let mut visit = |e: &ir::Expr| collect_env_names(e, &mut names);
     for f in &program.functions {
         visit(&f.body);
@@ -24,7 +28,14 @@ pub(crate) fn prepare_env(
         each_stage_expr(&s.kind, &mut visit);
     }
     let mut env = opts.env.clone();
-    let mut missing: Vec<String> = names.into_iter().filter(|n| !env.contains_key(n)).collect();
+    for (name, read) in &names {
+        match (env.get(name), read) {
+            (Some(v), Read::Secret) => crate::scrub::register_secret(v),
+            (Some(v), Read::Env) => crate::scrub::register_url_credentials(v),
+            (None, _) => {}
+        }
+    }
+    let mut missing: Vec<String> = names.into_iter().map(|(n, _)| n).filter(|n| !env.contains_key(n)).collect();
     missing.sort();
     missing.dedup();
     if missing.is_empty() {
@@ -51,14 +62,24 @@ fn each_stage_expr(k: &StageKind, f: &mut dyn FnMut(&ir::Expr)) {
     }
 }
 
+/// How a flow reads a variable of its environment.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Read {
+    Env,
+    Secret,
+}
+
 /// Names passed as literals to `env()` and `secret()` anywhere in an expression.
-fn collect_env_names(e: &ir::Expr, out: &mut Vec<String>) {
+fn collect_env_names(e: &ir::Expr, out: &mut Vec<(String, Read)>) {
     if let ExprKind::Builtin { builtin, args, .. } = &e.kind {
-        if matches!(builtin.name, "env" | "secret") {
-            if let Some(ExprKind::Concat(parts)) = args.first().map(|a| &a.kind) {
-                if let [ir::StrPart::Text(t)] = parts.as_slice() {
-                    out.push(t.clone());
-                }
+        let read = match builtin.name {
+            "env" => Some(Read::Env),
+            "secret" => Some(Read::Secret),
+            _ => None,
+        };
+        if let (Some(read), Some(ExprKind::Concat(parts))) = (read, args.first().map(|a| &a.kind)) {
+            if let [ir::StrPart::Text(t)] = parts.as_slice() {
+                out.push((t.clone(), read));
             }
         }
     }

@@ -89,10 +89,17 @@ impl FlowInfo {
         Msg::Held { unit, stage: None, hold }
     }
 
+    /// A hold of `unit`. Its message and the stage's input are scrubbed here, where
+    /// every hold is made, before a log line, the state or a report sees them: a message
+    /// may quote an answer that echoed a secret back. The record is kept as it entered,
+    /// for a replay to read exactly.
     pub fn hold(&self, unit: &Unit, stage: &str, line: usize, stop: Stop, input: &Value) -> Box<NewHold> {
         let record = entered_json(unit);
         // Before any map or split the stage's input is the record as it entered.
         let stage_input = if is_entered(unit, input) { record.clone() } else { JsonText::from(body_json(input)) };
+        let stage_input = scrubbed_json(stage_input);
+        let mut stop = stop;
+        crate::scrub::scrub_string(&mut stop.message);
         Box::new(NewHold {
             flow: self.name.clone(),
             flow_version: self.version.clone(),
@@ -118,6 +125,20 @@ pub(crate) fn entered_json(unit: &Unit) -> JsonText {
     match &unit.raw {
         Some(raw) => JsonText::read_as_json(raw.bytes()),
         None => JsonText::from(body_json(&unit.entered)),
+    }
+}
+
+/// `text` with any secret in its strings replaced; the same text when there is none.
+pub(crate) fn scrubbed_json(text: JsonText) -> JsonText {
+    if matches!(crate::scrub::scrub(text.as_str()), std::borrow::Cow::Borrowed(_)) {
+        return text;
+    }
+    match text.value() {
+        Some(mut v) => {
+            crate::scrub::scrub_json(&mut v);
+            JsonText::from(v)
+        }
+        None => JsonText::from_bytes(crate::scrub::scrub(text.as_str()).as_bytes()),
     }
 }
 

@@ -24,7 +24,8 @@ fn load_one(l: &Lookup, shared: &Shared) -> Result<HashMap<String, Value>, Strin
             }
         }
         LookupData::File { format, path, key, value } => {
-            let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let text = crate::confine::read_text(path, crate::confine::MAX_LOOKUP_BYTES)
+                .map_err(|e| format!("{}: {e}", path.display()))?;
             let rows = file_rows(format, &text)?;
             let keys = row_keys(&rows, key, &l.key).map_err(|e| match e {
                 KeyError::Cell(at, e) => format!("{at}: {e}"),

@@ -6,6 +6,8 @@ use std::fmt::Write;
 
 use super::outcome::{Event, RunReport};
 
+/// The report, scrubbed: what it quotes of answers and URLs passes the scrubber
+/// (`crate::scrub`) like every other text that leaves the process.
 pub fn render(report: &RunReport) -> String {
     let mut out = String::new();
     for e in &report.events {
@@ -26,5 +28,5 @@ pub fn render(report: &RunReport) -> String {
         out.push('\n');
     }
     let _ = write!(out, "{}", report.summary);
-    out
+    crate::scrub::scrub(&out).into_owned()
 }

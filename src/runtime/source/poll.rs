@@ -103,7 +103,7 @@ impl Source for PollSource {
                         Ok(p) => p,
                         Err(e) => {
                             // Nothing was read past the committed cursor: the next poll tries again.
-                            tracing::warn!(flow = %info.name, error = %e, "poll failed");
+                            tracing::warn!(flow = %info.name, error = %crate::scrub::scrub(&e), "poll failed");
                             break;
                         }
                     };
