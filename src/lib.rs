@@ -25,6 +25,7 @@ pub mod check;
 pub mod cli;
 pub mod connectors;
 pub mod diagnostic;
+pub mod fmt;
 pub mod ir;
 pub mod lookup_file;
 pub mod metrics;

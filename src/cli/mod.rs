@@ -1,6 +1,7 @@
 //! The command line: clap arguments and one module per subcommand.
 
 mod check;
+mod fmt;
 mod holds;
 mod load;
 mod replay;
@@ -23,6 +24,8 @@ struct Cli {
 enum Command {
     /// Check .flow files for errors before deploy (files or directories, recursively).
     Check(check::CheckArgs),
+    /// Rewrite .flow files in the canonical layout; with --check, show what would change.
+    Fmt(fmt::FmtArgs),
     /// Run a flow; with --dry-run, show what each sink would send.
     Run(run::RunArgs),
     /// Run each flow's recorded cases (NAME.tests/CASE/) and compare with the expectations.
@@ -53,6 +56,7 @@ pub fn main() -> ExitCode {
     };
     let code = match cli.command {
         Command::Check(args) => check::run(&args),
+        Command::Fmt(args) => fmt::run(&args),
         Command::Run(args) => run::run(&args),
         Command::Test(args) => test::run(&args),
         Command::Holds(args) => holds::run(&args),
