@@ -78,3 +78,42 @@ fn fmt_of_a_missing_path_exits_two() {
 fn fmt_dash_formats_standard_input() {
     flowgate().args(["fmt", "-"]).write_stdin(UNFORMATTED).assert().code(0).stdout(FORMATTED);
 }
+
+// ------------------------------------------------------------------ explain
+
+#[test]
+fn explain_prints_the_section_of_every_code() {
+    let page = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/diagnostics.md")).unwrap();
+    for code in flowgate::diagnostic::Code::ALL {
+        let heading = format!("## {}: {}", code.as_str(), code.title());
+        assert!(page.contains(&heading), "docs/diagnostics.md has no section `{heading}`");
+        let out = flowgate().args(["explain", code.as_str()]).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "explain {}", code.as_str());
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.starts_with(&heading), "explain {} printed:\n{text}", code.as_str());
+        // Only this section: the next code's heading is not in it.
+        assert_eq!(text.matches("\n## ").count(), 0, "explain {} printed more than its section", code.as_str());
+        assert!(text.lines().count() > 3, "explain {} printed only a heading", code.as_str());
+    }
+}
+
+#[test]
+fn explain_takes_any_case_and_prints_the_fixed_example() {
+    flowgate()
+        .args(["explain", "e0107"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::starts_with("## E0107: unrounded Decimal into a scaled target"))
+        .stdout(predicate::str::contains("round("));
+}
+
+#[test]
+fn explain_of_an_unknown_code_exits_two_and_suggests_the_nearest() {
+    flowgate()
+        .args(["explain", "E107"])
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(predicate::str::contains("`E107` is not a flowgate diagnostic code"))
+        .stderr(predicate::str::contains("E0107 (unrounded Decimal into a scaled target)"));
+}

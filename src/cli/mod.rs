@@ -1,6 +1,7 @@
 //! The command line: clap arguments and one module per subcommand.
 
 mod check;
+mod explain;
 mod fmt;
 mod holds;
 mod load;
@@ -24,6 +25,8 @@ struct Cli {
 enum Command {
     /// Check .flow files for errors before deploy (files or directories, recursively).
     Check(check::CheckArgs),
+    /// Print the long explanation of a diagnostic code, e.g. `flowgate explain E0107`.
+    Explain(explain::ExplainArgs),
     /// Rewrite .flow files in the canonical layout; with --check, show what would change.
     Fmt(fmt::FmtArgs),
     /// Run a flow; with --dry-run, show what each sink would send.
@@ -56,6 +59,7 @@ pub fn main() -> ExitCode {
     };
     let code = match cli.command {
         Command::Check(args) => check::run(&args),
+        Command::Explain(args) => explain::run(&args),
         Command::Fmt(args) => fmt::run(&args),
         Command::Run(args) => run::run(&args),
         Command::Test(args) => test::run(&args),
