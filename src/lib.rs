@@ -26,6 +26,7 @@ pub mod cli;
 pub mod connectors;
 pub mod diagnostic;
 pub mod fmt;
+pub mod graph;
 pub mod ir;
 pub mod lookup_file;
 pub mod metrics;

@@ -117,3 +117,87 @@ fn explain_of_an_unknown_code_exits_two_and_suggests_the_nearest() {
         .stderr(predicate::str::contains("`E107` is not a flowgate diagnostic code"))
         .stderr(predicate::str::contains("E0107 (unrounded Decimal into a scaled target)"));
 }
+
+// ------------------------------------------------------------------ graph
+
+#[test]
+fn graph_of_the_example_flows() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for name in ["shopify_orders_to_erp", "shopify_inventory_to_erp"] {
+        let flow = root.join(format!("flows/{name}.flow"));
+        for format in ["mermaid", "dot"] {
+            let out = flowgate().args(["graph", "--format", format]).arg(&flow).output().unwrap();
+            assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+            insta::assert_snapshot!(format!("graph_{name}_{format}"), String::from_utf8(out.stdout).unwrap());
+        }
+    }
+}
+
+#[test]
+fn the_documented_graph_is_the_current_one() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = flowgate().arg("graph").arg(root.join("flows/shopify_orders_to_erp.flow")).output().unwrap();
+    let graph = String::from_utf8(out.stdout).unwrap();
+    let doc = fs::read_to_string(root.join("docs/tools.md")).unwrap();
+    assert!(
+        doc.contains(&format!("```mermaid\n{graph}```")),
+        "docs/tools.md should show the graph of flows/shopify_orders_to_erp.flow as it is now:\n{graph}"
+    );
+}
+
+const ROUTED: &str = r#"
+import shopify
+lookup regions: String -> String = { "CA" => "NA", "DE" => "EU" }
+fn region(o: shopify.Order) -> String = regions[o.currency] ?? hold "unknown_region" "no region for ${o.currency}"
+flow routed {
+  source orders: stdin {} : shopify.Order
+  let r = region(record)
+  sink big: http.post { url: "http://localhost/x", when: record.total_price > 100.00 }
+  sink small: file { path: "out.ndjson", when: record.total_price <= 100.00 }
+}
+"#;
+
+#[test]
+fn graph_shows_when_conditions_and_what_called_functions_read_and_hold() {
+    let dir = tempfile::tempdir().unwrap();
+    let flow = write(dir.path(), "routed.flow", ROUTED);
+    let out = flowgate().arg("graph").arg(&flow).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    for line in [
+        "  stage1[\"1. let r<br/>line 7\"]",
+        "  stage1 -- \"when record.total_price #gt; 100.00\" --> sink1",
+        "  stage1 -- \"when record.total_price #lt;= 100.00\" --> sink2",
+        "  lookup1 -.-> stage1",
+        "  held3{{\"held: unknown_region\"}}",
+        "  stage1 -.-> held3",
+        "  sink1 -.-> held4",
+    ] {
+        assert!(text.lines().any(|l| l == line), "missing `{line}` in:\n{text}");
+    }
+    // A file sink fails no HTTP request.
+    assert!(!text.contains("sink2 -.->"), "{text}");
+    let dot = flowgate().args(["graph", "--format", "dot"]).arg(&flow).output().unwrap();
+    let dot = String::from_utf8(dot.stdout).unwrap();
+    assert!(dot.contains("stage1 -> sink1 [label=\"when record.total_price > 100.00\"];"), "{dot}");
+}
+
+#[test]
+fn graph_svg_without_graphviz_says_what_is_missing() {
+    let empty = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    flowgate()
+        .env("PATH", empty.path())
+        .args(["graph", "--format", "svg"])
+        .arg(root.join("flows/shopify_orders_to_erp.flow"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("needs Graphviz's `dot`"));
+}
+
+#[test]
+fn graph_of_a_flow_with_errors_exits_two() {
+    let dir = tempfile::tempdir().unwrap();
+    let flow = write(dir.path(), "bad.flow", "flow f {\n  source s: stdin {} : Nope\n  sink o: stdout {}\n}\n");
+    flowgate().arg("graph").arg(&flow).assert().code(2).stderr(predicate::str::contains("E0101"));
+}

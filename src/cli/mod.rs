@@ -3,6 +3,7 @@
 mod check;
 mod explain;
 mod fmt;
+mod graph;
 mod holds;
 mod load;
 mod replay;
@@ -29,6 +30,8 @@ enum Command {
     Explain(explain::ExplainArgs),
     /// Rewrite .flow files in the canonical layout; with --check, show what would change.
     Fmt(fmt::FmtArgs),
+    /// Draw a flow: its parts, lookups, sinks and every hold reason (Mermaid or dot).
+    Graph(graph::GraphArgs),
     /// Run a flow; with --dry-run, show what each sink would send.
     Run(run::RunArgs),
     /// Run each flow's recorded cases (NAME.tests/CASE/) and compare with the expectations.
@@ -61,6 +64,7 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check::run(&args),
         Command::Explain(args) => explain::run(&args),
         Command::Fmt(args) => fmt::run(&args),
+        Command::Graph(args) => graph::run(&args),
         Command::Run(args) => run::run(&args),
         Command::Test(args) => test::run(&args),
         Command::Holds(args) => holds::run(&args),
