@@ -26,6 +26,8 @@ pub mod cli;
 pub mod confine;
 pub mod connectors;
 pub mod diagnostic;
+pub mod fmt;
+pub mod graph;
 pub mod ir;
 pub mod lookup_file;
 pub mod metrics;

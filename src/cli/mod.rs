@@ -1,6 +1,9 @@
 //! The command line: clap arguments and one module per subcommand.
 
 mod check;
+mod explain;
+mod fmt;
+mod graph;
 mod holds;
 mod load;
 mod replay;
@@ -23,6 +26,12 @@ struct Cli {
 enum Command {
     /// Check .flow files for errors before deploy (files or directories, recursively).
     Check(check::CheckArgs),
+    /// Print the long explanation of a diagnostic code, e.g. `flowgate explain E0107`.
+    Explain(explain::ExplainArgs),
+    /// Rewrite .flow files in the canonical layout; with --check, show what would change.
+    Fmt(fmt::FmtArgs),
+    /// Draw a flow: its parts, lookups, sinks and every hold reason (Mermaid or dot).
+    Graph(graph::GraphArgs),
     /// Run a flow; with --dry-run, show what each sink would send.
     Run(run::RunArgs),
     /// Run each flow's recorded cases (NAME.tests/CASE/) and compare with the expectations.
@@ -53,6 +62,9 @@ pub fn main() -> ExitCode {
     };
     let code = match cli.command {
         Command::Check(args) => check::run(&args),
+        Command::Explain(args) => explain::run(&args),
+        Command::Fmt(args) => fmt::run(&args),
+        Command::Graph(args) => graph::run(&args),
         Command::Run(args) => run::run(&args),
         Command::Test(args) => test::run(&args),
         Command::Holds(args) => holds::run(&args),
