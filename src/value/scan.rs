@@ -818,6 +818,42 @@ mod tests {
     }
 
     #[test]
+    fn multi_byte_characters_at_every_offset() {
+        // Every slice this decoder takes is at an ASCII byte; a character of two, three or
+        // four bytes in place of any byte, or before it, must never split one.
+        let ty = record(
+            "Timed",
+            &[
+                ("id", Type::Int),
+                ("at", Type::DateTime),
+                ("on", Type::Date.optional()),
+                ("total", Type::Decimal(Some(2))),
+                ("name", Type::String),
+                ("extra", Type::Json.optional()),
+            ],
+        );
+        let doc = r#"{"id": 1, "at": "2026-11-24T10:00:00.5+02:00", "on": "2026-11-30", "total": "19.99", "name": "Zoë", "extra": {"kéy": [1.5e3, "x"]}}"#;
+        let plan = Plan::Record(vec![Plan::Build, Plan::Check, Plan::Check, Plan::Check, Plan::Build, Plan::Check]);
+        let mut answered = 0;
+        for c in ['é', '☃', '😀'] {
+            let c = c.to_string();
+            for at in (0..=doc.len()).filter(|&i| doc.is_char_boundary(i)) {
+                let next = doc[at..].chars().next().map_or(0, char::len_utf8);
+                for mutant in [
+                    format!("{}{c}{}", &doc[..at], &doc[at..]),
+                    format!("{}{c}{}", &doc[..at], &doc[(at + next).min(doc.len())..]),
+                ] {
+                    for plan in [&Plan::Build, &Plan::Check, &plan] {
+                        answered += usize::from(agrees(mutant.as_bytes(), &ty, plan));
+                    }
+                    agrees(mutant.as_bytes(), &Type::Json, &Plan::Build);
+                }
+            }
+        }
+        assert!(answered > 100, "characters inside strings are still read here ({answered})");
+    }
+
+    #[test]
     fn nesting_and_input_edges() {
         let deep = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
         assert!(agrees(deep(MAX_DEPTH).as_bytes(), &Type::Json, &Plan::Build));
