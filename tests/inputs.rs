@@ -65,3 +65,33 @@ fn multi_byte_characters_in_checked_fields_hold_only_their_record() {
     assert!(held[2].1.starts_with("`ship_by`: expected Date?"), "{held:#?}");
     assert!(held[4].1.starts_with("`total`: expected Decimal(2)"), "{held:#?}");
 }
+
+#[test]
+fn untyped_numbers_leave_with_the_digits_they_came_with() {
+    let dir = sandbox("json_numbers");
+    let (code, summary) = run(dir.path(), "json_numbers.flow");
+    assert_eq!(code, Some(0), "{summary}");
+    let one = r#"{"big":123456789012345678901234567890,"huge":1e+400,"tiny":-1e-400,"price":19.90,"neg0":-0,"list":[1.0,2.50e+3,18446744073709551616]}"#;
+    let two = "0.1000000000000000000000000000001";
+    let three = "[-123456789012345678901234567890.125]";
+    assert_eq!(
+        lines(dir.path().join("out/events.ndjson")),
+        [
+            format!(r#"{{"id":1,"payload":{one}}}"#),
+            format!(r#"{{"id":2,"payload":{two}}}"#),
+            format!(r#"{{"id":3,"payload":{three}}}"#)
+        ]
+    );
+    let array = fs::read_to_string(dir.path().join("out/events.json")).unwrap();
+    let compact: String = array.split_whitespace().collect::<Vec<_>>().join("");
+    assert!(compact.contains(&one.replace(' ', "")), "{array}");
+    assert!(compact.contains(&format!(r#""payload":{two}"#)) && compact.contains(three), "{array}");
+    let csv = fs::read_to_string(dir.path().join("out/events.csv")).unwrap();
+    assert!(csv.contains(&format!("2,{two}\n")) && csv.contains(&format!("3,{three}\n")), "{csv}");
+    assert!(csv.contains("123456789012345678901234567890,") && csv.contains("1e+400"), "{csv}");
+    // The dry run shows what the sinks would get, digits and all.
+    let out = flowgate().arg("run").arg(dir.path().join("json_numbers.flow")).arg("--dry-run").output().unwrap();
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(report.contains("123456789012345678901234567890") && report.contains("1e+400"), "{report}");
+    assert!(report.contains(two) && report.contains("-123456789012345678901234567890.125"), "{report}");
+}

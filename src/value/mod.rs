@@ -38,6 +38,10 @@ pub enum Value {
     Int(i64),
     Decimal(Decimal),
     Float(f64),
+    /// A number in untyped `Json` that neither an `Int` nor a `Decimal` holds as written
+    /// (more than 28 digits, an exponent, `-0`): kept as its JSON text, so that it leaves
+    /// exactly as it came. Typed fields never hold one.
+    JsonNumber(EcoString),
     /// Text of up to 15 bytes (codes, SKUs, postcodes, most of a payload's strings) is
     /// kept inside the value; longer text is shared, so a clone never copies it.
     Str(EcoString),
@@ -135,6 +139,7 @@ impl Value {
             Value::Int(_) => "an integer",
             Value::Decimal(_) => "a decimal",
             Value::Float(_) => "a float",
+            Value::JsonNumber(_) => "a number",
             Value::Str(_) => "a string",
             Value::Date(_) => "a date",
             Value::DateTime(_) => "a date and time",
@@ -173,6 +178,7 @@ impl Value {
             (Value::Date(a), Value::Date(b)) => a == b,
             (Value::DateTime(a), Value::DateTime(b)) => a == b,
             (Value::Duration(a), Value::Duration(b)) => a == b,
+            (Value::JsonNumber(a), Value::JsonNumber(b)) => a == b,
             (Value::List(a), Value::List(b)) => a.len() == b.len() && a.iter().zip(b.iter()).all(|(x, y)| x.equals(y)),
             (Value::Record(a), Value::Record(b)) => {
                 a.values().len() == b.values().len()
@@ -211,6 +217,7 @@ impl fmt::Display for Value {
             Value::Int(n) => write!(f, "{n}"),
             Value::Decimal(d) => write!(f, "{d}"),
             Value::Float(x) => write!(f, "{x}"),
+            Value::JsonNumber(text) => f.write_str(text),
             Value::Str(s) => f.write_str(s),
             Value::Date(d) => write!(f, "{}", d.format("%Y-%m-%d")),
             Value::DateTime(d) => f.write_str(&d.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
