@@ -95,3 +95,37 @@ fn untyped_numbers_leave_with_the_digits_they_came_with() {
     assert!(report.contains("123456789012345678901234567890") && report.contains("1e+400"), "{report}");
     assert!(report.contains(two) && report.contains("-123456789012345678901234567890.125"), "{report}");
 }
+
+#[test]
+fn scaled_decimals_are_written_with_exactly_their_places() {
+    let dir = sandbox("scaled");
+    let (code, summary) = run(dir.path(), "scaled.flow");
+    assert_eq!(code, Some(0), "{summary}");
+    assert_eq!(
+        lines(dir.path().join("out/scaled.ndjson")),
+        [
+            r#"{"id":1,"price":19.99,"rate":19.990,"total":39.98,"each":[19.99,2.00,0.00],"line":{"price":19.99},"cost":1.5000}"#,
+            r#"{"id":2,"price":19.90,"rate":19.900,"total":19.90,"each":[19.90,1.00,0.00],"line":{"price":19.90},"cost":0.1234}"#,
+            r#"{"id":3,"price":5.00,"rate":5.000,"total":15.00,"each":[5.00,3.00,0.00],"line":{"price":5.00},"cost":null}"#,
+            r#"{"id":4,"price":-0.50,"rate":-0.500,"total":-0.50,"each":[-0.50,1.00,0.00],"line":{"price":-0.50},"cost":7.0000}"#,
+            r#"{"id":5,"price":12345678901234567.89,"rate":12345678901234567.890,"total":12345678901234567.89,"each":[12345678901234567.89,1.00,0.00],"line":{"price":12345678901234567.89},"cost":null}"#,
+        ],
+        "{summary}"
+    );
+    let csv = fs::read_to_string(dir.path().join("out/scaled.csv")).unwrap();
+    assert!(csv.contains("\n1,19.99,19.990,39.98,"), "{csv}");
+    assert!(csv.contains("\n3,5.00,5.000,15.00,"), "{csv}");
+
+    let (code, summary) = run(dir.path(), "through.flow");
+    assert_eq!(code, Some(0), "{summary}");
+    assert_eq!(
+        lines(dir.path().join("out/through.ndjson")),
+        [
+            r#"{"id":1,"price":19.99,"qty":2,"cost":1.5000}"#,
+            r#"{"id":2,"price":19.90,"qty":1,"cost":0.1234}"#,
+            r#"{"id":3,"price":5.00,"qty":3,"cost":null}"#,
+            r#"{"id":4,"price":-0.50,"qty":1,"cost":7.0000}"#,
+            r#"{"id":5,"price":12345678901234567.89,"qty":1,"cost":null}"#,
+        ]
+    );
+}

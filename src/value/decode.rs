@@ -227,7 +227,9 @@ pub(crate) fn parse_decimal(text: &str, scale: Option<u32>) -> Result<Decimal, S
         .map_err(|_| "not a number that fits a Decimal (at most 28 significant digits)".to_string())?;
     match scale {
         Some(s) if d.scale() > s && d.normalize().scale() > s => Err(format!("more than {s} fractional digits")),
-        _ => Ok(d),
+        // A `Decimal(s)` value has exactly `s` places from the moment it is read.
+        Some(s) => Ok(super::at_scale(d, s)),
+        None => Ok(d),
     }
 }
 
@@ -342,7 +344,8 @@ pub(super) fn scalar(ty: &Type, builds: bool, token: Scalar<'_>) -> Result<Value
         // Whole numbers arrive parsed (only fractions come as text): no text round trip.
         Scalar::I64(n) => match *ty.strip_optional() {
             Type::Int | Type::Json => Ok(built(Value::Int(n))),
-            Type::Decimal(_) => Ok(built(Value::Decimal(Decimal::from(n)))),
+            Type::Decimal(None) => Ok(built(Value::Decimal(Decimal::from(n)))),
+            Type::Decimal(Some(s)) => Ok(built(Value::Decimal(super::at_scale(Decimal::from(n), s)))),
             _ => number(ty, &n.to_string()),
         },
         Scalar::U64(n) => match i64::try_from(n) {

@@ -228,6 +228,23 @@ impl fmt::Display for Value {
     }
 }
 
+/// `d` written with exactly `places` digits after the point, as a `Decimal(places)`
+/// field promises: `19.9` becomes `19.90`, and `19.990` becomes `19.99`. Only trailing
+/// zeros are ever dropped: a value that would need rounding (which the checker and the
+/// decoder refuse before it gets here) is returned as it is, never rounded.
+pub fn at_scale(d: Decimal, places: u32) -> Decimal {
+    if d.scale() == places {
+        return d;
+    }
+    let mut r = d;
+    r.rescale(places);
+    if r == d {
+        r
+    } else {
+        d
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -252,6 +269,22 @@ mod tests {
         assert!(Record::same(&r, &shared));
         assert!(matches!(shared.values(), [Value::Int(1), Value::Null]));
         assert!(matches!(shared.get("a"), Some(Value::Int(1))));
+    }
+
+    #[test]
+    fn a_scaled_decimal_has_exactly_its_places() {
+        let at = |text: &str, places| at_scale(Decimal::from_str(text).unwrap(), places).to_string();
+        assert_eq!(at("19.9", 2), "19.90");
+        assert_eq!(at("19.990", 2), "19.99");
+        assert_eq!(at("19.99000000", 2), "19.99");
+        assert_eq!(at("0", 2), "0.00");
+        assert_eq!(at("-0.5", 2), "-0.50");
+        assert_eq!(at("5", 0), "5");
+        assert_eq!(at("5.000", 0), "5");
+        assert_eq!(at("1.25", 3), "1.250");
+        // Never rounded: such a value is refused before it gets here.
+        assert_eq!(at("19.999", 2), "19.999");
+        assert_eq!(at("1.5", 0), "1.5");
     }
 
     #[test]
