@@ -129,3 +129,62 @@ fn scaled_decimals_are_written_with_exactly_their_places() {
         ]
     );
 }
+
+#[test]
+fn every_format_reads_past_a_byte_order_mark_and_holds_an_empty_file() {
+    let dir = sandbox("openings");
+    let (code, summary) = run(dir.path(), "openings.flow");
+    assert_eq!(code, Some(0), "{summary}");
+    let delivered: Vec<i64> = lines(dir.path().join("out/rows.ndjson"))
+        .iter()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(delivered, [1, 2, 3, 4, 5, 6], "{summary}");
+    let holds = holds(dir.path());
+    let held: Vec<(&str, &str, &str)> = holds
+        .iter()
+        .map(|h| {
+            let file = h["source_ref"].as_str().unwrap().rsplit('/').next().unwrap();
+            (file, h["reason"].as_str().unwrap(), h["message"].as_str().unwrap())
+        })
+        .collect();
+    let empty = |file| (file, "malformed_input", "the file is empty");
+    assert_eq!(
+        held,
+        [
+            empty("e_empty.ndjson"),
+            empty("f_empty.json"),
+            empty("g_empty.csv"),
+            empty("h_blank.ndjson"),
+            empty("i_bom_only.json"),
+            empty("j_bom_only.csv"),
+        ],
+        "{summary}"
+    );
+}
+
+#[test]
+fn stdin_that_ends_before_sending_anything_is_no_record() {
+    let dir = sandbox("openings");
+    let out = flowgate()
+        .arg("run")
+        .arg(dir.path().join("openings.flow"))
+        .args(["--input", "-", "--state"])
+        .arg(dir.path().join("state.db"))
+        .write_stdin("")
+        .output()
+        .unwrap();
+    let summary = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{summary}");
+    assert!(holds(dir.path()).is_empty(), "{summary}");
+    let out = flowgate()
+        .arg("run")
+        .arg(dir.path().join("openings.flow"))
+        .args(["--input", "-", "--state"])
+        .arg(dir.path().join("state.db"))
+        .write_stdin("\u{feff}{\"id\": 7, \"name\": \"g\"}\n")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(lines(dir.path().join("out/rows.ndjson")), [r#"{"id":7,"name":"g"}"#]);
+}
