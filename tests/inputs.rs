@@ -188,3 +188,50 @@ fn stdin_that_ends_before_sending_anything_is_no_record() {
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(lines(dir.path().join("out/rows.ndjson")), [r#"{"id":7,"name":"g"}"#]);
 }
+
+/// The version of the one flow in `flow`, as its holds and reports name it.
+fn version(flow: &Path) -> String {
+    let outcome = flowgate::check_files(&[flow.to_path_buf()]).unwrap();
+    let program = outcome.ir().unwrap_or_else(|| panic!("{:#?}", outcome.diagnostics));
+    program.flows[0].version.clone()
+}
+
+#[test]
+fn a_flow_version_is_its_file_its_imports_and_its_lookup_files() {
+    let dir = sandbox("versions");
+    let flow = dir.path().join("orders.flow");
+    let edit = |file: &str, from: &str, to: &str| {
+        let path = dir.path().join(file);
+        let text = fs::read_to_string(&path).unwrap();
+        assert!(text.contains(from), "{file}");
+        fs::write(&path, text.replace(from, to)).unwrap();
+    };
+    let mut seen = vec![version(&flow)];
+    let mut changed = |what: &str| {
+        let v = version(&flow);
+        assert!(!seen.contains(&v), "{what} did not change the version {v}");
+        seen.push(v);
+    };
+    edit("orders.flow", "\"STD\"", "\"STANDARD\"");
+    changed("the flow file");
+    edit("helpers.flow", "upper()", "lower()");
+    changed("an imported module");
+    edit("common/types.flow", "country: String }", "country: String, note: String? }");
+    changed("a module imported by an imported module");
+    edit("lookups/carriers.csv", "Express,EXP", "Express,EXPRESS");
+    changed("a lookup file the flow reads through a function");
+    edit("lookups/vat.csv", "GB,0.20", "GB,0.21");
+    changed("a lookup file a stage reads");
+
+    // Files the flow does not use leave it as it is.
+    let now = version(&flow);
+    edit("unused.flow", "\"A\"", "\"B\"");
+    edit("lookups/unused.csv", "x,1", "x,2");
+    fs::write(dir.path().join("lookups/new.csv"), "a,b\n").unwrap();
+    fs::write(dir.path().join("other.flow"), "// another flow\n").unwrap();
+    assert_eq!(version(&flow), now);
+    // And the version does not depend on the directory a command runs from.
+    let moved = tempfile::tempdir().unwrap();
+    copy(dir.path(), moved.path());
+    assert_eq!(version(&moved.path().join("orders.flow")), now);
+}
