@@ -3,6 +3,7 @@
 //! A record value carries its layout (the declared record type), so a field the IR
 //! resolved to a slot is read by index, and output keeps the declared field order.
 
+mod agree;
 mod decode;
 mod encode;
 mod fits;
@@ -21,6 +22,7 @@ use triomphe::HeaderSlice;
 
 use crate::types::{RecordType, Type};
 
+pub use agree::decoders_agree;
 pub use decode::{
     decode_json, decode_json_planned, decode_json_value, decode_json_value_planned, decode_text_row, DecodeError, Plan,
 };
