@@ -65,7 +65,7 @@ pub struct CheckOutcome {
 impl CheckOutcome {
     /// The IR of everything checked, or `None` when there were errors.
     pub fn ir(&self) -> Option<ir::Program> {
-        (!self.diagnostics.has_errors()).then(|| ir::lower(&self.program))
+        (!self.diagnostics.has_errors()).then(|| ir::lower(&self.program, &self.graph))
     }
 
     /// The readable IR, for `--emit ir`.

@@ -131,24 +131,110 @@ pub fn read_inputs(
 ) -> Result<(), String> {
     let decode = Decode { ty, plan };
     for path in paths {
-        let name = if path.as_os_str() == "-" { "stdin".to_string() } else { display(path) };
-        let fmt =
-            format.unwrap_or_else(|| if path.as_os_str() == "-" { Format::Ndjson } else { Format::of_path(path) });
-        let reader: Box<dyn Read> = if path.as_os_str() == "-" {
+        let stdin = path.as_os_str() == "-";
+        let name = if stdin { "stdin".to_string() } else { display(path) };
+        let fmt = format.unwrap_or_else(|| if stdin { Format::Ndjson } else { Format::of_path(path) });
+        let reader: Box<dyn Read> = if stdin {
             Box::new(std::io::stdin())
         } else {
             Box::new(std::fs::File::open(path).map_err(|e| format!("cannot read {name}: {e}"))?)
         };
-        let go_on = match fmt {
-            Format::Ndjson => read_ndjson(reader, &name, &decode, emit),
-            Format::Json => read_json(reader, &name, &decode, emit),
-            Format::Csv => read_csv(reader, &name, ty, emit),
-        };
+        let mut reader = Opening::new(reader);
+        let mut go_on = read_format(&mut reader, fmt, &name, &decode, emit);
+        // An empty file is most often an export that failed on its way: held, so that
+        // someone looks. A stream on stdin that ended before it sent anything had
+        // nothing to send.
+        if go_on && !stdin && !reader.has_content() {
+            go_on = emit(Incoming::Bad {
+                source_ref: name.clone(),
+                raw: serde_json::Value::String(String::new()),
+                error: DecodeError::Malformed("the file is empty".into()),
+            });
+        }
         if !go_on {
             break;
         }
     }
     Ok(())
+}
+
+/// Reads one input in `fmt`; returns false when `emit` asked to stop.
+fn read_format(
+    reader: &mut dyn Read,
+    fmt: Format,
+    name: &str,
+    decode: &Decode<'_>,
+    emit: &mut dyn FnMut(Incoming) -> bool,
+) -> bool {
+    match fmt {
+        Format::Ndjson => read_ndjson(reader, name, decode, emit),
+        Format::Json => read_json(reader, name, decode, emit),
+        Format::Csv => read_csv(reader, name, decode.ty, emit),
+    }
+}
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// The start of an input, made the same for every format: a UTF-8 byte order mark
+/// (which editors and spreadsheet exports put first) is dropped, and whether anything
+/// but whitespace follows is noted, for an empty file to be told from a file of no
+/// records (`[]`, or a CSV header alone).
+struct Opening<R> {
+    inner: R,
+    /// The first bytes, held back until they are known not to be a byte order mark.
+    head: [u8; 3],
+    head_len: usize,
+    head_at: usize,
+    head_checked: bool,
+    content: bool,
+}
+
+impl<R: Read> Opening<R> {
+    fn new(inner: R) -> Self {
+        Opening { inner, head: [0; 3], head_len: 0, head_at: 0, head_checked: false, content: false }
+    }
+
+    /// Whether anything but whitespace (after a byte order mark) has been read.
+    fn has_content(&self) -> bool {
+        self.content
+    }
+
+    /// Reads until the first bytes are known to be a byte order mark or not. Stops at
+    /// the first byte that differs, so that a live stream is never kept waiting.
+    fn check_head(&mut self) -> std::io::Result<()> {
+        while self.head_len < BOM.len() && self.head[..self.head_len] == BOM[..self.head_len] {
+            match self.inner.read(&mut self.head[self.head_len..])? {
+                0 => break,
+                n => self.head_len += n,
+            }
+        }
+        if self.head[..self.head_len] == *BOM {
+            self.head_len = 0;
+        }
+        self.head_checked = true;
+        Ok(())
+    }
+}
+
+impl<R: Read> Read for Opening<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if !self.head_checked {
+            self.check_head()?;
+        }
+        let n = if self.head_at < self.head_len {
+            let n = (self.head_len - self.head_at).min(buf.len());
+            buf[..n].copy_from_slice(&self.head[self.head_at..self.head_at + n]);
+            self.head_at += n;
+            n
+        } else {
+            self.inner.read(buf)?
+        };
+        // Looked at only until the first byte that is not whitespace.
+        if !self.content {
+            self.content = buf[..n].iter().any(|b| !b.is_ascii_whitespace());
+        }
+        Ok(n)
+    }
 }
 
 /// The input as a hold can keep it: the JSON if it parses, else the text.
@@ -176,7 +262,7 @@ fn decoded(raw: RawText, source_ref: String, d: &Decode<'_>) -> Incoming {
 /// as 256 KiB in the order benchmark, and keeps less in memory per block in flight.
 const BLOCK: usize = 1 << 16;
 
-fn read_ndjson(reader: Box<dyn Read>, name: &str, d: &Decode<'_>, emit: &mut dyn FnMut(Incoming) -> bool) -> bool {
+fn read_ndjson(reader: &mut dyn Read, name: &str, d: &Decode<'_>, emit: &mut dyn FnMut(Incoming) -> bool) -> bool {
     let mut reader = reader;
     let mut blocks = Blocks::default();
     // The block being filled; its first `carried` bytes are the start of a line whose end
@@ -284,18 +370,12 @@ fn read_some(reader: &mut dyn Read, buf: &mut Vec<u8>, filled: usize) -> std::io
 }
 
 /// A JSON file: an array of records (element by element) or one record.
-fn read_json(reader: Box<dyn Read>, name: &str, d: &Decode<'_>, emit: &mut dyn FnMut(Incoming) -> bool) -> bool {
+fn read_json(reader: &mut dyn Read, name: &str, d: &Decode<'_>, emit: &mut dyn FnMut(Incoming) -> bool) -> bool {
     let mut reader = BufReader::with_capacity(1 << 16, reader);
     let first = loop {
         match reader.fill_buf() {
-            Ok([]) => {
-                let bad = Incoming::Bad {
-                    source_ref: name.to_string(),
-                    raw: serde_json::Value::String(String::new()),
-                    error: DecodeError::Malformed("the file is empty".into()),
-                };
-                return emit(bad);
-            }
+            // Nothing in it: `read_inputs` holds an empty file, as for every format.
+            Ok([]) => return true,
             Ok(buf) => match buf.iter().position(|b| !b.is_ascii_whitespace()) {
                 Some(i) => break buf[i],
                 None => {
@@ -370,7 +450,7 @@ impl<'de> Visitor<'de> for &mut Elements<'_> {
     }
 }
 
-fn read_csv(reader: Box<dyn Read>, name: &str, ty: &Type, emit: &mut dyn FnMut(Incoming) -> bool) -> bool {
+fn read_csv(reader: &mut dyn Read, name: &str, ty: &Type, emit: &mut dyn FnMut(Incoming) -> bool) -> bool {
     let mut csv = csv::ReaderBuilder::new().flexible(true).from_reader(reader);
     let headers: Vec<String> = match csv.headers() {
         Ok(h) => h.iter().map(|s| s.trim().to_string()).collect(),
@@ -432,8 +512,8 @@ mod tests {
         let ty = Type::Json;
         let d = Decode { ty: &ty, plan: &Plan::Build };
         let mut out = Vec::new();
-        let reader = Box::new(Trickle { data: data.to_vec(), at: 0, step });
-        read_ndjson(reader, "in", &d, &mut |item| {
+        let mut reader = Trickle { data: data.to_vec(), at: 0, step };
+        read_ndjson(&mut reader, "in", &d, &mut |item| {
             match item {
                 Incoming::Record { source_ref, raw, .. } => {
                     out.push((source_ref, String::from_utf8(raw.expect("kept").bytes().to_vec()).unwrap()))
@@ -460,6 +540,36 @@ mod tests {
         }
         assert!(read_all(b"", 10).is_empty());
         assert!(read_all(b"\n \n", 10).is_empty());
+    }
+
+    /// Everything an `Opening` over `data`, read `step` bytes at a time, passes on, and
+    /// whether it saw content.
+    fn opened(data: &[u8], step: usize) -> (Vec<u8>, bool) {
+        let mut reader = Opening::new(Trickle { data: data.to_vec(), at: 0, step });
+        let mut out = Vec::new();
+        let mut buf = [0u8; 5];
+        loop {
+            match reader.read(&mut buf).unwrap() {
+                0 => return (out, reader.has_content()),
+                n => out.extend_from_slice(&buf[..n]),
+            }
+        }
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_dropped_however_the_input_arrives() {
+        for step in [1, 2, 3, 4, 100] {
+            assert_eq!(opened(b"\xEF\xBB\xBF{}\n", step), (b"{}\n".to_vec(), true), "reads of {step}");
+            assert_eq!(opened(b"\xEF\xBB\xBF", step), (Vec::new(), false));
+            assert_eq!(opened(b"\xEF\xBB\xBF \r\n", step), (b" \r\n".to_vec(), false));
+            assert_eq!(opened(b"", step), (Vec::new(), false));
+            assert_eq!(opened(b"{}", step), (b"{}".to_vec(), true));
+            // Only a whole mark, and only at the start, is dropped.
+            assert_eq!(opened(b"\xEF\xBB{", step), (b"\xEF\xBB{".to_vec(), true));
+            assert_eq!(opened(b"\xEF", step), (b"\xEF".to_vec(), true));
+            assert_eq!(opened(b"1\xEF\xBB\xBF", step), (b"1\xEF\xBB\xBF".to_vec(), true));
+            assert_eq!(opened(b"\xEF\xBB\xBF\xEF\xBB\xBF", step), (b"\xEF\xBB\xBF".to_vec(), true));
+        }
     }
 
     #[test]

@@ -1,30 +1,28 @@
 //! Lowering: the typed program to IR. Runs only on programs without errors.
 
-use sha2::{Digest, Sha256};
-
 use crate::check::typed::{self as t, Callee, TExpr, TExprKind};
+use crate::modules::ModuleGraph;
 use crate::types::Type;
 
 use super::*;
 
-/// Lowers a checked program. Flows without a source (already reported) are skipped.
-pub fn lower(p: &t::Program) -> Program {
+/// Lowers a checked program, whose modules are in `graph`. Flows without a source
+/// (already reported) are skipped.
+pub fn lower(p: &t::Program, graph: &ModuleGraph) -> Program {
     Program {
-        flows: p.flows.iter().filter_map(flow).collect(),
+        flows: p.flows.iter().filter_map(|f| flow(f, p, graph)).collect(),
         functions: p.fns.iter().map(function).collect(),
         lookups: p.lookups.iter().map(lookup).collect(),
         widened: p.widened.clone(),
     }
 }
 
-fn flow(f: &t::TFlow) -> Option<Flow> {
+fn flow(f: &t::TFlow, p: &t::Program, graph: &ModuleGraph) -> Option<Flow> {
     let source = f.source.as_ref()?;
-    let digest = Sha256::digest(f.file.text.as_bytes());
-    let version: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
     Some(Flow {
         name: f.name.clone(),
         file: f.file.clone(),
-        version,
+        version: super::version::version(f, p, graph),
         source: Connector {
             name: source.name.clone(),
             kind: source.kind.clone(),
@@ -112,7 +110,7 @@ fn max_slot(e: &TExpr) -> u32 {
     max
 }
 
-fn visit(e: &TExpr, f: &mut dyn FnMut(&TExpr)) {
+pub(super) fn visit<'a>(e: &'a TExpr, f: &mut dyn FnMut(&'a TExpr)) {
     f(e);
     match &e.kind {
         TExprKind::Str(parts) => parts.iter().for_each(|p| {

@@ -8,6 +8,7 @@
 mod demand;
 mod display;
 mod lower;
+mod version;
 
 use std::sync::Arc;
 
@@ -171,7 +172,8 @@ pub struct Connector {
 pub struct Flow {
     pub name: String,
     pub file: Arc<SourceFile>,
-    /// Short hash of the flow file's text: holds name the version that held them.
+    /// Short hash of the flow file, the modules it imports and the lookup files it
+    /// reads: holds name the version that held them (see `version`).
     pub version: String,
     pub source: Connector,
     pub stages: Vec<Stage>,

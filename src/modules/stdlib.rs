@@ -1,12 +1,12 @@
 //! The stdlib: `.flow` modules compiled into the binary so `flowgate` works anywhere.
+//!
+//! `STDLIB` is written by `build.rs` from the listing of `stdlib/`, sorted by name.
 
 use std::sync::Arc;
 
 use crate::source::{Origin, SourceFile};
 
-/// Every embedded module: its import name and its text.
-pub const STDLIB: &[(&str, &str)] =
-    &[("erp", include_str!("../../stdlib/erp.flow")), ("shopify", include_str!("../../stdlib/shopify.flow"))];
+include!(concat!(env!("OUT_DIR"), "/stdlib.rs"));
 
 /// The embedded module `name`, if there is one.
 pub fn stdlib_module(name: &str) -> Option<Arc<SourceFile>> {

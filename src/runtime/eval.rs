@@ -537,17 +537,15 @@ fn matcher(scrutinee: Compiled, arms: &[(Vec<Pattern>, ir::Expr)]) -> Compiled {
 }
 
 /// A value in the form its declared field type promises: an Int in a Decimal field
-/// becomes a Decimal, a `Decimal(n)` field always shows n places (0 becomes 0.00), and a
-/// record of another type (assignable by shape) becomes one of the declared type, with
-/// its fields and no others: a `map` target is closed all the way down. Only widening
-/// happens here; the checker already refused anything that would round or not fit.
+/// becomes a Decimal, a `Decimal(n)` field always shows n places (0 becomes 0.00, and
+/// 19.990, which fits `Decimal(2)` once its zeros go, 19.99), and a record of another
+/// type (assignable by shape) becomes one of the declared type, with its fields and no
+/// others: a `map` target is closed all the way down. Nothing is rounded here; the
+/// checker already refused anything that would round or not fit.
 fn coerce(v: Value, target: &Type) -> Value {
     match (v, target.strip_optional()) {
         (Value::Int(n), Type::Decimal(scale)) => coerce(Value::Decimal(Decimal::from(n)), &Type::Decimal(*scale)),
-        (Value::Decimal(mut d), Type::Decimal(Some(s))) if d.scale() < *s => {
-            d.rescale(*s);
-            Value::Decimal(d)
-        }
+        (Value::Decimal(d), Type::Decimal(Some(s))) => Value::Decimal(crate::value::at_scale(d, *s)),
         (Value::Int(n), Type::Float) => Value::Float(n as f64),
         (Value::Record(r), Type::Record(t)) if !Arc::ptr_eq(r.layout(), t) && t.name.is_some() => {
             let values = t.fields.iter().map(|(k, ft)| coerce(r.get(k).cloned().unwrap_or(Value::Null), ft));
@@ -569,7 +567,7 @@ fn needs_coercion(items: &[Value], elem: &Type) -> bool {
         }
         Type::Decimal(scale) => items.iter().any(|i| match i {
             Value::Int(_) => true,
-            Value::Decimal(d) => scale.is_some_and(|s| d.scale() < s),
+            Value::Decimal(d) => scale.is_some_and(|s| d.scale() != s),
             _ => false,
         }),
         Type::Float => items.iter().any(|i| matches!(i, Value::Int(_))),

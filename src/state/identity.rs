@@ -16,6 +16,13 @@ pub fn record_identity(text: &str) -> String {
     digest[..16].iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Whether a hold's record text names one record: a JSON object. Input that never
+/// became a record (an empty file, a line that is not JSON) has text any other such
+/// input may share, and is told apart by where it came from alone.
+pub(crate) fn names_a_record(text: &str) -> bool {
+    text.starts_with('{')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -143,7 +143,8 @@ impl StateStore for MemoryStore {
         for h in holds {
             // A record already held (same flow, same place) is not held twice.
             let same_place = |o: &Hold| h.source_ref.is_some() && o.source_ref == h.source_ref;
-            let same_record = |o: &Hold| o.record.as_str() == h.record.as_str();
+            let same_record =
+                |o: &Hold| super::identity::names_a_record(h.record.as_str()) && o.record.as_str() == h.record.as_str();
             let open = inner
                 .holds
                 .iter()

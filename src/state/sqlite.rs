@@ -539,7 +539,7 @@ impl StateStore for SqliteStore {
                     existing =
                         open.query_row(params![h.flow, source], |r| r.get(0)).optional().map_err(|e| self.db(e))?;
                 }
-                if existing.is_none() {
+                if existing.is_none() && super::identity::names_a_record(h.record.as_str()) {
                     existing =
                         same.query_row(params![h.flow, record_id], |r| r.get(0)).optional().map_err(|e| self.db(e))?;
                 }

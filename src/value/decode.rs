@@ -77,16 +77,21 @@ pub(super) fn decode_json_serde(bytes: &[u8], ty: &Type, plan: &Plan) -> Result<
     result.map_err(|e| ctx.error.borrow_mut().take().unwrap_or_else(|| DecodeError::Malformed(e.to_string())))
 }
 
-/// A parsed JSON value as a value of type `ty` (for lookup files and tests).
+/// A parsed JSON value as a value of type `ty` (for lookup files, polled records and
+/// JSONPath results).
 pub fn decode_json_value(v: &serde_json::Value, ty: &Type) -> Result<Value, DecodeError> {
     decode_json_value_planned(v, ty, &Plan::Build)
 }
 
 /// A parsed JSON value as a value of type `ty`, building only what `plan` says.
+///
+/// Decoded from its text, which keeps every number as it was written
+/// (`arbitrary_precision`): handed over by the tree, a number that an `f64` happens to
+/// round-trip arrives as that `f64`, and `1.5e-7` can no longer be told from
+/// `0.00000015`, nor can a whole number beyond 64 bits be read at all.
 pub fn decode_json_value_planned(v: &serde_json::Value, ty: &Type, plan: &Plan) -> Result<Value, DecodeError> {
-    let ctx = Ctx::default();
-    let result = Seed { ty, plan, path: &Path::Root, ctx: &ctx }.deserialize(v);
-    result.map_err(|e| ctx.error.borrow_mut().take().unwrap_or_else(|| DecodeError::Malformed(e.to_string())))
+    let text = serde_json::to_vec(v).map_err(|e| DecodeError::Malformed(e.to_string()))?;
+    decode_json_planned(&text, ty, plan)
 }
 
 /// How much of a decoded value to build. Fields nobody reads are checked against their
@@ -222,7 +227,9 @@ pub(crate) fn parse_decimal(text: &str, scale: Option<u32>) -> Result<Decimal, S
         .map_err(|_| "not a number that fits a Decimal (at most 28 significant digits)".to_string())?;
     match scale {
         Some(s) if d.scale() > s && d.normalize().scale() > s => Err(format!("more than {s} fractional digits")),
-        _ => Ok(d),
+        // A `Decimal(s)` value has exactly `s` places from the moment it is read.
+        Some(s) => Ok(super::at_scale(d, s)),
+        None => Ok(d),
     }
 }
 
@@ -337,7 +344,8 @@ pub(super) fn scalar(ty: &Type, builds: bool, token: Scalar<'_>) -> Result<Value
         // Whole numbers arrive parsed (only fractions come as text): no text round trip.
         Scalar::I64(n) => match *ty.strip_optional() {
             Type::Int | Type::Json => Ok(built(Value::Int(n))),
-            Type::Decimal(_) => Ok(built(Value::Decimal(Decimal::from(n)))),
+            Type::Decimal(None) => Ok(built(Value::Decimal(Decimal::from(n)))),
+            Type::Decimal(Some(s)) => Ok(built(Value::Decimal(super::at_scale(Decimal::from(n), s)))),
             _ => number(ty, &n.to_string()),
         },
         Scalar::U64(n) => match i64::try_from(n) {
@@ -395,16 +403,25 @@ fn number(ty: &Type, text: &str) -> Result<Value, Misfit> {
     }
 }
 
-/// An untyped JSON number: an Int if whole and small enough, else an exact Decimal,
-/// else (huge exponents) a Float.
+/// An untyped JSON number, keeping its digits as written: an Int if whole and small
+/// enough, else a Decimal if it has no exponent and fits one exactly (a Decimal shows
+/// every digit of its scale, so `1.50` stays `1.50`), else its text. A binary float
+/// would turn `123456789012345678901234567890` into `1.2345678901234568e29`, and `1e400`
+/// into nothing.
 pub(super) fn json_number(text: &str) -> Value {
+    // Neither an Int nor a Decimal keeps the sign of a negative zero.
+    let negative_zero = || text.starts_with('-') && text.bytes().all(|b| matches!(b, b'-' | b'0' | b'.'));
     if let Ok(n) = text.parse::<i64>() {
-        return Value::Int(n);
+        if n != 0 || !negative_zero() {
+            return Value::Int(n);
+        }
     }
-    if let Ok(d) = parse_decimal(text, None) {
-        return Value::Decimal(d);
+    if !text.contains(['e', 'E']) && !negative_zero() {
+        if let Ok(d) = Decimal::from_str_exact(text) {
+            return Value::Decimal(d);
+        }
     }
-    text.parse::<f64>().map(Value::Float).unwrap_or(Value::Null)
+    Value::JsonNumber(text.into())
 }
 
 impl<'de> DeserializeSeed<'de> for Seed<'_> {
@@ -794,6 +811,44 @@ mod tests {
         assert_eq!(e.reason(), "schema_mismatch");
         let e = decode_json_planned(br#"{"id": 7, "lines": []}"#, &ty, &plan).unwrap_err();
         assert_eq!(e.to_string(), "`total`: expected Decimal(2), found nothing (the field is missing)");
+    }
+
+    #[test]
+    fn untyped_numbers_keep_their_digits_through_both_decoders_and_out() {
+        // (as read, as written back): serde_json writes an exponent's sign.
+        let cases = [
+            ("123456789012345678901234567890", "123456789012345678901234567890"),
+            ("-123456789012345678901234567890.50", "-123456789012345678901234567890.50"),
+            ("1e400", "1e+400"),
+            ("-1E400", "-1e+400"),
+            ("1e-400", "1e-400"),
+            ("2.50e+3", "2.50e+3"),
+            ("0.00000000000000000000000000001", "0.00000000000000000000000000001"),
+            ("18446744073709551616", "18446744073709551616"),
+            ("-9223372036854775809", "-9223372036854775809"),
+            ("1.50", "1.50"),
+            ("-0.50", "-0.50"),
+            ("0.000", "0.000"),
+            ("-0", "-0"),
+            ("-0.0", "-0.0"),
+            ("7", "7"),
+            ("-7", "-7"),
+        ];
+        for (text, written) in cases {
+            let doc = format!(r#"{{"n": {text}, "in": [{text}]}}"#);
+            let want = format!(r#"{{"n":{written},"in":[{written}]}}"#);
+            let fast = decode_json(doc.as_bytes(), &Type::Json).unwrap();
+            let serde = decode_json_serde(doc.as_bytes(), &Type::Json, &Plan::Build).unwrap();
+            let parsed: serde_json::Value = serde_json::from_str(&doc).unwrap();
+            let from_tree = decode_json_value(&parsed, &Type::Json).unwrap();
+            for v in [&fast, &serde, &from_tree] {
+                let mut out = Vec::new();
+                super::super::write_json(&mut out, v, super::super::Redaction::Redact).unwrap();
+                assert_eq!(String::from_utf8(out).unwrap(), want, "{text}: {v:?}");
+                assert_eq!(super::super::to_json_string(v, super::super::Redaction::Redact), want, "{text}");
+                assert_eq!(v.field("n").unwrap().to_string(), written, "{text}");
+            }
+        }
     }
 
     #[test]

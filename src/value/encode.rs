@@ -24,6 +24,8 @@ pub fn to_json(v: &Value, redaction: Redaction) -> Json {
             Number::from_str(&d.to_string()).map(Json::Number).unwrap_or_else(|_| Json::String(d.to_string()))
         }
         Value::Float(f) => Number::from_f64(*f).map(Json::Number).unwrap_or(Json::Null),
+        // serde_json's `arbitrary_precision` keeps a number's text as it is.
+        Value::JsonNumber(text) => Number::from_str(text).map(Json::Number).unwrap_or(Json::Null),
         Value::Str(s) => Json::String(s.to_string()),
         Value::Date(_) | Value::DateTime(_) => Json::String(v.to_string()),
         Value::Duration(ms) => Json::Number((*ms).into()),
@@ -57,6 +59,8 @@ pub fn write_json<W: std::io::Write + ?Sized>(w: &mut W, v: &Value, redaction: R
         Value::Decimal(d) => write_decimal(w, d),
         Value::Float(f) if f.is_finite() => serde_json::to_writer(w, f).map_err(std::io::Error::other),
         Value::Float(_) => w.write_all(b"null"),
+        // Valid JSON number text, as the decoder read it.
+        Value::JsonNumber(text) => w.write_all(text.as_bytes()),
         Value::Str(s) => serde_json::to_writer(w, &**s).map_err(std::io::Error::other),
         // ISO 8601 text has nothing to escape.
         Value::Date(_) | Value::DateTime(_) => write!(w, "\"{v}\""),

@@ -46,7 +46,8 @@ pub(super) fn decimal(text: &str, scale: Option<u32>) -> bool {
 /// `-HH:MM` (not `-00:00`), every field in range.
 pub(super) fn date_time(text: &str) -> bool {
     let b = text.as_bytes();
-    if b.len() < 20 || !date(&text[..10]) || b[10] != b'T' {
+    // Bytes, not text: a multi-byte character may straddle any of these offsets.
+    if b.len() < 20 || !date_bytes(&b[..10]) || b[10] != b'T' {
         return false;
     }
     let time = &b[11..19];
@@ -75,7 +76,10 @@ pub(super) fn date_time(text: &str) -> bool {
 
 /// `YYYY-MM-DD`, a real day of the Gregorian calendar.
 pub(super) fn date(text: &str) -> bool {
-    let b = text.as_bytes();
+    date_bytes(text.as_bytes())
+}
+
+fn date_bytes(b: &[u8]) -> bool {
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' || !b[..4].iter().all(u8::is_ascii_digit) {
         return false;
     }
@@ -237,6 +241,54 @@ mod tests {
             }
         }
         assert!(date("2024-02-29") && !date("2023-02-29") && !date("2024-04-31"));
+    }
+
+    /// `text` with `c` put at every byte offset, both in place of the byte there and
+    /// before it.
+    fn with_char_everywhere(text: &str, c: char) -> Vec<String> {
+        let mut out = Vec::new();
+        for at in 0..=text.len() {
+            let (head, tail) = text.as_bytes().split_at(at);
+            let mut inserted = head.to_vec();
+            inserted.extend(c.to_string().as_bytes());
+            inserted.extend(tail);
+            out.push(String::from_utf8(inserted).unwrap());
+            if at < text.len() {
+                let mut replaced = head.to_vec();
+                replaced.extend(c.to_string().as_bytes());
+                replaced.extend(&tail[1..]);
+                out.push(String::from_utf8(replaced).unwrap());
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn multi_byte_characters_anywhere_are_left_to_the_parser() {
+        // Offsets are counted in bytes: a character of two, three or four bytes may
+        // straddle any offset these checks look at.
+        let samples = [
+            "2026-11-24T10:00:00Z",
+            "2026-11-24T10:00:00.123+02:00",
+            "2026-11-24",
+            "199.00",
+            "-12.5",
+            "12345678901234567.89",
+        ];
+        let types = [Type::DateTime, Type::Date, Type::Decimal(None), Type::Decimal(Some(2))];
+        let mut tried = 0;
+        for sample in samples {
+            for c in ['é', '☃', '😀'] {
+                for text in with_char_everywhere(sample, c) {
+                    for ty in &types {
+                        tried += 1;
+                        assert!(!plain(ty, &text), "{ty} {text:?}");
+                    }
+                }
+            }
+        }
+        assert!(tried > 1000);
+        assert!(!date_time("2026-11-2éT10:00:00Z"));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! A record value carries its layout (the declared record type), so a field the IR
 //! resolved to a slot is read by index, and output keeps the declared field order.
 
+mod agree;
 mod decode;
 mod encode;
 mod fits;
@@ -21,6 +22,7 @@ use triomphe::HeaderSlice;
 
 use crate::types::{RecordType, Type};
 
+pub use agree::decoders_agree;
 pub use decode::{
     decode_json, decode_json_planned, decode_json_value, decode_json_value_planned, decode_text_row, DecodeError, Plan,
 };
@@ -38,6 +40,10 @@ pub enum Value {
     Int(i64),
     Decimal(Decimal),
     Float(f64),
+    /// A number in untyped `Json` that neither an `Int` nor a `Decimal` holds as written
+    /// (more than 28 digits, an exponent, `-0`): kept as its JSON text, so that it leaves
+    /// exactly as it came. Typed fields never hold one.
+    JsonNumber(EcoString),
     /// Text of up to 15 bytes (codes, SKUs, postcodes, most of a payload's strings) is
     /// kept inside the value; longer text is shared, so a clone never copies it.
     Str(EcoString),
@@ -135,6 +141,7 @@ impl Value {
             Value::Int(_) => "an integer",
             Value::Decimal(_) => "a decimal",
             Value::Float(_) => "a float",
+            Value::JsonNumber(_) => "a number",
             Value::Str(_) => "a string",
             Value::Date(_) => "a date",
             Value::DateTime(_) => "a date and time",
@@ -173,6 +180,7 @@ impl Value {
             (Value::Date(a), Value::Date(b)) => a == b,
             (Value::DateTime(a), Value::DateTime(b)) => a == b,
             (Value::Duration(a), Value::Duration(b)) => a == b,
+            (Value::JsonNumber(a), Value::JsonNumber(b)) => a == b,
             (Value::List(a), Value::List(b)) => a.len() == b.len() && a.iter().zip(b.iter()).all(|(x, y)| x.equals(y)),
             (Value::Record(a), Value::Record(b)) => {
                 a.values().len() == b.values().len()
@@ -211,6 +219,7 @@ impl fmt::Display for Value {
             Value::Int(n) => write!(f, "{n}"),
             Value::Decimal(d) => write!(f, "{d}"),
             Value::Float(x) => write!(f, "{x}"),
+            Value::JsonNumber(text) => f.write_str(text),
             Value::Str(s) => f.write_str(s),
             Value::Date(d) => write!(f, "{}", d.format("%Y-%m-%d")),
             Value::DateTime(d) => f.write_str(&d.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
@@ -218,6 +227,23 @@ impl fmt::Display for Value {
             Value::Secret(_) => f.write_str("<redacted>"),
             other => f.write_str(&to_json_string(other, Redaction::Redact)),
         }
+    }
+}
+
+/// `d` written with exactly `places` digits after the point, as a `Decimal(places)`
+/// field promises: `19.9` becomes `19.90`, and `19.990` becomes `19.99`. Only trailing
+/// zeros are ever dropped: a value that would need rounding (which the checker and the
+/// decoder refuse before it gets here) is returned as it is, never rounded.
+pub fn at_scale(d: Decimal, places: u32) -> Decimal {
+    if d.scale() == places {
+        return d;
+    }
+    let mut r = d;
+    r.rescale(places);
+    if r == d {
+        r
+    } else {
+        d
     }
 }
 
@@ -245,6 +271,22 @@ mod tests {
         assert!(Record::same(&r, &shared));
         assert!(matches!(shared.values(), [Value::Int(1), Value::Null]));
         assert!(matches!(shared.get("a"), Some(Value::Int(1))));
+    }
+
+    #[test]
+    fn a_scaled_decimal_has_exactly_its_places() {
+        let at = |text: &str, places| at_scale(Decimal::from_str(text).unwrap(), places).to_string();
+        assert_eq!(at("19.9", 2), "19.90");
+        assert_eq!(at("19.990", 2), "19.99");
+        assert_eq!(at("19.99000000", 2), "19.99");
+        assert_eq!(at("0", 2), "0.00");
+        assert_eq!(at("-0.5", 2), "-0.50");
+        assert_eq!(at("5", 0), "5");
+        assert_eq!(at("5.000", 0), "5");
+        assert_eq!(at("1.25", 3), "1.250");
+        // Never rounded: such a value is refused before it gets here.
+        assert_eq!(at("19.999", 2), "19.999");
+        assert_eq!(at("1.5", 0), "1.5");
     }
 
     #[test]

@@ -206,6 +206,7 @@ pub fn show(v: &Value, ty: &Type) -> String {
         Value::Bool(b) => b.to_string(),
         Value::Int(n) => n.to_string(),
         Value::Decimal(d) => d.to_string(),
+        Value::JsonNumber(_) => v.to_string(),
         Value::Float(x) => format!("{x:e}"),
         Value::Str(s) => serde_json::to_string(&**s).expect("a string is JSON"),
         Value::Date(_) | Value::DateTime(_) => v.to_string(),
