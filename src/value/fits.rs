@@ -109,7 +109,7 @@ mod tests {
     use rust_decimal::Decimal;
 
     use super::*;
-    use crate::value::decode::parse_decimal;
+    use crate::value::scalars::parse_decimal;
 
     /// Texts near the accepted forms: every one either is accepted by both the quick check
     /// and the parser, or left to the parser.

@@ -8,6 +8,7 @@ mod decode;
 mod encode;
 mod fits;
 mod key_order;
+mod scalars;
 mod scan;
 
 use std::borrow::Cow;
