@@ -399,6 +399,22 @@ fn erasure_removes_everything_about_a_person_and_nothing_else(store: &dyn StateS
     assert!(store.dedupe_seen("orders", "#1002", t0()).unwrap());
 }
 
+fn requests_stored_together_are_each_stored_once(store: &dyn StateStore) {
+    use flowgate::state::NewRequest;
+    let h = serde_json::json!({});
+    let req = |key, body| NewRequest { flow: "hooks", dedupe_key: Some(key), headers: &h, body };
+    store.inbox_add("hooks", Some("a"), &h, b"{\"id\":0}", t0()).unwrap();
+    let stored = store
+        .inbox_add_many(
+            &[req("a", b"{\"id\":1}"), req("b", b"{\"id\":2}"), req("b", b"{\"id\":3}"), req("c", b"{}")],
+            t0(),
+        )
+        .unwrap();
+    assert_eq!(stored, vec![false, true, false, true]);
+    let bodies: Vec<Vec<u8>> = store.inbox_pending("hooks", 0, 10).unwrap().into_iter().map(|i| i.body).collect();
+    assert_eq!(bodies, vec![b"{\"id\":0}".to_vec(), b"{\"id\":2}".to_vec(), b"{}".to_vec()]);
+}
+
 macro_rules! for_each_store {
     ($($spec:ident),* $(,)?) => {
         mod sqlite {
@@ -437,6 +453,7 @@ for_each_store!(
     a_hold_ends_when_its_record_is_taken_to_its_end,
     retention_purges_what_ended_long_ago_and_never_what_is_held,
     erasure_removes_everything_about_a_person_and_nothing_else,
+    requests_stored_together_are_each_stored_once,
 );
 
 // ---- what only the SQLite file shows ----

@@ -111,6 +111,12 @@ pub trait StateStore: Send + Sync {
         body: &[u8],
         now: DateTime<Utc>,
     ) -> Result<bool, StateError>;
+    /// Stores several webhook requests in one transaction, each as `inbox_add` would,
+    /// and answers for each whether it was new: under a burst, one fsync covers many
+    /// requests instead of one each.
+    fn inbox_add_many(&self, requests: &[NewRequest<'_>], now: DateTime<Utc>) -> Result<Vec<bool>, StateError> {
+        requests.iter().map(|r| self.inbox_add(r.flow, r.dedupe_key, r.headers, r.body, now)).collect()
+    }
     /// Pending requests of `flow` stored after `after_id`, oldest first, at most `limit`.
     fn inbox_pending(&self, flow: &str, after_id: i64, limit: usize) -> Result<Vec<InboxItem>, StateError>;
     /// Requests whose records reached their end (delivered, filtered or held).
@@ -145,6 +151,15 @@ pub trait StateStore: Send + Sync {
         sink: &str,
         deliveries: &[(String, u16, DateTime<Utc>)],
     ) -> Result<(), StateError>;
+}
+
+/// A webhook request to store, as `inbox_add` takes it.
+#[derive(Clone, Copy, Debug)]
+pub struct NewRequest<'a> {
+    pub flow: &'a str,
+    pub dedupe_key: Option<&'a str>,
+    pub headers: &'a serde_json::Value,
+    pub body: &'a [u8],
 }
 
 /// A record a flow could not take to its end, as the runtime hands it to the store.

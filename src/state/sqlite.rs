@@ -591,6 +591,25 @@ impl StateStore for SqliteStore {
         })
     }
 
+    fn inbox_add_many(&self, requests: &[super::NewRequest<'_>], now: DateTime<Utc>) -> Result<Vec<bool>, StateError> {
+        self.write(|tx| {
+            let mut stmt = tx
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO inbox (flow, received_at, headers, body, dedupe_key) VALUES (?1, ?2, ?3, ?4, ?5)",
+                )
+                .map_err(|e| self.db(e))?;
+            let at = timestamp(now);
+            let mut stored = Vec::with_capacity(requests.len());
+            for r in requests {
+                let n = stmt
+                    .execute(params![r.flow, at, r.headers.to_string(), r.body, r.dedupe_key])
+                    .map_err(|e| self.db(e))?;
+                stored.push(n == 1);
+            }
+            Ok(stored)
+        })
+    }
+
     fn inbox_pending(&self, flow: &str, after_id: i64, limit: usize) -> Result<Vec<InboxItem>, StateError> {
         let conn = self.lock();
         let mut stmt = conn

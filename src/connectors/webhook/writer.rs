@@ -9,7 +9,7 @@ use std::sync::Arc;
 use tokio::sync::{oneshot, OwnedSemaphorePermit};
 
 use super::health::Health;
-use crate::state::StateStore;
+use crate::state::{NewRequest, StateStore};
 
 /// A signed request to store.
 pub(super) struct Job {
@@ -61,32 +61,61 @@ impl Writer {
     }
 }
 
+/// Most requests stored in one transaction.
+const GROUP: usize = 64;
+
+/// Stores requests as they come, in groups: whatever waits when the writer is free is
+/// committed together, so a burst pays one fsync per group rather than one a request,
+/// while a lone request is stored at once.
 fn write_all(rx: &Receiver<Job>, health: &Health) {
-    for job in rx {
-        // Checked before each write: a write into a removed or replaced file would be
-        // acknowledged and then lost.
-        let outcome = match health.file_in_place() {
-            Err(why) => {
-                health.failed(&job.flow, &why);
-                Stored::Failed
+    while let Ok(first) = rx.recv() {
+        let mut group = vec![first];
+        while group.len() < GROUP {
+            match rx.try_recv() {
+                Ok(job) => group.push(job),
+                Err(_) => break,
             }
-            Ok(()) => {
-                match job.store.inbox_add(&job.flow, job.key.as_deref(), &job.headers, &job.body, chrono::Utc::now()) {
-                    Ok(new) => {
-                        health.stored();
-                        if new {
-                            Stored::New
-                        } else {
-                            Stored::Repeat
-                        }
-                    }
-                    Err(e) => {
+        }
+        // Requests for different stores (one server, several flows) are committed apart.
+        while !group.is_empty() {
+            let store = group[0].store.clone();
+            let (same, rest): (Vec<Job>, Vec<Job>) = group.into_iter().partition(|j| Arc::ptr_eq(&j.store, &store));
+            write_group(store.as_ref(), same, health);
+            group = rest;
+        }
+    }
+}
+
+fn write_group(store: &dyn StateStore, jobs: Vec<Job>, health: &Health) {
+    // Checked before each write: a write into a removed or replaced file would be
+    // acknowledged and then lost.
+    let outcomes: Vec<Stored> = match health.file_in_place() {
+        Err(why) => {
+            for job in &jobs {
+                health.failed(&job.flow, &why);
+            }
+            vec![Stored::Failed; jobs.len()]
+        }
+        Ok(()) => {
+            let requests: Vec<NewRequest<'_>> = jobs
+                .iter()
+                .map(|j| NewRequest { flow: &j.flow, dedupe_key: j.key.as_deref(), headers: &j.headers, body: &j.body })
+                .collect();
+            match store.inbox_add_many(&requests, chrono::Utc::now()) {
+                Ok(new) => {
+                    health.stored();
+                    new.into_iter().map(|n| if n { Stored::New } else { Stored::Repeat }).collect()
+                }
+                Err(e) => {
+                    for job in &jobs {
                         health.failed(&job.flow, &e.to_string());
-                        Stored::Failed
                     }
+                    vec![Stored::Failed; jobs.len()]
                 }
             }
-        };
+        }
+    };
+    for (job, outcome) in jobs.into_iter().zip(outcomes) {
         drop(job.permit);
         let _ = job.reply.send(outcome);
     }
