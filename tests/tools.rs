@@ -201,3 +201,125 @@ fn graph_of_a_flow_with_errors_exits_two() {
     let flow = write(dir.path(), "bad.flow", "flow f {\n  source s: stdin {} : Nope\n  sink o: stdout {}\n}\n");
     flowgate().arg("graph").arg(&flow).assert().code(2).stderr(predicate::str::contains("E0101"));
 }
+
+// ------------------------------------------------------------------ init
+
+const INIT_COMBINATIONS: [(&str, &str); 4] =
+    [("shopify", "erp"), ("shopify", "file"), ("woocommerce", "erp"), ("woocommerce", "file")];
+
+#[test]
+fn init_writes_a_flow_that_checks_is_formatted_and_passes_its_recorded_case() {
+    for (from, to) in INIT_COMBINATIONS {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("project");
+        flowgate().args(["init", "--from", from, "--to", to]).arg(&dir).assert().success();
+        let name = format!("{from}_orders_to_{to}");
+        let flow = fs::read_to_string(dir.join(format!("{name}.flow"))).unwrap();
+        assert!(flow.contains(&format!("import {from}")), "{name}:\n{flow}");
+        assert!(flow.contains("validate {"), "{name}");
+        assert!(flow.contains("csv(\"lookups/carriers.csv\""), "{name}");
+        let readme = fs::read_to_string(dir.join("README.md")).unwrap();
+        assert!(readme.contains(&format!("flowgate run {name}.flow --dry-run")), "{readme}");
+
+        flowgate().current_dir(&dir).args(["check", "--deny-warnings", "."]).assert().success();
+        flowgate().current_dir(&dir).args(["fmt", "--check", "."]).assert().success();
+        flowgate()
+            .current_dir(&dir)
+            .args(["test", "."])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains(format!("ok      {name}.flow :: recorded_orders")))
+            .stdout(predicate::str::contains("1 passed, 0 failed"));
+        // The same case, run from elsewhere, still passes: the report names no directory.
+        flowgate().arg("test").arg(&dir).assert().success().stdout(predicate::str::contains("1 passed"));
+
+        // The recorded report shows each feature: a delivery with the looked-up carrier and
+        // a record held for its missing email.
+        let expected = fs::read_to_string(dir.join(format!("{name}.tests/recorded_orders/expected.txt"))).unwrap();
+        let sink = if to == "erp" { "sink erp" } else { "sink export" };
+        assert!(expected.contains(sink), "{name}:\n{expected}");
+        assert!(expected.contains("\"carrier\": \"STD\""), "{name}:\n{expected}");
+        assert!(expected.contains("held `no_email`"), "{name}:\n{expected}");
+        assert!(expected.contains("delivered         1"), "{name}:\n{expected}");
+        if to == "erp" {
+            assert!(expected.contains("POST <ERP_URL>/sales-orders"), "{name}:\n{expected}");
+        }
+
+        // A dry run of the flow as written reads the sample orders beside it.
+        flowgate()
+            .current_dir(&dir)
+            .args(["run", &format!("{name}.flow"), "--dry-run"])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("records in        2"));
+    }
+}
+
+#[test]
+fn init_records_the_report_that_test_update_would() {
+    let tmp = tempfile::tempdir().unwrap();
+    flowgate().args(["init", "--from", "woocommerce", "--to", "erp"]).arg(tmp.path()).assert().success();
+    let expected = tmp.path().join("woocommerce_orders_to_erp.tests/recorded_orders/expected.txt");
+    let written = fs::read_to_string(&expected).unwrap();
+    flowgate().arg("test").arg(tmp.path()).arg("--update").assert().success();
+    assert_eq!(fs::read_to_string(&expected).unwrap(), written);
+}
+
+#[test]
+fn init_defaults_to_shopify_into_the_erp_in_the_working_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    flowgate()
+        .current_dir(tmp.path())
+        .arg("init")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("shopify_orders_to_erp.flow"));
+    assert!(tmp.path().join("shopify_orders_to_erp.tests/recorded_orders/expected.txt").is_file());
+    assert!(tmp.path().join("lookups/carriers.csv").is_file());
+}
+
+#[test]
+fn init_never_overwrites_a_file_and_writes_nothing_then() {
+    let tmp = tempfile::tempdir().unwrap();
+    let readme = write(tmp.path(), "README.md", "my own readme\n");
+    flowgate()
+        .args(["init", "--from", "shopify", "--to", "file"])
+        .arg(tmp.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("README.md already exists"));
+    assert_eq!(fs::read_to_string(&readme).unwrap(), "my own readme\n");
+    let left: Vec<_> = fs::read_dir(tmp.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(left, vec![std::ffi::OsString::from("README.md")]);
+
+    // A second init into a scaffolded directory is refused the same way.
+    let other = tempfile::tempdir().unwrap();
+    flowgate().arg("init").arg(other.path()).assert().success();
+    let flow = other.path().join("shopify_orders_to_erp.flow");
+    fs::write(&flow, "// edited\n").unwrap();
+    flowgate()
+        .arg("init")
+        .arg(other.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("shopify_orders_to_erp.flow already exists"));
+    assert_eq!(fs::read_to_string(&flow).unwrap(), "// edited\n");
+}
+
+#[test]
+fn init_refuses_an_unknown_source_or_target_naming_the_known_ones() {
+    let tmp = tempfile::tempdir().unwrap();
+    flowgate()
+        .args(["init", "--from", "magento"])
+        .arg(tmp.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("magento").and(predicate::str::contains("shopify, woocommerce")));
+    flowgate()
+        .args(["init", "--to", "sap"])
+        .arg(tmp.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("sap").and(predicate::str::contains("erp, file")));
+    assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 0);
+}
