@@ -323,3 +323,93 @@ fn init_refuses_an_unknown_source_or_target_naming_the_known_ones() {
         .stderr(predicate::str::contains("sap").and(predicate::str::contains("erp, file")));
     assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 0);
 }
+
+// ------------------------------------------------------------------ editors
+
+fn editor_json(path: &str) -> serde_json::Value {
+    let full = Path::new(env!("CARGO_MANIFEST_DIR")).join("editors/vscode").join(path);
+    let text = fs::read_to_string(&full).unwrap_or_else(|e| panic!("{}: {e}", full.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", full.display()))
+}
+
+/// Every `match`, `begin` and `end` pattern of a TextMate grammar, with the rule's name.
+fn grammar_patterns(v: &serde_json::Value, name: &str, out: &mut Vec<(String, String)>) {
+    match v {
+        serde_json::Value::Object(m) => {
+            let name = m.get("name").and_then(|n| n.as_str()).unwrap_or(name);
+            for key in ["match", "begin", "end"] {
+                if let Some(p) = m.get(key).and_then(|p| p.as_str()) {
+                    out.push((name.to_string(), p.to_string()));
+                }
+            }
+            for (k, child) in m {
+                if !matches!(k.as_str(), "match" | "begin" | "end") {
+                    grammar_patterns(child, name, out);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|i| grammar_patterns(i, name, out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn the_vscode_extension_names_files_that_exist_and_parse() {
+    let package = editor_json("package.json");
+    let contributes = &package["contributes"];
+    assert_eq!(contributes["languages"][0]["extensions"][0], ".flow");
+    for path in [
+        &contributes["languages"][0]["configuration"],
+        &contributes["grammars"][0]["path"],
+        &contributes["snippets"][0]["path"],
+        &package["main"],
+    ] {
+        let path = path.as_str().unwrap().trim_start_matches("./");
+        assert!(Path::new(env!("CARGO_MANIFEST_DIR")).join("editors/vscode").join(path).is_file(), "{path}");
+    }
+    let config = editor_json("language-configuration.json");
+    assert_eq!(config["comments"]["lineComment"], "//");
+    assert_eq!(config["comments"]["blockComment"], serde_json::json!(["/*", "*/"]));
+    let snippets = editor_json("snippets/flow.json");
+    for prefix in ["source", "sink", "type", "lookup", "flow", "map", "validate"] {
+        assert!(snippets.as_object().unwrap().values().any(|s| s["prefix"] == prefix), "no snippet for {prefix}");
+    }
+    let extension =
+        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("editors/vscode/extension.js")).unwrap();
+    assert!(extension.contains("args: [\"lsp\"]") && extension.contains("get(\"path\")"));
+}
+
+#[test]
+fn the_textmate_grammar_compiles_and_its_literals_match_the_language() {
+    let grammar = editor_json("syntaxes/flow.tmLanguage.json");
+    assert_eq!(grammar["scopeName"], "source.flow");
+    let mut patterns = Vec::new();
+    grammar_patterns(&grammar, "", &mut patterns);
+    assert!(patterns.len() > 30, "{patterns:?}");
+    let mut compiled = std::collections::HashMap::new();
+    for (name, pattern) in &patterns {
+        // Lookaround and backreferences are Oniguruma's alone; the rest must compile here too.
+        if pattern.contains("(?=") || pattern.contains("(?!") || pattern.contains("(?<") {
+            continue;
+        }
+        let re = regex::Regex::new(pattern).unwrap_or_else(|e| panic!("{name}: {pattern}: {e}"));
+        compiled.insert(name.clone(), re);
+    }
+    // Each literal's pattern takes the whole of the literals the grammar (flow.pest) accepts.
+    let whole = |name: &str, text: &str| {
+        let re = compiled.get(name).unwrap_or_else(|| panic!("no pattern named {name}"));
+        assert!(re.find(text).is_some_and(|m| m.as_str() == text), "{name} does not match {text}");
+    };
+    for d in ["5m", "1h30m", "250ms", "7d", "2w"] {
+        whole("constant.numeric.duration.flow", d);
+    }
+    for r in ["10/s", "600/m", "1/h"] {
+        whole("constant.numeric.rate.flow", r);
+    }
+    whole("constant.numeric.status-class.flow", "5xx");
+    whole("constant.numeric.decimal.flow", "10000.00");
+    whole("constant.numeric.integer.flow", "429");
+    whole("constant.numeric.float.flow", "1.5e3");
+    whole("comment.line.double-slash.flow", "// a comment");
+    assert!(!compiled["constant.numeric.duration.flow"].is_match("5sec "), "5sec is not a duration");
+}
