@@ -35,6 +35,7 @@ pub mod modules;
 pub mod options;
 pub mod project;
 pub mod runtime;
+pub mod scaffold;
 pub mod scrub;
 pub mod source;
 pub mod state;

@@ -201,3 +201,215 @@ fn graph_of_a_flow_with_errors_exits_two() {
     let flow = write(dir.path(), "bad.flow", "flow f {\n  source s: stdin {} : Nope\n  sink o: stdout {}\n}\n");
     flowgate().arg("graph").arg(&flow).assert().code(2).stderr(predicate::str::contains("E0101"));
 }
+
+// ------------------------------------------------------------------ init
+
+const INIT_COMBINATIONS: [(&str, &str); 4] =
+    [("shopify", "erp"), ("shopify", "file"), ("woocommerce", "erp"), ("woocommerce", "file")];
+
+#[test]
+fn init_writes_a_flow_that_checks_is_formatted_and_passes_its_recorded_case() {
+    for (from, to) in INIT_COMBINATIONS {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("project");
+        flowgate().args(["init", "--from", from, "--to", to]).arg(&dir).assert().success();
+        let name = format!("{from}_orders_to_{to}");
+        let flow = fs::read_to_string(dir.join(format!("{name}.flow"))).unwrap();
+        assert!(flow.contains(&format!("import {from}")), "{name}:\n{flow}");
+        assert!(flow.contains("validate {"), "{name}");
+        assert!(flow.contains("csv(\"lookups/carriers.csv\""), "{name}");
+        let readme = fs::read_to_string(dir.join("README.md")).unwrap();
+        assert!(readme.contains(&format!("flowgate run {name}.flow --dry-run")), "{readme}");
+
+        flowgate().current_dir(&dir).args(["check", "--deny-warnings", "."]).assert().success();
+        flowgate().current_dir(&dir).args(["fmt", "--check", "."]).assert().success();
+        flowgate()
+            .current_dir(&dir)
+            .args(["test", "."])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains(format!("ok      {name}.flow :: recorded_orders")))
+            .stdout(predicate::str::contains("1 passed, 0 failed"));
+        // The same case, run from elsewhere, still passes: the report names no directory.
+        flowgate().arg("test").arg(&dir).assert().success().stdout(predicate::str::contains("1 passed"));
+
+        // The recorded report shows each feature: a delivery with the looked-up carrier and
+        // a record held for its missing email.
+        let expected = fs::read_to_string(dir.join(format!("{name}.tests/recorded_orders/expected.txt"))).unwrap();
+        let sink = if to == "erp" { "sink erp" } else { "sink export" };
+        assert!(expected.contains(sink), "{name}:\n{expected}");
+        assert!(expected.contains("\"carrier\": \"STD\""), "{name}:\n{expected}");
+        assert!(expected.contains("held `no_email`"), "{name}:\n{expected}");
+        assert!(expected.contains("delivered         1"), "{name}:\n{expected}");
+        if to == "erp" {
+            assert!(expected.contains("POST <ERP_URL>/sales-orders"), "{name}:\n{expected}");
+        }
+
+        // A dry run of the flow as written reads the sample orders beside it.
+        flowgate()
+            .current_dir(&dir)
+            .args(["run", &format!("{name}.flow"), "--dry-run"])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("records in        2"));
+    }
+}
+
+#[test]
+fn init_records_the_report_that_test_update_would() {
+    let tmp = tempfile::tempdir().unwrap();
+    flowgate().args(["init", "--from", "woocommerce", "--to", "erp"]).arg(tmp.path()).assert().success();
+    let expected = tmp.path().join("woocommerce_orders_to_erp.tests/recorded_orders/expected.txt");
+    let written = fs::read_to_string(&expected).unwrap();
+    flowgate().arg("test").arg(tmp.path()).arg("--update").assert().success();
+    assert_eq!(fs::read_to_string(&expected).unwrap(), written);
+}
+
+#[test]
+fn init_defaults_to_shopify_into_the_erp_in_the_working_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    flowgate()
+        .current_dir(tmp.path())
+        .arg("init")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("shopify_orders_to_erp.flow"));
+    assert!(tmp.path().join("shopify_orders_to_erp.tests/recorded_orders/expected.txt").is_file());
+    assert!(tmp.path().join("lookups/carriers.csv").is_file());
+}
+
+#[test]
+fn init_never_overwrites_a_file_and_writes_nothing_then() {
+    let tmp = tempfile::tempdir().unwrap();
+    let readme = write(tmp.path(), "README.md", "my own readme\n");
+    flowgate()
+        .args(["init", "--from", "shopify", "--to", "file"])
+        .arg(tmp.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("README.md already exists"));
+    assert_eq!(fs::read_to_string(&readme).unwrap(), "my own readme\n");
+    let left: Vec<_> = fs::read_dir(tmp.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(left, vec![std::ffi::OsString::from("README.md")]);
+
+    // A second init into a scaffolded directory is refused the same way.
+    let other = tempfile::tempdir().unwrap();
+    flowgate().arg("init").arg(other.path()).assert().success();
+    let flow = other.path().join("shopify_orders_to_erp.flow");
+    fs::write(&flow, "// edited\n").unwrap();
+    flowgate()
+        .arg("init")
+        .arg(other.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("shopify_orders_to_erp.flow already exists"));
+    assert_eq!(fs::read_to_string(&flow).unwrap(), "// edited\n");
+}
+
+#[test]
+fn init_refuses_an_unknown_source_or_target_naming_the_known_ones() {
+    let tmp = tempfile::tempdir().unwrap();
+    flowgate()
+        .args(["init", "--from", "magento"])
+        .arg(tmp.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("magento").and(predicate::str::contains("shopify, woocommerce")));
+    flowgate()
+        .args(["init", "--to", "sap"])
+        .arg(tmp.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("sap").and(predicate::str::contains("erp, file")));
+    assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 0);
+}
+
+// ------------------------------------------------------------------ editors
+
+fn editor_json(path: &str) -> serde_json::Value {
+    let full = Path::new(env!("CARGO_MANIFEST_DIR")).join("editors/vscode").join(path);
+    let text = fs::read_to_string(&full).unwrap_or_else(|e| panic!("{}: {e}", full.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", full.display()))
+}
+
+/// Every `match`, `begin` and `end` pattern of a TextMate grammar, with the rule's name.
+fn grammar_patterns(v: &serde_json::Value, name: &str, out: &mut Vec<(String, String)>) {
+    match v {
+        serde_json::Value::Object(m) => {
+            let name = m.get("name").and_then(|n| n.as_str()).unwrap_or(name);
+            for key in ["match", "begin", "end"] {
+                if let Some(p) = m.get(key).and_then(|p| p.as_str()) {
+                    out.push((name.to_string(), p.to_string()));
+                }
+            }
+            for (k, child) in m {
+                if !matches!(k.as_str(), "match" | "begin" | "end") {
+                    grammar_patterns(child, name, out);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|i| grammar_patterns(i, name, out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn the_vscode_extension_names_files_that_exist_and_parse() {
+    let package = editor_json("package.json");
+    let contributes = &package["contributes"];
+    assert_eq!(contributes["languages"][0]["extensions"][0], ".flow");
+    for path in [
+        &contributes["languages"][0]["configuration"],
+        &contributes["grammars"][0]["path"],
+        &contributes["snippets"][0]["path"],
+        &package["main"],
+    ] {
+        let path = path.as_str().unwrap().trim_start_matches("./");
+        assert!(Path::new(env!("CARGO_MANIFEST_DIR")).join("editors/vscode").join(path).is_file(), "{path}");
+    }
+    let config = editor_json("language-configuration.json");
+    assert_eq!(config["comments"]["lineComment"], "//");
+    assert_eq!(config["comments"]["blockComment"], serde_json::json!(["/*", "*/"]));
+    let snippets = editor_json("snippets/flow.json");
+    for prefix in ["source", "sink", "type", "lookup", "flow", "map", "validate"] {
+        assert!(snippets.as_object().unwrap().values().any(|s| s["prefix"] == prefix), "no snippet for {prefix}");
+    }
+    let extension =
+        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("editors/vscode/extension.js")).unwrap();
+    assert!(extension.contains("args: [\"lsp\"]") && extension.contains("get(\"path\")"));
+}
+
+#[test]
+fn the_textmate_grammar_compiles_and_its_literals_match_the_language() {
+    let grammar = editor_json("syntaxes/flow.tmLanguage.json");
+    assert_eq!(grammar["scopeName"], "source.flow");
+    let mut patterns = Vec::new();
+    grammar_patterns(&grammar, "", &mut patterns);
+    assert!(patterns.len() > 30, "{patterns:?}");
+    let mut compiled = std::collections::HashMap::new();
+    for (name, pattern) in &patterns {
+        // Lookaround and backreferences are Oniguruma's alone; the rest must compile here too.
+        if pattern.contains("(?=") || pattern.contains("(?!") || pattern.contains("(?<") {
+            continue;
+        }
+        let re = regex::Regex::new(pattern).unwrap_or_else(|e| panic!("{name}: {pattern}: {e}"));
+        compiled.insert(name.clone(), re);
+    }
+    // Each literal's pattern takes the whole of the literals the grammar (flow.pest) accepts.
+    let whole = |name: &str, text: &str| {
+        let re = compiled.get(name).unwrap_or_else(|| panic!("no pattern named {name}"));
+        assert!(re.find(text).is_some_and(|m| m.as_str() == text), "{name} does not match {text}");
+    };
+    for d in ["5m", "1h30m", "250ms", "7d", "2w"] {
+        whole("constant.numeric.duration.flow", d);
+    }
+    for r in ["10/s", "600/m", "1/h"] {
+        whole("constant.numeric.rate.flow", r);
+    }
+    whole("constant.numeric.status-class.flow", "5xx");
+    whole("constant.numeric.decimal.flow", "10000.00");
+    whole("constant.numeric.integer.flow", "429");
+    whole("constant.numeric.float.flow", "1.5e3");
+    whole("comment.line.double-slash.flow", "// a comment");
+    assert!(!compiled["constant.numeric.duration.flow"].is_match("5sec "), "5sec is not a duration");
+}
