@@ -5,7 +5,10 @@ use std::fmt::Write;
 use std::path::Path;
 
 fn main() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("stdlib");
+    // Read when the script runs, not when it was compiled: a build script compiled for
+    // one checkout and reused (a shared target directory) must still list this one's.
+    let manifest = std::env::var("CARGO_MANIFEST_DIR").expect("Cargo sets CARGO_MANIFEST_DIR");
+    let dir = Path::new(&manifest).join("stdlib");
     // A directory's entry makes Cargo rerun this script when a file in it is added,
     // removed or changed.
     println!("cargo:rerun-if-changed={}", dir.display());
