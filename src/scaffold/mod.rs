@@ -176,7 +176,25 @@ impl Scaffold {
             }
         }
         let mut written = Vec::new();
-        for (rel, text) in &files {
+        let done = self.write_files(dir, &files, &mut written).and_then(|()| self.record(dir));
+        if let Err(e) = done {
+            // All or nothing: what this run wrote goes, so a second try starts clean.
+            for path in &written {
+                let _ = std::fs::remove_file(path);
+            }
+            return Err(e);
+        }
+        written.push(expected);
+        Ok(written)
+    }
+
+    fn write_files(
+        &self,
+        dir: &Path,
+        files: &[(PathBuf, String)],
+        written: &mut Vec<PathBuf>,
+    ) -> Result<(), InitError> {
+        for (rel, text) in files {
             let path = dir.join(rel);
             if let Some(parent) = path.parent() {
                 std::fs::create_dir_all(parent).map_err(|e| InitError::Io(parent.to_path_buf(), e))?;
@@ -188,12 +206,10 @@ impl Scaffold {
                     InitError::Io(path.clone(), e)
                 }
             })?;
+            written.push(path.clone());
             file.write_all(text.as_bytes()).map_err(|e| InitError::Io(path.clone(), e))?;
-            written.push(path);
         }
-        self.record(dir)?;
-        written.push(expected);
-        Ok(written)
+        Ok(())
     }
 
     /// Records the case's `expected.txt` as `flowgate test --update` does.
