@@ -711,6 +711,30 @@ fn map_filter_flat_map() {
 }
 
 #[test]
+fn list_concatenation() {
+    yields!("[1, 2] + [3]", "[1, 2, 3]", "[Int]");
+    yields!("[] + [1]", "[1]", "[Int]");
+    yields!("[1] + []", "[1]", "[Int]");
+    yields!("[1] + [2.50]", "[1, 2.50]", "[Decimal(2)]");
+    yields!("[1.5] + [2.50]", "[1.5, 2.50]", "[Decimal(2)]");
+    yields!(r#"["a"] + [null]"#, r#"["a", null]"#, "[String?]");
+    yields!("record.tags + record.tags", r#"["gift", "vip", "gift", "vip"]"#, "[String]");
+    yields!("record.line_items.map(l => l.sku) + [\"SHIP\"]", r#"["A1", "B2", "SHIP"]"#);
+    yields!("([1] + [2] + [3]).sum()", "6");
+    yields!("[[1, 2], [], [3]].concat()", "[1, 2, 3]", "[Int]");
+    yields!("concat([[1], [2.5]])", "[1, 2.5]", "[Decimal(1)]");
+    yields!("[].concat()", "[]");
+    yields!("record.line_items.map(l => [l.sku]).concat()", r#"["A1", "B2"]"#, "[String]");
+    fails!("[[1], [hold \"inner\"]].concat()", "inner");
+    fails!("[1] + [1 / 0]", "division by zero");
+    rejects!(r#"[1] + ["a"]"#, "E0104");
+    rejects!("[1.5] + [2e0]", "E0104");
+    rejects!("[1] + 1", "E0123");
+    rejects!("record.tags + [1]", "E0104");
+    rejects!("[1, 2].concat()", "E0104");
+}
+
+#[test]
 fn sums_and_counts() {
     yields!("[1.10, 2.20].sum()", "3.30", "Decimal(2)");
     yields!("[0.1, 0.2].sum()", "0.3");

@@ -26,6 +26,12 @@ pub(super) fn decls() -> Vec<Decl> {
             &[("[1, 2].flat_map(x => [x, x])", "[1, 1, 2, 2]")],
         )
         .with(flat_map),
+        decl(
+            "concat(lists: [[T]]) -> [T]",
+            "The lists one after another, as `+` joins two.",
+            &[("[[1, 2], [], [3]].concat()", "[1, 2, 3]")],
+        )
+        .with(concat),
         decl("sum(xs: [N]) -> N", "The exact sum (0 for an empty list).", &[("[1.10, 2.20].sum()", "3.30")]).with(sum),
         decl(
             "sum(xs: [T], f: (T) -> N) -> N",
@@ -154,6 +160,18 @@ fn flat_map(args: &[Arg<'_>], _: &dyn EvalContext) -> Result<Value, EvalError> {
             Value::List(items) => out.extend(items.iter().cloned()),
             Value::Null => {}
             other => return Err(super::expected("a list", &other)),
+        }
+    }
+    Ok(Value::list(out))
+}
+
+fn concat(args: &[Arg<'_>], _: &dyn EvalContext) -> Result<Value, EvalError> {
+    let mut out = EcoVec::new();
+    for xs in list_arg(args, 0)? {
+        match xs {
+            Value::List(items) => out.extend(items.iter().cloned()),
+            Value::Null => {}
+            other => return Err(super::expected("a list", other)),
         }
     }
     Ok(Value::list(out))

@@ -543,7 +543,7 @@ impl Checker<'_> {
             self.report(d);
             return;
         }
-        if !pty.contains_var() && !pty.is_error() {
+        if !pty.contains_var() && !unknown_in(pty) {
             if let Err(why) = assignable(&t.ty, pty) {
                 let d = mismatch(&self.file, t.span, &t.ty, pty, &why, &what);
                 self.report(d);
@@ -553,6 +553,9 @@ impl Checker<'_> {
         let need = match pty {
             Type::Var(v) => Constraint::of_var(*v).describe().to_string(),
             Type::List(inner) if matches!(**inner, Type::Var(_) | Type::Error) => "a list".to_string(),
+            Type::List(inner) if matches!(&**inner, Type::List(i) if matches!(**i, Type::Var(_) | Type::Error)) => {
+                "a list of lists".to_string()
+            }
             Type::Error => "a value of another type".to_string(),
             other => other.to_string(),
         };
