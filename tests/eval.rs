@@ -434,7 +434,8 @@ fn lambdas() {
     rejects!("[1, 2].flat_map(x => [x, x]).map(x => x.upper())", "E0104");
     fails!("[1, 0].map(x => 1 / x)", "division by zero");
     rejects!("x => x", "E0124");
-    rejects!("[1, 2].map((a, b) => a)", "E0124");
+    rejects!("[1, 2].map((a, b, c) => a)", "E0124");
+    rejects!("[1, 2].flat_map((x, i) => [x])", "E0124");
     rejects!("[1, 2].filter(x => x)", "E0104");
 }
 
@@ -710,6 +711,24 @@ fn map_filter_flat_map() {
     fails!(r#"[1, 2].filter(x => hold "boom")"#, "boom: boom");
 }
 
+#[test]
+fn map_and_filter_with_positions() {
+    yields!("[10, 20, 30].map((x, i) => i)", "[0, 1, 2]", "[Int]");
+    yields!("[10, 20].map((x, i) => x + i)", "[10, 21]", "[Int]");
+    yields!(r#"["a", "b"].map((x, i) => "${i + 1}. ${x}")"#, r#"["1. a", "2. b"]"#, "[String]");
+    yields!("[].map((x, i) => i)", "[]");
+    yields!(
+        "record.line_items.map((l, i) => { line: i + 1, sku: l.sku })",
+        r#"[{ line: 1, sku: "A1" }, { line: 2, sku: "B2" }]"#
+    );
+    yields!("[5, 6, 7].filter((x, i) => i > 0)", "[6, 7]", "[Int]");
+    yields!("[5, 6, 7, 8].filter((x, i) => i % 2 == 0 and x > 5)", "[7]");
+    yields!("[1, 2].map((x, i) => [10, 20].map((y, j) => i * 10 + j))", "[[0, 1], [10, 11]]");
+    fails!("[1, 2].map((x, i) => 1 / i)", "division by zero");
+    fails!(r#"[1, 2].filter((x, i) => if i == 1 then hold "second" else true)"#, "second");
+    rejects!(r#"[1, 2].map((x, i) => i.upper())"#, "E0104");
+    rejects!(r#"[1, 2].filter((x, i) => i)"#, "E0104");
+}
 #[test]
 fn list_concatenation() {
     yields!("[1, 2] + [3]", "[1, 2, 3]", "[Int]");

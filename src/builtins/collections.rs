@@ -21,6 +21,18 @@ pub(super) fn decls() -> Vec<Decl> {
         )
         .with(filter),
         decl(
+            "map(xs: [T], f: (T, Int) -> U) -> [U]",
+            "Transforms every element, given with its position from 0.",
+            &[(r#"["a", "b"].map((x, i) => "${i + 1}. ${x}")"#, r#"["1. a", "2. b"]"#)],
+        )
+        .with(map_indexed),
+        decl(
+            "filter(xs: [T], keep: (T, Int) -> Bool) -> [T]",
+            "The elements for which `keep` is true, given each with its position from 0.",
+            &[("[5, 6, 7].filter((x, i) => i > 0)", "[6, 7]")],
+        )
+        .with(filter_indexed),
+        decl(
             "flat_map(xs: [T], f: (T) -> [U]) -> [U]",
             "Transforms every element into a list and concatenates them.",
             &[("[1, 2].flat_map(x => [x, x])", "[1, 1, 2, 2]")],
@@ -146,6 +158,27 @@ fn filter(args: &[Arg<'_>], _: &dyn EvalContext) -> Result<Value, EvalError> {
     let mut out = EcoVec::new();
     for x in xs {
         if condition(keep(std::slice::from_ref(x))?)? {
+            out.push(x.clone());
+        }
+    }
+    Ok(Value::list(out))
+}
+
+/// An element and its position, as a two-parameter lambda takes them.
+fn with_index(x: &Value, i: usize) -> Result<[Value; 2], EvalError> {
+    Ok([x.clone(), Value::Int(i64::try_from(i).map_err(|_| EvalError::failed("list too long"))?)])
+}
+
+fn map_indexed(args: &[Arg<'_>], _: &dyn EvalContext) -> Result<Value, EvalError> {
+    let (xs, f) = list_and_lambda(args)?;
+    Ok(Value::list(xs.iter().enumerate().map(|(i, x)| f(&with_index(x, i)?)).collect::<Result<_, _>>()?))
+}
+
+fn filter_indexed(args: &[Arg<'_>], _: &dyn EvalContext) -> Result<Value, EvalError> {
+    let (xs, keep) = list_and_lambda(args)?;
+    let mut out = EcoVec::new();
+    for (i, x) in xs.iter().enumerate() {
+        if condition(keep(&with_index(x, i)?)?)? {
             out.push(x.clone());
         }
     }

@@ -436,14 +436,17 @@ impl Checker<'_> {
             self.report(d);
             return error_expr(span);
         }
+        // A lambda picks the form that passes it as many values as it takes:
+        // `map(x => ...)` or `map((x, i) => ...)`.
+        let lambda_params: Vec<Option<usize>> = ins.iter().map(|a| a.lambda().map(|(ps, _)| ps.len())).collect();
         let chosen = overloads
             .iter()
             .filter(|b| fits(b))
             .find(|b| {
                 let mut s = Subst::default();
-                b.params.iter().zip(&typed).all(|(p, t)| match t {
+                b.params.iter().zip(typed.iter().zip(&lambda_params)).all(|(p, (t, n))| match t {
                     Some(t) => s.unify(&p.ty, &t.ty),
-                    None => matches!(p.ty, Type::Fn(..)),
+                    None => matches!(&p.ty, Type::Fn(ps, _) if n.is_none_or(|n| n == ps.len())),
                 })
             })
             .or_else(|| overloads.iter().find(|b| fits(b)))
@@ -592,20 +595,40 @@ impl Checker<'_> {
     ) -> TExpr {
         let Type::Fn(ptys, ret) = fn_ty else { unreachable!("lambda checked against a function type") };
         if params.len() != ptys.len() {
+            // Every form's lambda, for `map`, which passes one value or two.
+            let forms: Vec<&Builtin> = builtins::lookup(b.name)
+                .unwrap_or_default()
+                .iter()
+                .filter(|o| o.params.iter().any(|p| matches!(p.ty, Type::Fn(..))))
+                .collect();
+            let mut counts: Vec<usize> = forms
+                .iter()
+                .flat_map(|o| o.params.iter())
+                .filter_map(|p| match &p.ty {
+                    Type::Fn(ps, _) => Some(ps.len()),
+                    _ => None,
+                })
+                .collect();
+            counts.sort_unstable();
+            counts.dedup();
+            let counts: Vec<String> = counts.iter().map(usize::to_string).collect();
+            let passes = counts.join(" or ");
             let d = Diagnostic::new(
                 Code::NotCallable,
                 &self.file,
                 span,
                 format!(
-                    "`{}` passes {} value{} to this lambda, but it takes {}",
+                    "`{}` passes {passes} value{} to this lambda, but it takes {}",
                     b.name,
-                    ptys.len(),
-                    if ptys.len() == 1 { "" } else { "s" },
+                    if passes == "1" { "" } else { "s" },
                     params.len()
                 ),
                 "wrong number of parameters",
             )
-            .with_help(format!("write `{}`", b.signature));
+            .with_help(format!(
+                "write {}",
+                forms.iter().map(|o| format!("`{}`", o.signature)).collect::<Vec<_>>().join(" or ")
+            ));
             self.report(d);
         }
         self.scope.push();
