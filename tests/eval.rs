@@ -634,6 +634,36 @@ fn minor_units() {
 }
 
 #[test]
+fn allocation_by_largest_remainder() {
+    yields!("allocate(10.00, [1, 1, 1], 2)", "[3.34, 3.33, 3.33]", "[Decimal(2)]");
+    yields!("allocate(10.00, [1, 1, 1], 2).sum()", "10.00");
+    yields!("allocate(100.00, [19.99, 5.01], 2)", "[79.96, 20.04]");
+    yields!("allocate(100, [1, 2], 0)", "[33, 67]", "[Decimal(0)]");
+    // Equal remainders: the earlier part gets the unit first.
+    yields!("allocate(0.05, [1, 1], 2)", "[0.03, 0.02]");
+    yields!("allocate(0.02, [1, 1, 1], 2)", "[0.01, 0.01, 0.00]");
+    // The largest remainder wins, wherever it stands.
+    yields!("allocate(1.00, [1, 2, 4], 2)", "[0.14, 0.29, 0.57]");
+    yields!("allocate(-0.05, [1, 1], 2)", "[-0.03, -0.02]");
+    yields!("allocate(0.00, [1, 2], 2)", "[0.00, 0.00]");
+    yields!("allocate(5, [0, 3], 2)", "[0.00, 5.00]");
+    yields!("allocate(9.99, [1], 2)", "[9.99]");
+    yields!("allocate(9.9, [1, 1], 3)", "[4.950, 4.950]", "[Decimal(3)]");
+    yields!(
+        "allocate(record.line_items.sum(l => l.price * l.quantity), record.line_items.map(l => l.price), 2)",
+        "[35.80, 9.00]"
+    );
+    yields!("allocate(10.00, [0.5, 0.25, 0.25], record.id - 999)", "[5.00, 2.50, 2.50]", "[Decimal]");
+    fails!("allocate(10.00, [], 2)", "expression_failed: allocate needs at least one weight");
+    fails!("allocate(10.00, [0, 0.0], 2)", "allocate needs a weight that is not zero");
+    fails!("allocate(10.00, [1, -1], 2)", "allocate takes no negative weight, found -1");
+    fails!("allocate(10.005, [1, 1], 2)", "10.005 has more than 2 fractional digits");
+    fails!("allocate(1, [1], 29)", "out of range");
+    fails!("allocate(7922816251426433759354395033.5 * 10, [1, 2], 2)", "too large");
+    rejects!(r#"allocate(10.00, ["a"], 2)"#, "E0104");
+    rejects!("allocate(10.00, [1e0], 2)", "E0106");
+}
+#[test]
 fn abs_min_max() {
     yields!("abs(-2.50)", "2.50", "Decimal(2)");
     yields!("abs(2.50)", "2.50");

@@ -29,6 +29,18 @@ pub(super) fn decls() -> Vec<Decl> {
                 &[("from_minor_units(1999, 2)", "19.99")],
             ).with(from_minor_units)
         },
+        Decl {
+            refine: Refine::ListScaleFromArg(2),
+            ..decl(
+                "allocate(amount: Decimal, weights: [Decimal], places: Int) -> [Decimal]",
+                "Splits `amount` over `weights` (Decimals or Ints) by the largest remainder method: one part per weight, each with `places` fractional digits, summing exactly to `amount`. Each part is its exact share rounded toward zero; the units left over go one each to the parts with the largest remainders, the earlier part first when remainders are equal. A negative amount is split as its opposite, negated. Fails (holds the record) when the weights are empty, all zero or any is negative, and when `amount` has more than `places` fractional digits. With a literal `places` the result is `[Decimal(places)]`.",
+                &[
+                    ("allocate(10.00, [1, 1, 1], 2)", "[3.34, 3.33, 3.33]"),
+                    ("allocate(100.00, [19.99, 5.01], 2)", "[79.96, 20.04]"),
+                    ("allocate(-0.05, [1, 1], 2)", "[-0.03, -0.02]"),
+                ],
+            ).with(allocate)
+        },
         decl("abs(x: N) -> N", "The absolute value.", &[("abs(-2.50)", "2.50")]).with(abs),
         decl("min(a: N, b: N) -> N", "The smaller of two numbers.", &[("min(3, 2.5)", "2.5")]).with(min),
         decl("max(a: N, b: N) -> N", "The larger of two numbers.", &[("max(3, 2.5)", "3")]).with(max),
@@ -114,6 +126,70 @@ fn from_minor_units(args: &[Arg<'_>], _: &dyn EvalContext) -> Result<Value, Eval
         .map_err(|e| EvalError::failed(format!("{n} with {digits} fractional digits: {e}")))
 }
 
+/// Minor units from an amount known to fit `places` fractional digits.
+fn units_of(x: Decimal, places: u32) -> Result<i128, EvalError> {
+    let n = x.normalize();
+    if n.scale() > places {
+        return Err(EvalError::failed(format!("{x} has more than {places} fractional digits")));
+    }
+    10i128
+        .checked_pow(places - n.scale())
+        .and_then(|f| n.mantissa().checked_mul(f))
+        .ok_or_else(|| EvalError::failed(format!("{x} with {places} fractional digits is too large")))
+}
+
+fn allocate(args: &[Arg<'_>], _: &dyn EvalContext) -> Result<Value, EvalError> {
+    let amount = decimal_of(arg(args, 0)?)?;
+    let weights = super::list_arg(args, 1)?.iter().map(decimal_of).collect::<Result<Vec<_>, _>>()?;
+    let places = fraction_digits(args, 2)?;
+    if weights.is_empty() {
+        return Err(EvalError::failed("allocate needs at least one weight"));
+    }
+    if let Some(w) = weights.iter().find(|w| w.is_sign_negative() && !w.is_zero()) {
+        return Err(EvalError::failed(format!("allocate takes no negative weight, found {w}")));
+    }
+    if weights.iter().all(Decimal::is_zero) {
+        return Err(EvalError::failed("allocate needs a weight that is not zero"));
+    }
+    let too_large = || EvalError::failed(format!("allocating {amount} over these weights is too large to do exactly"));
+    let units = units_of(amount, places)?;
+    let total_units = units.unsigned_abs();
+    // The weights as integers of one scale, so every share is an exact fraction.
+    let scale = weights.iter().map(Decimal::scale).max().unwrap_or(0);
+    let ints = weights
+        .iter()
+        .map(|w| 10u128.checked_pow(scale - w.scale()).and_then(|f| w.mantissa().unsigned_abs().checked_mul(f)))
+        .collect::<Option<Vec<u128>>>()
+        .ok_or_else(too_large)?;
+    let sum = ints.iter().try_fold(0u128, |a, w| a.checked_add(*w)).ok_or_else(too_large)?;
+    // Each part's floor and remainder, both over `sum`.
+    let mut parts = Vec::with_capacity(ints.len());
+    for w in &ints {
+        let product = total_units.checked_mul(*w).ok_or_else(too_large)?;
+        parts.push((product / sum, product % sum));
+    }
+    let given: u128 = parts.iter().map(|p| p.0).sum();
+    let mut order: Vec<usize> = (0..parts.len()).collect();
+    // Stable: on equal remainders the earlier part comes first.
+    order.sort_by(|a, b| parts[*b].1.cmp(&parts[*a].1));
+    for i in order.into_iter().take(usize::try_from(total_units - given).map_err(|_| too_large())?) {
+        parts[i].0 += 1;
+    }
+    let negative = units < 0;
+    let out = parts
+        .into_iter()
+        .map(|(n, _)| {
+            let n = i128::try_from(n).map_err(|_| too_large())?;
+            let mut d =
+                Decimal::try_from_i128_with_scale(if negative { -n } else { n }, places).map_err(|_| too_large())?;
+            if d.is_zero() {
+                d.set_sign_positive(true);
+            }
+            Ok(Value::Decimal(d))
+        })
+        .collect::<Result<_, EvalError>>()?;
+    Ok(Value::list(out))
+}
 fn abs(args: &[Arg<'_>], _: &dyn EvalContext) -> Result<Value, EvalError> {
     Ok(match arg(args, 0)? {
         Value::Int(n) => Value::Int(

@@ -527,10 +527,11 @@ impl Checker<'_> {
             args[i] = Some(t);
         }
         let mut ty = subst.apply(&b.ret);
-        if let Refine::ScaleFromArg(i) = b.refine {
+        if let Refine::ScaleFromArg(i) | Refine::ListScaleFromArg(i) = b.refine {
             if let Some(Some(TExpr { kind: TExprKind::Lit(Literal::Int(n)), .. })) = args.get(i) {
                 if (0..=28).contains(n) {
-                    ty = Type::Decimal(Some(*n as u32));
+                    let scaled = Type::Decimal(Some(*n as u32));
+                    ty = if matches!(b.refine, Refine::ListScaleFromArg(_)) { scaled.list() } else { scaled };
                 }
             }
         }
