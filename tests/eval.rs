@@ -663,6 +663,28 @@ fn allocation_by_largest_remainder() {
     rejects!(r#"allocate(10.00, ["a"], 2)"#, "E0104");
     rejects!("allocate(10.00, [1e0], 2)", "E0106");
 }
+
+#[test]
+fn currency_minor_units() {
+    yields!(r#"currency_digits("EUR")"#, "2", "Int?");
+    yields!(r#"currency_digits("usd")"#, "2");
+    yields!(r#"currency_digits("JPY")"#, "0");
+    yields!(r#"currency_digits("KRW")"#, "0");
+    yields!(r#"currency_digits("KWD")"#, "3");
+    yields!(r#"currency_digits("BHD")"#, "3");
+    yields!(r#"currency_digits("JOD")"#, "3");
+    yields!(r#"currency_digits("OMR")"#, "3");
+    yields!(r#"currency_digits("TND")"#, "3");
+    yields!(r#"currency_digits("CLF")"#, "4");
+    yields!(r#"currency_digits("XYZ")"#, "null");
+    yields!(r#"currency_digits("XAU")"#, "null");
+    yields!(r#"currency_digits("")"#, "null");
+    yields!(r#"round(1234.5, currency_digits("JPY") ?? hold "unknown_currency", half_even)"#, "1234", "Decimal");
+    yields!(r#"round(2.0049, currency_digits("KWD") ?? hold "unknown_currency", half_up)"#, "2.005");
+    fails!(r#"round(2.5, currency_digits("EURO") ?? hold "unknown_currency", half_up)"#, "unknown_currency");
+    rejects!(r#"round(2.5, currency_digits("EUR"), half_up)"#, "E0108");
+    rejects!("currency_digits(978)", "E0104");
+}
 #[test]
 fn abs_min_max() {
     yields!("abs(-2.50)", "2.50", "Decimal(2)");

@@ -41,6 +41,11 @@ pub(super) fn decls() -> Vec<Decl> {
                 ],
             ).with(allocate)
         },
+        decl(
+            "currency_digits(code: String) -> Int?",
+            "The ISO 4217 minor units of a currency: how many fractional digits its amounts have (2 for most, 0 for JPY or KRW, 3 for KWD, BHD, JOD, OMR or TND, 4 for CLF). Letter case is ignored. Absent for a code that is not a currency, and for the ISO codes without minor units (gold, special drawing rights, XXX). To round to a currency: `round(x, currency_digits(code) ?? hold \"unknown_currency\", half_even)`.",
+            &[(r#"currency_digits("EUR")"#, "2"), (r#"currency_digits("JPY")"#, "0"), (r#"currency_digits("KWD")"#, "3"), (r#"currency_digits("XYZ")"#, "null")],
+        ).with(currency_digits),
         decl("abs(x: N) -> N", "The absolute value.", &[("abs(-2.50)", "2.50")]).with(abs),
         decl("min(a: N, b: N) -> N", "The smaller of two numbers.", &[("min(3, 2.5)", "2.5")]).with(min),
         decl("max(a: N, b: N) -> N", "The larger of two numbers.", &[("max(3, 2.5)", "3")]).with(max),
@@ -189,6 +194,58 @@ fn allocate(args: &[Arg<'_>], _: &dyn EvalContext) -> Result<Value, EvalError> {
         })
         .collect::<Result<_, EvalError>>()?;
     Ok(Value::list(out))
+}
+
+/// ISO 4217 currencies whose minor unit is not two digits.
+const CURRENCY_DIGITS: &[(&str, i64)] = &[
+    ("BIF", 0),
+    ("CLP", 0),
+    ("DJF", 0),
+    ("GNF", 0),
+    ("ISK", 0),
+    ("JPY", 0),
+    ("KMF", 0),
+    ("KRW", 0),
+    ("PYG", 0),
+    ("RWF", 0),
+    ("UGX", 0),
+    ("UYI", 0),
+    ("VND", 0),
+    ("VUV", 0),
+    ("XAF", 0),
+    ("XOF", 0),
+    ("XPF", 0),
+    ("BHD", 3),
+    ("IQD", 3),
+    ("JOD", 3),
+    ("KWD", 3),
+    ("LYD", 3),
+    ("OMR", 3),
+    ("TND", 3),
+    ("CLF", 4),
+    ("UYW", 4),
+];
+
+/// ISO 4217 currencies with two-digit minor units (current, and a few recently
+/// withdrawn that still appear in stored orders).
+const TWO_DIGIT_CURRENCIES: &[&str] = &[
+    "AED", "AFN", "ALL", "AMD", "ANG", "AOA", "ARS", "AUD", "AWG", "AZN", "BAM", "BBD", "BDT", "BGN", "BMD", "BND",
+    "BOB", "BOV", "BRL", "BSD", "BTN", "BWP", "BYN", "BZD", "CAD", "CDF", "CHE", "CHF", "CHW", "CNY", "COP", "COU",
+    "CRC", "CUC", "CUP", "CVE", "CZK", "DKK", "DOP", "DZD", "EGP", "ERN", "ETB", "EUR", "FJD", "FKP", "GBP", "GEL",
+    "GHS", "GIP", "GMD", "GTQ", "GYD", "HKD", "HNL", "HRK", "HTG", "HUF", "IDR", "ILS", "INR", "IRR", "JMD", "KES",
+    "KGS", "KHR", "KPW", "KYD", "KZT", "LAK", "LBP", "LKR", "LRD", "LSL", "MAD", "MDL", "MGA", "MKD", "MMK", "MNT",
+    "MOP", "MRU", "MUR", "MVR", "MWK", "MXN", "MXV", "MYR", "MZN", "NAD", "NGN", "NIO", "NOK", "NPR", "NZD", "PAB",
+    "PEN", "PGK", "PHP", "PKR", "PLN", "QAR", "RON", "RSD", "RUB", "SAR", "SBD", "SCR", "SDG", "SEK", "SGD", "SHP",
+    "SLE", "SLL", "SOS", "SRD", "SSP", "STN", "SVC", "SYP", "SZL", "THB", "TJS", "TMT", "TOP", "TRY", "TTD", "TWD",
+    "TZS", "UAH", "USD", "USN", "UYU", "UZS", "VED", "VES", "WST", "XCD", "XCG", "YER", "ZAR", "ZMW", "ZWG", "ZWL",
+];
+
+fn currency_digits(args: &[Arg<'_>], _: &dyn EvalContext) -> Result<Value, EvalError> {
+    let code = str_arg(args, 0)?.to_ascii_uppercase();
+    if let Some((_, n)) = CURRENCY_DIGITS.iter().find(|(c, _)| *c == code) {
+        return Ok(Value::Int(*n));
+    }
+    Ok(if TWO_DIGIT_CURRENCIES.contains(&code.as_str()) { Value::Int(2) } else { Value::Null })
 }
 fn abs(args: &[Arg<'_>], _: &dyn EvalContext) -> Result<Value, EvalError> {
     Ok(match arg(args, 0)? {
