@@ -485,6 +485,31 @@ fn replace_split_join() {
 }
 
 #[test]
+fn html_entities() {
+    yields!(r#"html_decode("Fish &amp; Chips")"#, r#""Fish & Chips""#, "String");
+    yields!(r#"html_decode("&lt;b&gt; &quot;x&quot; &#39;y&#39; &apos;z&apos;")"#, r#""<b> \"x\" 'y' 'z'""#);
+    yields!(r#"html_decode("a&nbsp;b") == "a\u{a0}b""#, "true");
+    yields!(r#"html_decode("1&ndash;2 &mdash; wait&hellip;")"#, r#""1–2 — wait…""#);
+    yields!(r#"html_decode("&lsquo;a&rsquo; &ldquo;b&rdquo;")"#, r#""‘a’ “b”""#);
+    yields!(r#"html_decode("&euro;5 &pound;3 &copy; &reg; &trade;")"#, r#""€5 £3 © ® ™""#);
+    yields!(r#"html_decode("Caf&eacute; M&uuml;ller Stra&szlig;e")"#, r#""Café Müller Straße""#);
+    yields!(r#"html_decode("&#8211; &#x2013; &#X2013; &#128230;")"#, r#""– – – 📦""#);
+    // Unknown names, numbers that are no character and references without `;` stay.
+    yields!(
+        r#"html_decode("&bogus; &#xD800; &#0; &#; &#x; &amp &AMP; & ;")"#,
+        r#""&bogus; &#xD800; &#0; &#; &#x; &amp &AMP; & ;""#
+    );
+    yields!(r#"html_decode("&&amp;&")"#, r#""&&&""#);
+    // One pass: what a reference gives is not read again.
+    yields!(r#"html_decode("&amp;lt;")"#, r#""&lt;""#);
+    yields!(r#"html_decode("plain")"#, r#""plain""#);
+    yields!(r#"html_decode("")"#, r#""""#);
+    yields!(r#"record.note?.html_decode()"#, "null");
+    fails!(r#"html_decode(record.note ?? hold "no_note")"#, "no_note");
+    rejects!(r#"html_decode(record.note)"#, "E0108");
+}
+
+#[test]
 fn padding() {
     yields!(r#""42".pad_left(5, "0")"#, "\"00042\"", "String");
     yields!(r#""7".pad_left(3)"#, "\"  7\"");
