@@ -710,6 +710,24 @@ fn currency_minor_units() {
     rejects!(r#"round(2.5, currency_digits("EUR"), half_up)"#, "E0108");
     rejects!("currency_digits(978)", "E0104");
 }
+
+#[test]
+fn decimals_as_text_with_fixed_places() {
+    yields!("format_decimal(19.9, 2)", r#""19.90""#, "String");
+    yields!("format_decimal(19.90, 2)", r#""19.90""#);
+    yields!("format_decimal(19.900, 2)", r#""19.90""#);
+    yields!("format_decimal(5, 2)", r#""5.00""#);
+    yields!("format_decimal(-0.5, 3)", r#""-0.500""#);
+    yields!("format_decimal(-0.00, 2)", r#""0.00""#);
+    yields!("format_decimal(7, 0)", r#""7""#);
+    yields!("record.line_items[0]?.price?.format_decimal(2)", r#""19.90""#, "String?");
+    yields!("format_decimal(round(1 / 3, 2, half_even), 2)", r#""0.33""#);
+    fails!("format_decimal(19.995, 2)", "19.995 has more than 2 fractional digits: round it first");
+    fails!("format_decimal(1, -1)", "out of range");
+    fails!("format_decimal(7922816251426433759354395033.5 * 10, 1)", "too many digits");
+    rejects!("format_decimal(1.5e0, 2)", "E0106");
+}
+
 #[test]
 fn abs_min_max() {
     yields!("abs(-2.50)", "2.50", "Decimal(2)");

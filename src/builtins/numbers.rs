@@ -46,6 +46,11 @@ pub(super) fn decls() -> Vec<Decl> {
             "The ISO 4217 minor units of a currency: how many fractional digits its amounts have (2 for most, 0 for JPY or KRW, 3 for KWD, BHD, JOD, OMR or TND, 4 for CLF). Letter case is ignored. Absent for a code that is not a currency, and for the ISO codes without minor units (gold, special drawing rights, XXX). To round to a currency: `round(x, currency_digits(code) ?? hold \"unknown_currency\", half_even)`.",
             &[(r#"currency_digits("EUR")"#, "2"), (r#"currency_digits("JPY")"#, "0"), (r#"currency_digits("KWD")"#, "3"), (r#"currency_digits("XYZ")"#, "null")],
         ).with(currency_digits),
+        decl(
+            "format_decimal(x: Decimal, places: Int) -> String",
+            "The number as text with exactly `places` fractional digits, zeros added: for receivers that must get money as a string. Never rounds: fails (holds the record) when `x` has more nonzero fractional digits than `places`; round first with `round(x, places, mode)` to decide how.",
+            &[("format_decimal(19.9, 2)", r#""19.90""#), ("format_decimal(5, 2)", r#""5.00""#), ("format_decimal(1.500, 1)", r#""1.5""#)],
+        ).with(format_decimal),
         decl("abs(x: N) -> N", "The absolute value.", &[("abs(-2.50)", "2.50")]).with(abs),
         decl("min(a: N, b: N) -> N", "The smaller of two numbers.", &[("min(3, 2.5)", "2.5")]).with(min),
         decl("max(a: N, b: N) -> N", "The larger of two numbers.", &[("max(3, 2.5)", "3")]).with(max),
@@ -247,6 +252,26 @@ fn currency_digits(args: &[Arg<'_>], _: &dyn EvalContext) -> Result<Value, EvalE
     }
     Ok(if TWO_DIGIT_CURRENCIES.contains(&code.as_str()) { Value::Int(2) } else { Value::Null })
 }
+
+fn format_decimal(args: &[Arg<'_>], _: &dyn EvalContext) -> Result<Value, EvalError> {
+    let x = decimal_of(arg(args, 0)?)?;
+    let places = fraction_digits(args, 1)?;
+    let mut d = x.normalize();
+    if d.scale() > places {
+        return Err(EvalError::failed(format!(
+            "{x} has more than {places} fractional digits: round it first with round(x, {places}, mode)"
+        )));
+    }
+    d.rescale(places);
+    if d.scale() != places {
+        return Err(EvalError::failed(format!("{x} has too many digits to show {places} fractional digits")));
+    }
+    if d.is_zero() {
+        d.set_sign_positive(true);
+    }
+    Ok(Value::str(&d.to_string()))
+}
+
 fn abs(args: &[Arg<'_>], _: &dyn EvalContext) -> Result<Value, EvalError> {
     Ok(match arg(args, 0)? {
         Value::Int(n) => Value::Int(
