@@ -183,6 +183,14 @@ fn durations_and_times() {
     yields!("record.created_at - (record.created_at - 1h30m)", "1h30m", "Duration");
     yields!("now() - record.created_at > 1h", "true");
     fails!("1s * -1", "expression_failed: arithmetic overflow");
+    // As text, a duration is ISO 8601.
+    yields!(r#""waited ${now() - record.created_at}""#, r#""waited PT2H""#);
+    yields!(
+        r#""${1h30m} ${45s} ${1d} ${1d + 2h} ${1w} ${1500ms} ${1s * 0}""#,
+        r#""PT1H30M PT45S P1D P1DT2H P7D PT1.5S PT0S""#
+    );
+    yields!("to_string(90s)", r#""PT1M30S""#);
+    yields!("(record.created_at - now()).to_string()", r#""PT0S""#);
     rejects!("d + 1d", "E0123");
     rejects!("d - d", "E0123");
     rejects!("2m / 2", "E0123");
@@ -824,6 +832,7 @@ fn map_and_filter_with_positions() {
     rejects!(r#"[1, 2].map((x, i) => i.upper())"#, "E0104");
     rejects!(r#"[1, 2].filter((x, i) => i)"#, "E0104");
 }
+
 #[test]
 fn list_concatenation() {
     yields!("[1, 2] + [3]", "[1, 2, 3]", "[Int]");
