@@ -183,6 +183,14 @@ fn durations_and_times() {
     yields!("record.created_at - (record.created_at - 1h30m)", "1h30m", "Duration");
     yields!("now() - record.created_at > 1h", "true");
     fails!("1s * -1", "expression_failed: arithmetic overflow");
+    // As text, a duration is ISO 8601.
+    yields!(r#""waited ${now() - record.created_at}""#, r#""waited PT2H""#);
+    yields!(
+        r#""${1h30m} ${45s} ${1d} ${1d + 2h} ${1w} ${1500ms} ${1s * 0}""#,
+        r#""PT1H30M PT45S P1D P1DT2H P7D PT1.5S PT0S""#
+    );
+    yields!("to_string(90s)", r#""PT1M30S""#);
+    yields!("(record.created_at - now()).to_string()", r#""PT0S""#);
     rejects!("d + 1d", "E0123");
     rejects!("d - d", "E0123");
     rejects!("2m / 2", "E0123");
@@ -434,7 +442,8 @@ fn lambdas() {
     rejects!("[1, 2].flat_map(x => [x, x]).map(x => x.upper())", "E0104");
     fails!("[1, 0].map(x => 1 / x)", "division by zero");
     rejects!("x => x", "E0124");
-    rejects!("[1, 2].map((a, b) => a)", "E0124");
+    rejects!("[1, 2].map((a, b, c) => a)", "E0124");
+    rejects!("[1, 2].flat_map((x, i) => [x])", "E0124");
     rejects!("[1, 2].filter(x => x)", "E0104");
 }
 
@@ -481,6 +490,31 @@ fn replace_split_join() {
     yields!(r#"[].join(", ")"#, "\"\"");
     yields!(r#"["only"].join("-")"#, "\"only\"");
     yields!(r#""a,b".split(",").join(";")"#, "\"a;b\"");
+}
+
+#[test]
+fn html_entities() {
+    yields!(r#"html_decode("Fish &amp; Chips")"#, r#""Fish & Chips""#, "String");
+    yields!(r#"html_decode("&lt;b&gt; &quot;x&quot; &#39;y&#39; &apos;z&apos;")"#, r#""<b> \"x\" 'y' 'z'""#);
+    yields!(r#"html_decode("a&nbsp;b") == "a\u{a0}b""#, "true");
+    yields!(r#"html_decode("1&ndash;2 &mdash; wait&hellip;")"#, r#""1–2 — wait…""#);
+    yields!(r#"html_decode("&lsquo;a&rsquo; &ldquo;b&rdquo;")"#, r#""‘a’ “b”""#);
+    yields!(r#"html_decode("&euro;5 &pound;3 &copy; &reg; &trade;")"#, r#""€5 £3 © ® ™""#);
+    yields!(r#"html_decode("Caf&eacute; M&uuml;ller Stra&szlig;e")"#, r#""Café Müller Straße""#);
+    yields!(r#"html_decode("&#8211; &#x2013; &#X2013; &#128230;")"#, r#""– – – 📦""#);
+    // Unknown names, numbers that are no character and references without `;` stay.
+    yields!(
+        r#"html_decode("&bogus; &#xD800; &#0; &#; &#x; &amp &AMP; & ;")"#,
+        r#""&bogus; &#xD800; &#0; &#; &#x; &amp &AMP; & ;""#
+    );
+    yields!(r#"html_decode("&&amp;&")"#, r#""&&&""#);
+    // One pass: what a reference gives is not read again.
+    yields!(r#"html_decode("&amp;lt;")"#, r#""&lt;""#);
+    yields!(r#"html_decode("plain")"#, r#""plain""#);
+    yields!(r#"html_decode("")"#, r#""""#);
+    yields!(r#"record.note?.html_decode()"#, "null");
+    fails!(r#"html_decode(record.note ?? hold "no_note")"#, "no_note");
+    rejects!(r#"html_decode(record.note)"#, "E0108");
 }
 
 #[test]
@@ -633,6 +667,76 @@ fn minor_units() {
 }
 
 #[test]
+fn allocation_by_largest_remainder() {
+    yields!("allocate(10.00, [1, 1, 1], 2)", "[3.34, 3.33, 3.33]", "[Decimal(2)]");
+    yields!("allocate(10.00, [1, 1, 1], 2).sum()", "10.00");
+    yields!("allocate(100.00, [19.99, 5.01], 2)", "[79.96, 20.04]");
+    yields!("allocate(100, [1, 2], 0)", "[33, 67]", "[Decimal(0)]");
+    // Equal remainders: the earlier part gets the unit first.
+    yields!("allocate(0.05, [1, 1], 2)", "[0.03, 0.02]");
+    yields!("allocate(0.02, [1, 1, 1], 2)", "[0.01, 0.01, 0.00]");
+    // The largest remainder wins, wherever it stands.
+    yields!("allocate(1.00, [1, 2, 4], 2)", "[0.14, 0.29, 0.57]");
+    yields!("allocate(-0.05, [1, 1], 2)", "[-0.03, -0.02]");
+    yields!("allocate(0.00, [1, 2], 2)", "[0.00, 0.00]");
+    yields!("allocate(5, [0, 3], 2)", "[0.00, 5.00]");
+    yields!("allocate(9.99, [1], 2)", "[9.99]");
+    yields!("allocate(9.9, [1, 1], 3)", "[4.950, 4.950]", "[Decimal(3)]");
+    yields!(
+        "allocate(record.line_items.sum(l => l.price * l.quantity), record.line_items.map(l => l.price), 2)",
+        "[35.80, 9.00]"
+    );
+    yields!("allocate(10.00, [0.5, 0.25, 0.25], record.id - 999)", "[5.00, 2.50, 2.50]", "[Decimal]");
+    fails!("allocate(10.00, [], 2)", "expression_failed: allocate needs at least one weight");
+    fails!("allocate(10.00, [0, 0.0], 2)", "allocate needs a weight that is not zero");
+    fails!("allocate(10.00, [1, -1], 2)", "allocate takes no negative weight, found -1");
+    fails!("allocate(10.005, [1, 1], 2)", "10.005 has more than 2 fractional digits");
+    fails!("allocate(1, [1], 29)", "out of range");
+    fails!("allocate(7922816251426433759354395033.5 * 10, [1, 2], 2)", "too large");
+    rejects!(r#"allocate(10.00, ["a"], 2)"#, "E0104");
+    rejects!("allocate(10.00, [1e0], 2)", "E0106");
+}
+
+#[test]
+fn currency_minor_units() {
+    yields!(r#"currency_digits("EUR")"#, "2", "Int?");
+    yields!(r#"currency_digits("usd")"#, "2");
+    yields!(r#"currency_digits("JPY")"#, "0");
+    yields!(r#"currency_digits("KRW")"#, "0");
+    yields!(r#"currency_digits("KWD")"#, "3");
+    yields!(r#"currency_digits("BHD")"#, "3");
+    yields!(r#"currency_digits("JOD")"#, "3");
+    yields!(r#"currency_digits("OMR")"#, "3");
+    yields!(r#"currency_digits("TND")"#, "3");
+    yields!(r#"currency_digits("CLF")"#, "4");
+    yields!(r#"currency_digits("XYZ")"#, "null");
+    yields!(r#"currency_digits("XAU")"#, "null");
+    yields!(r#"currency_digits("")"#, "null");
+    yields!(r#"round(1234.5, currency_digits("JPY") ?? hold "unknown_currency", half_even)"#, "1234", "Decimal");
+    yields!(r#"round(2.0049, currency_digits("KWD") ?? hold "unknown_currency", half_up)"#, "2.005");
+    fails!(r#"round(2.5, currency_digits("EURO") ?? hold "unknown_currency", half_up)"#, "unknown_currency");
+    rejects!(r#"round(2.5, currency_digits("EUR"), half_up)"#, "E0108");
+    rejects!("currency_digits(978)", "E0104");
+}
+
+#[test]
+fn decimals_as_text_with_fixed_places() {
+    yields!("format_decimal(19.9, 2)", r#""19.90""#, "String");
+    yields!("format_decimal(19.90, 2)", r#""19.90""#);
+    yields!("format_decimal(19.900, 2)", r#""19.90""#);
+    yields!("format_decimal(5, 2)", r#""5.00""#);
+    yields!("format_decimal(-0.5, 3)", r#""-0.500""#);
+    yields!("format_decimal(-0.00, 2)", r#""0.00""#);
+    yields!("format_decimal(7, 0)", r#""7""#);
+    yields!("record.line_items[0]?.price?.format_decimal(2)", r#""19.90""#, "String?");
+    yields!("format_decimal(round(1 / 3, 2, half_even), 2)", r#""0.33""#);
+    fails!("format_decimal(19.995, 2)", "19.995 has more than 2 fractional digits: round it first");
+    fails!("format_decimal(1, -1)", "out of range");
+    fails!("format_decimal(7922816251426433759354395033.5 * 10, 1)", "too many digits");
+    rejects!("format_decimal(1.5e0, 2)", "E0106");
+}
+
+#[test]
 fn abs_min_max() {
     yields!("abs(-2.50)", "2.50", "Decimal(2)");
     yields!("abs(2.50)", "2.50");
@@ -708,6 +812,49 @@ fn map_filter_flat_map() {
     yields!("record.line_items.flat_map(l => [l.sku, l.sku.lower()])", r#"["A1", "a1", "B2", "b2"]"#);
     yields!("[1, 2].flat_map(x => [x]).map(x => x + 1)", "[2, 3]");
     fails!(r#"[1, 2].filter(x => hold "boom")"#, "boom: boom");
+}
+
+#[test]
+fn map_and_filter_with_positions() {
+    yields!("[10, 20, 30].map((x, i) => i)", "[0, 1, 2]", "[Int]");
+    yields!("[10, 20].map((x, i) => x + i)", "[10, 21]", "[Int]");
+    yields!(r#"["a", "b"].map((x, i) => "${i + 1}. ${x}")"#, r#"["1. a", "2. b"]"#, "[String]");
+    yields!("[].map((x, i) => i)", "[]");
+    yields!(
+        "record.line_items.map((l, i) => { line: i + 1, sku: l.sku })",
+        r#"[{ line: 1, sku: "A1" }, { line: 2, sku: "B2" }]"#
+    );
+    yields!("[5, 6, 7].filter((x, i) => i > 0)", "[6, 7]", "[Int]");
+    yields!("[5, 6, 7, 8].filter((x, i) => i % 2 == 0 and x > 5)", "[7]");
+    yields!("[1, 2].map((x, i) => [10, 20].map((y, j) => i * 10 + j))", "[[0, 1], [10, 11]]");
+    fails!("[1, 2].map((x, i) => 1 / i)", "division by zero");
+    fails!(r#"[1, 2].filter((x, i) => if i == 1 then hold "second" else true)"#, "second");
+    rejects!(r#"[1, 2].map((x, i) => i.upper())"#, "E0104");
+    rejects!(r#"[1, 2].filter((x, i) => i)"#, "E0104");
+}
+
+#[test]
+fn list_concatenation() {
+    yields!("[1, 2] + [3]", "[1, 2, 3]", "[Int]");
+    yields!("[] + [1]", "[1]", "[Int]");
+    yields!("[1] + []", "[1]", "[Int]");
+    yields!("[1] + [2.50]", "[1, 2.50]", "[Decimal(2)]");
+    yields!("[1.5] + [2.50]", "[1.5, 2.50]", "[Decimal(2)]");
+    yields!(r#"["a"] + [null]"#, r#"["a", null]"#, "[String?]");
+    yields!("record.tags + record.tags", r#"["gift", "vip", "gift", "vip"]"#, "[String]");
+    yields!("record.line_items.map(l => l.sku) + [\"SHIP\"]", r#"["A1", "B2", "SHIP"]"#);
+    yields!("([1] + [2] + [3]).sum()", "6");
+    yields!("[[1, 2], [], [3]].concat()", "[1, 2, 3]", "[Int]");
+    yields!("concat([[1], [2.5]])", "[1, 2.5]", "[Decimal(1)]");
+    yields!("[].concat()", "[]");
+    yields!("record.line_items.map(l => [l.sku]).concat()", r#"["A1", "B2"]"#, "[String]");
+    fails!("[[1], [hold \"inner\"]].concat()", "inner");
+    fails!("[1] + [1 / 0]", "division by zero");
+    rejects!(r#"[1] + ["a"]"#, "E0104");
+    rejects!("[1.5] + [2e0]", "E0104");
+    rejects!("[1] + 1", "E0123");
+    rejects!("record.tags + [1]", "E0104");
+    rejects!("[1, 2].concat()", "E0104");
 }
 
 #[test]

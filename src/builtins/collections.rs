@@ -21,11 +21,29 @@ pub(super) fn decls() -> Vec<Decl> {
         )
         .with(filter),
         decl(
+            "map(xs: [T], f: (T, Int) -> U) -> [U]",
+            "Transforms every element, given with its position from 0.",
+            &[(r#"["a", "b"].map((x, i) => "${i + 1}. ${x}")"#, r#"["1. a", "2. b"]"#)],
+        )
+        .with(map_indexed),
+        decl(
+            "filter(xs: [T], keep: (T, Int) -> Bool) -> [T]",
+            "The elements for which `keep` is true, given each with its position from 0.",
+            &[("[5, 6, 7].filter((x, i) => i > 0)", "[6, 7]")],
+        )
+        .with(filter_indexed),
+        decl(
             "flat_map(xs: [T], f: (T) -> [U]) -> [U]",
             "Transforms every element into a list and concatenates them.",
             &[("[1, 2].flat_map(x => [x, x])", "[1, 1, 2, 2]")],
         )
         .with(flat_map),
+        decl(
+            "concat(lists: [[T]]) -> [T]",
+            "The lists one after another, as `+` joins two.",
+            &[("[[1, 2], [], [3]].concat()", "[1, 2, 3]")],
+        )
+        .with(concat),
         decl("sum(xs: [N]) -> N", "The exact sum (0 for an empty list).", &[("[1.10, 2.20].sum()", "3.30")]).with(sum),
         decl(
             "sum(xs: [T], f: (T) -> N) -> N",
@@ -146,6 +164,27 @@ fn filter(args: &[Arg<'_>], _: &dyn EvalContext) -> Result<Value, EvalError> {
     Ok(Value::list(out))
 }
 
+/// An element and its position, as a two-parameter lambda takes them.
+fn with_index(x: &Value, i: usize) -> Result<[Value; 2], EvalError> {
+    Ok([x.clone(), Value::Int(i64::try_from(i).map_err(|_| EvalError::failed("list too long"))?)])
+}
+
+fn map_indexed(args: &[Arg<'_>], _: &dyn EvalContext) -> Result<Value, EvalError> {
+    let (xs, f) = list_and_lambda(args)?;
+    Ok(Value::list(xs.iter().enumerate().map(|(i, x)| f(&with_index(x, i)?)).collect::<Result<_, _>>()?))
+}
+
+fn filter_indexed(args: &[Arg<'_>], _: &dyn EvalContext) -> Result<Value, EvalError> {
+    let (xs, keep) = list_and_lambda(args)?;
+    let mut out = EcoVec::new();
+    for (i, x) in xs.iter().enumerate() {
+        if condition(keep(&with_index(x, i)?)?)? {
+            out.push(x.clone());
+        }
+    }
+    Ok(Value::list(out))
+}
+
 fn flat_map(args: &[Arg<'_>], _: &dyn EvalContext) -> Result<Value, EvalError> {
     let (xs, f) = list_and_lambda(args)?;
     let mut out = EcoVec::new();
@@ -154,6 +193,18 @@ fn flat_map(args: &[Arg<'_>], _: &dyn EvalContext) -> Result<Value, EvalError> {
             Value::List(items) => out.extend(items.iter().cloned()),
             Value::Null => {}
             other => return Err(super::expected("a list", &other)),
+        }
+    }
+    Ok(Value::list(out))
+}
+
+fn concat(args: &[Arg<'_>], _: &dyn EvalContext) -> Result<Value, EvalError> {
+    let mut out = EcoVec::new();
+    for xs in list_arg(args, 0)? {
+        match xs {
+            Value::List(items) => out.extend(items.iter().cloned()),
+            Value::Null => {}
+            other => return Err(super::expected("a list", other)),
         }
     }
     Ok(Value::list(out))

@@ -84,6 +84,8 @@ pub enum Refine {
     None,
     /// The result is `Decimal(n)` where `n` is the literal Int argument at this index.
     ScaleFromArg(usize),
+    /// The result is `[Decimal(n)]`, `n` as for `ScaleFromArg`.
+    ListScaleFromArg(usize),
 }
 
 /// Why evaluating an expression did not give a value. Boxed: every expression returns a

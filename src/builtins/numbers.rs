@@ -29,6 +29,28 @@ pub(super) fn decls() -> Vec<Decl> {
                 &[("from_minor_units(1999, 2)", "19.99")],
             ).with(from_minor_units)
         },
+        Decl {
+            refine: Refine::ListScaleFromArg(2),
+            ..decl(
+                "allocate(amount: Decimal, weights: [Decimal], places: Int) -> [Decimal]",
+                "Splits `amount` over `weights` (Decimals or Ints) by the largest remainder method: one part per weight, each with `places` fractional digits, summing exactly to `amount`. Each part is its exact share rounded toward zero; the units left over go one each to the parts with the largest remainders, the earlier part first when remainders are equal. A negative amount is split as its opposite, negated. Fails (holds the record) when the weights are empty, all zero or any is negative, and when `amount` has more than `places` fractional digits. With a literal `places` the result is `[Decimal(places)]`.",
+                &[
+                    ("allocate(10.00, [1, 1, 1], 2)", "[3.34, 3.33, 3.33]"),
+                    ("allocate(100.00, [19.99, 5.01], 2)", "[79.96, 20.04]"),
+                    ("allocate(-0.05, [1, 1], 2)", "[-0.03, -0.02]"),
+                ],
+            ).with(allocate)
+        },
+        decl(
+            "currency_digits(code: String) -> Int?",
+            "The ISO 4217 minor units of a currency: how many fractional digits its amounts have (2 for most, 0 for JPY or KRW, 3 for KWD, BHD, JOD, OMR or TND, 4 for CLF). Letter case is ignored. Absent for a code that is not a currency, and for the ISO codes without minor units (gold, special drawing rights, XXX). To round to a currency: `round(x, currency_digits(code) ?? hold \"unknown_currency\", half_even)`.",
+            &[(r#"currency_digits("EUR")"#, "2"), (r#"currency_digits("JPY")"#, "0"), (r#"currency_digits("KWD")"#, "3"), (r#"currency_digits("XYZ")"#, "null")],
+        ).with(currency_digits),
+        decl(
+            "format_decimal(x: Decimal, places: Int) -> String",
+            "The number as text with exactly `places` fractional digits, zeros added: for receivers that must get money as a string. Never rounds: fails (holds the record) when `x` has more nonzero fractional digits than `places`; round first with `round(x, places, mode)` to decide how.",
+            &[("format_decimal(19.9, 2)", r#""19.90""#), ("format_decimal(5, 2)", r#""5.00""#), ("format_decimal(1.500, 1)", r#""1.5""#)],
+        ).with(format_decimal),
         decl("abs(x: N) -> N", "The absolute value.", &[("abs(-2.50)", "2.50")]).with(abs),
         decl("min(a: N, b: N) -> N", "The smaller of two numbers.", &[("min(3, 2.5)", "2.5")]).with(min),
         decl("max(a: N, b: N) -> N", "The larger of two numbers.", &[("max(3, 2.5)", "3")]).with(max),
@@ -112,6 +134,142 @@ fn from_minor_units(args: &[Arg<'_>], _: &dyn EvalContext) -> Result<Value, Eval
     Decimal::try_from_i128_with_scale(i128::from(n), digits)
         .map(Value::Decimal)
         .map_err(|e| EvalError::failed(format!("{n} with {digits} fractional digits: {e}")))
+}
+
+/// Minor units from an amount known to fit `places` fractional digits.
+fn units_of(x: Decimal, places: u32) -> Result<i128, EvalError> {
+    let n = x.normalize();
+    if n.scale() > places {
+        return Err(EvalError::failed(format!("{x} has more than {places} fractional digits")));
+    }
+    10i128
+        .checked_pow(places - n.scale())
+        .and_then(|f| n.mantissa().checked_mul(f))
+        .ok_or_else(|| EvalError::failed(format!("{x} with {places} fractional digits is too large")))
+}
+
+fn allocate(args: &[Arg<'_>], _: &dyn EvalContext) -> Result<Value, EvalError> {
+    let amount = decimal_of(arg(args, 0)?)?;
+    let weights = super::list_arg(args, 1)?.iter().map(decimal_of).collect::<Result<Vec<_>, _>>()?;
+    let places = fraction_digits(args, 2)?;
+    if weights.is_empty() {
+        return Err(EvalError::failed("allocate needs at least one weight"));
+    }
+    if let Some(w) = weights.iter().find(|w| w.is_sign_negative() && !w.is_zero()) {
+        return Err(EvalError::failed(format!("allocate takes no negative weight, found {w}")));
+    }
+    if weights.iter().all(Decimal::is_zero) {
+        return Err(EvalError::failed("allocate needs a weight that is not zero"));
+    }
+    let too_large = || EvalError::failed(format!("allocating {amount} over these weights is too large to do exactly"));
+    let units = units_of(amount, places)?;
+    let total_units = units.unsigned_abs();
+    // The weights as integers of one scale, so every share is an exact fraction.
+    let scale = weights.iter().map(Decimal::scale).max().unwrap_or(0);
+    let ints = weights
+        .iter()
+        .map(|w| 10u128.checked_pow(scale - w.scale()).and_then(|f| w.mantissa().unsigned_abs().checked_mul(f)))
+        .collect::<Option<Vec<u128>>>()
+        .ok_or_else(too_large)?;
+    let sum = ints.iter().try_fold(0u128, |a, w| a.checked_add(*w)).ok_or_else(too_large)?;
+    // Each part's floor and remainder, both over `sum`.
+    let mut parts = Vec::with_capacity(ints.len());
+    for w in &ints {
+        let product = total_units.checked_mul(*w).ok_or_else(too_large)?;
+        parts.push((product / sum, product % sum));
+    }
+    let given: u128 = parts.iter().map(|p| p.0).sum();
+    let mut order: Vec<usize> = (0..parts.len()).collect();
+    // Stable: on equal remainders the earlier part comes first.
+    order.sort_by(|a, b| parts[*b].1.cmp(&parts[*a].1));
+    for i in order.into_iter().take(usize::try_from(total_units - given).map_err(|_| too_large())?) {
+        parts[i].0 += 1;
+    }
+    let negative = units < 0;
+    let out = parts
+        .into_iter()
+        .map(|(n, _)| {
+            let n = i128::try_from(n).map_err(|_| too_large())?;
+            let mut d =
+                Decimal::try_from_i128_with_scale(if negative { -n } else { n }, places).map_err(|_| too_large())?;
+            if d.is_zero() {
+                d.set_sign_positive(true);
+            }
+            Ok(Value::Decimal(d))
+        })
+        .collect::<Result<_, EvalError>>()?;
+    Ok(Value::list(out))
+}
+
+/// ISO 4217 currencies whose minor unit is not two digits.
+const CURRENCY_DIGITS: &[(&str, i64)] = &[
+    ("BIF", 0),
+    ("CLP", 0),
+    ("DJF", 0),
+    ("GNF", 0),
+    ("ISK", 0),
+    ("JPY", 0),
+    ("KMF", 0),
+    ("KRW", 0),
+    ("PYG", 0),
+    ("RWF", 0),
+    ("UGX", 0),
+    ("UYI", 0),
+    ("VND", 0),
+    ("VUV", 0),
+    ("XAF", 0),
+    ("XOF", 0),
+    ("XPF", 0),
+    ("BHD", 3),
+    ("IQD", 3),
+    ("JOD", 3),
+    ("KWD", 3),
+    ("LYD", 3),
+    ("OMR", 3),
+    ("TND", 3),
+    ("CLF", 4),
+    ("UYW", 4),
+];
+
+/// ISO 4217 currencies with two-digit minor units (current, and a few recently
+/// withdrawn that still appear in stored orders).
+const TWO_DIGIT_CURRENCIES: &[&str] = &[
+    "AED", "AFN", "ALL", "AMD", "ANG", "AOA", "ARS", "AUD", "AWG", "AZN", "BAM", "BBD", "BDT", "BGN", "BMD", "BND",
+    "BOB", "BOV", "BRL", "BSD", "BTN", "BWP", "BYN", "BZD", "CAD", "CDF", "CHE", "CHF", "CHW", "CNY", "COP", "COU",
+    "CRC", "CUC", "CUP", "CVE", "CZK", "DKK", "DOP", "DZD", "EGP", "ERN", "ETB", "EUR", "FJD", "FKP", "GBP", "GEL",
+    "GHS", "GIP", "GMD", "GTQ", "GYD", "HKD", "HNL", "HRK", "HTG", "HUF", "IDR", "ILS", "INR", "IRR", "JMD", "KES",
+    "KGS", "KHR", "KPW", "KYD", "KZT", "LAK", "LBP", "LKR", "LRD", "LSL", "MAD", "MDL", "MGA", "MKD", "MMK", "MNT",
+    "MOP", "MRU", "MUR", "MVR", "MWK", "MXN", "MXV", "MYR", "MZN", "NAD", "NGN", "NIO", "NOK", "NPR", "NZD", "PAB",
+    "PEN", "PGK", "PHP", "PKR", "PLN", "QAR", "RON", "RSD", "RUB", "SAR", "SBD", "SCR", "SDG", "SEK", "SGD", "SHP",
+    "SLE", "SLL", "SOS", "SRD", "SSP", "STN", "SVC", "SYP", "SZL", "THB", "TJS", "TMT", "TOP", "TRY", "TTD", "TWD",
+    "TZS", "UAH", "USD", "USN", "UYU", "UZS", "VED", "VES", "WST", "XCD", "XCG", "YER", "ZAR", "ZMW", "ZWG", "ZWL",
+];
+
+fn currency_digits(args: &[Arg<'_>], _: &dyn EvalContext) -> Result<Value, EvalError> {
+    let code = str_arg(args, 0)?.to_ascii_uppercase();
+    if let Some((_, n)) = CURRENCY_DIGITS.iter().find(|(c, _)| *c == code) {
+        return Ok(Value::Int(*n));
+    }
+    Ok(if TWO_DIGIT_CURRENCIES.contains(&code.as_str()) { Value::Int(2) } else { Value::Null })
+}
+
+fn format_decimal(args: &[Arg<'_>], _: &dyn EvalContext) -> Result<Value, EvalError> {
+    let x = decimal_of(arg(args, 0)?)?;
+    let places = fraction_digits(args, 1)?;
+    let mut d = x.normalize();
+    if d.scale() > places {
+        return Err(EvalError::failed(format!(
+            "{x} has more than {places} fractional digits: round it first with round(x, {places}, mode)"
+        )));
+    }
+    d.rescale(places);
+    if d.scale() != places {
+        return Err(EvalError::failed(format!("{x} has too many digits to show {places} fractional digits")));
+    }
+    if d.is_zero() {
+        d.set_sign_positive(true);
+    }
+    Ok(Value::str(&d.to_string()))
 }
 
 fn abs(args: &[Arg<'_>], _: &dyn EvalContext) -> Result<Value, EvalError> {

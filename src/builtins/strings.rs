@@ -87,6 +87,15 @@ pub(super) fn decls() -> Vec<Decl> {
         )
         .with(regex_replace)
         .checked(check_pattern),
+        decl(
+            "html_decode(s: String) -> String",
+            "Replaces HTML character references with the characters they stand for: numeric ones (`&#8211;`, `&#x2013;`) and the named ones shops put in product titles (`&amp;` `&lt;` `&gt;` `&quot;` `&apos;` `&nbsp;` `&ndash;` `&mdash;` `&hellip;` `&lsquo;` `&rsquo;` `&sbquo;` `&ldquo;` `&rdquo;` `&bdquo;` `&laquo;` `&raquo;` `&euro;` `&pound;` `&yen;` `&cent;` `&copy;` `&reg;` `&trade;` `&deg;` `&times;` `&divide;` `&plusmn;` `&frac12;` `&bull;` `&middot;` `&sect;` `&para;` `&dagger;` `&shy;`, the accented Latin letters such as `&eacute;` `&uuml;` `&szlig;` `&ntilde;` `&ccedil;`, and a few more). Only references ending in `;` are read; an unknown name, or a number that is no character, is left as written. One pass: `&amp;lt;` becomes `&lt;`.",
+            &[
+                (r#"html_decode("Fish &amp; Chips &#8211; &pound;5")"#, r#""Fish & Chips – £5""#),
+                (r#"html_decode("&lsquo;Tee&rsquo; &#x2014; 1&frac12; &bogus;")"#, r#""‘Tee’ — 1½ &bogus;""#),
+            ],
+        )
+        .with(html_decode),
         decl("len(s: String) -> Int", "The number of characters.", &[(r#""GBP".len()"#, "3")]).with(len),
         decl(
             "to_string(x: T) -> String",
@@ -95,6 +104,200 @@ pub(super) fn decls() -> Vec<Decl> {
         )
         .with(to_string),
     ]
+}
+
+/// Named character references: the ones shops emit, and the Latin-1 letters.
+const HTML_ENTITIES: &[(&str, char)] = &[
+    ("amp", '&'),
+    ("lt", '<'),
+    ("gt", '>'),
+    ("quot", '"'),
+    ("apos", '\''),
+    ("nbsp", '\u{a0}'),
+    ("ndash", '\u{2013}'),
+    ("mdash", '\u{2014}'),
+    ("hellip", '\u{2026}'),
+    ("lsquo", '\u{2018}'),
+    ("rsquo", '\u{2019}'),
+    ("sbquo", '\u{201a}'),
+    ("ldquo", '\u{201c}'),
+    ("rdquo", '\u{201d}'),
+    ("bdquo", '\u{201e}'),
+    ("laquo", '\u{ab}'),
+    ("raquo", '\u{bb}'),
+    ("lsaquo", '\u{2039}'),
+    ("rsaquo", '\u{203a}'),
+    ("euro", '\u{20ac}'),
+    ("pound", '\u{a3}'),
+    ("yen", '\u{a5}'),
+    ("cent", '\u{a2}'),
+    ("curren", '\u{a4}'),
+    ("copy", '\u{a9}'),
+    ("reg", '\u{ae}'),
+    ("trade", '\u{2122}'),
+    ("deg", '\u{b0}'),
+    ("times", '\u{d7}'),
+    ("divide", '\u{f7}'),
+    ("plusmn", '\u{b1}'),
+    ("minus", '\u{2212}'),
+    ("frac14", '\u{bc}'),
+    ("frac12", '\u{bd}'),
+    ("frac34", '\u{be}'),
+    ("sup1", '\u{b9}'),
+    ("sup2", '\u{b2}'),
+    ("sup3", '\u{b3}'),
+    ("micro", '\u{b5}'),
+    ("bull", '\u{2022}'),
+    ("middot", '\u{b7}'),
+    ("sect", '\u{a7}'),
+    ("para", '\u{b6}'),
+    ("dagger", '\u{2020}'),
+    ("Dagger", '\u{2021}'),
+    ("permil", '\u{2030}'),
+    ("prime", '\u{2032}'),
+    ("Prime", '\u{2033}'),
+    ("shy", '\u{ad}'),
+    ("iexcl", '\u{a1}'),
+    ("iquest", '\u{bf}'),
+    ("ordf", '\u{aa}'),
+    ("ordm", '\u{ba}'),
+    ("not", '\u{ac}'),
+    ("macr", '\u{af}'),
+    ("acute", '\u{b4}'),
+    ("cedil", '\u{b8}'),
+    ("uml", '\u{a8}'),
+    ("brvbar", '\u{a6}'),
+    ("ensp", '\u{2002}'),
+    ("emsp", '\u{2003}'),
+    ("thinsp", '\u{2009}'),
+    ("zwnj", '\u{200c}'),
+    ("zwj", '\u{200d}'),
+    ("larr", '\u{2190}'),
+    ("rarr", '\u{2192}'),
+    ("uarr", '\u{2191}'),
+    ("darr", '\u{2193}'),
+    ("hearts", '\u{2665}'),
+    ("star", '\u{2606}'),
+    ("check", '\u{2713}'),
+    ("infin", '\u{221e}'),
+    ("le", '\u{2264}'),
+    ("ge", '\u{2265}'),
+    ("ne", '\u{2260}'),
+    ("asymp", '\u{2248}'),
+    ("Agrave", 'À'),
+    ("Aacute", 'Á'),
+    ("Acirc", 'Â'),
+    ("Atilde", 'Ã'),
+    ("Auml", 'Ä'),
+    ("Aring", 'Å'),
+    ("AElig", 'Æ'),
+    ("Ccedil", 'Ç'),
+    ("Egrave", 'È'),
+    ("Eacute", 'É'),
+    ("Ecirc", 'Ê'),
+    ("Euml", 'Ë'),
+    ("Igrave", 'Ì'),
+    ("Iacute", 'Í'),
+    ("Icirc", 'Î'),
+    ("Iuml", 'Ï'),
+    ("ETH", 'Ð'),
+    ("Ntilde", 'Ñ'),
+    ("Ograve", 'Ò'),
+    ("Oacute", 'Ó'),
+    ("Ocirc", 'Ô'),
+    ("Otilde", 'Õ'),
+    ("Ouml", 'Ö'),
+    ("Oslash", 'Ø'),
+    ("Ugrave", 'Ù'),
+    ("Uacute", 'Ú'),
+    ("Ucirc", 'Û'),
+    ("Uuml", 'Ü'),
+    ("Yacute", 'Ý'),
+    ("THORN", 'Þ'),
+    ("szlig", 'ß'),
+    ("agrave", 'à'),
+    ("aacute", 'á'),
+    ("acirc", 'â'),
+    ("atilde", 'ã'),
+    ("auml", 'ä'),
+    ("aring", 'å'),
+    ("aelig", 'æ'),
+    ("ccedil", 'ç'),
+    ("egrave", 'è'),
+    ("eacute", 'é'),
+    ("ecirc", 'ê'),
+    ("euml", 'ë'),
+    ("igrave", 'ì'),
+    ("iacute", 'í'),
+    ("icirc", 'î'),
+    ("iuml", 'ï'),
+    ("eth", 'ð'),
+    ("ntilde", 'ñ'),
+    ("ograve", 'ò'),
+    ("oacute", 'ó'),
+    ("ocirc", 'ô'),
+    ("otilde", 'õ'),
+    ("ouml", 'ö'),
+    ("oslash", 'ø'),
+    ("ugrave", 'ù'),
+    ("uacute", 'ú'),
+    ("ucirc", 'û'),
+    ("uuml", 'ü'),
+    ("yacute", 'ý'),
+    ("thorn", 'þ'),
+    ("yuml", 'ÿ'),
+    ("OElig", 'Œ'),
+    ("oelig", 'œ'),
+    ("Scaron", 'Š'),
+    ("scaron", 'š'),
+    ("Yuml", 'Ÿ'),
+    ("Zcaron", 'Ž'),
+    ("zcaron", 'ž'),
+    ("fnof", 'ƒ'),
+    ("circ", 'ˆ'),
+    ("tilde", '˜'),
+];
+
+/// The character a reference names, `name` being what stands between `&` and `;`.
+fn html_reference(name: &str) -> Option<char> {
+    if let Some(num) = name.strip_prefix('#') {
+        let code = match num.strip_prefix(['x', 'X']) {
+            Some(hex) if !hex.is_empty() && hex.chars().all(|c| c.is_ascii_hexdigit()) => {
+                u32::from_str_radix(hex, 16).ok()?
+            }
+            None if !num.is_empty() && num.chars().all(|c| c.is_ascii_digit()) => num.parse().ok()?,
+            _ => return None,
+        };
+        return char::from_u32(code).filter(|c| *c != '\0');
+    }
+    HTML_ENTITIES.iter().find(|(n, _)| *n == name).map(|(_, c)| *c)
+}
+
+fn html_decode(args: &[Arg<'_>], _: &dyn EvalContext) -> Result<Value, EvalError> {
+    let s = str_arg(args, 0)?;
+    if !s.contains('&') {
+        return string(s);
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        // The longest name is short: a `;` further away ends no reference.
+        let end = rest[1..].char_indices().take(32).find(|(_, c)| *c == ';' || *c == '&').map(|(i, c)| (i + 1, c));
+        match end.and_then(|(i, c)| (c == ';').then_some(i)).and_then(|i| Some((i, html_reference(&rest[1..i])?))) {
+            Some((i, c)) => {
+                out.push(c);
+                rest = &rest[i + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    string(out)
 }
 
 fn string(s: impl Into<ecow::EcoString>) -> Result<Value, EvalError> {

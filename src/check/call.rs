@@ -436,14 +436,17 @@ impl Checker<'_> {
             self.report(d);
             return error_expr(span);
         }
+        // A lambda picks the form that passes it as many values as it takes:
+        // `map(x => ...)` or `map((x, i) => ...)`.
+        let lambda_params: Vec<Option<usize>> = ins.iter().map(|a| a.lambda().map(|(ps, _)| ps.len())).collect();
         let chosen = overloads
             .iter()
             .filter(|b| fits(b))
             .find(|b| {
                 let mut s = Subst::default();
-                b.params.iter().zip(&typed).all(|(p, t)| match t {
+                b.params.iter().zip(typed.iter().zip(&lambda_params)).all(|(p, (t, n))| match t {
                     Some(t) => s.unify(&p.ty, &t.ty),
-                    None => matches!(p.ty, Type::Fn(..)),
+                    None => matches!(&p.ty, Type::Fn(ps, _) if n.is_none_or(|n| n == ps.len())),
                 })
             })
             .or_else(|| overloads.iter().find(|b| fits(b)))
@@ -524,10 +527,11 @@ impl Checker<'_> {
             args[i] = Some(t);
         }
         let mut ty = subst.apply(&b.ret);
-        if let Refine::ScaleFromArg(i) = b.refine {
+        if let Refine::ScaleFromArg(i) | Refine::ListScaleFromArg(i) = b.refine {
             if let Some(Some(TExpr { kind: TExprKind::Lit(Literal::Int(n)), .. })) = args.get(i) {
                 if (0..=28).contains(n) {
-                    ty = Type::Decimal(Some(*n as u32));
+                    let scaled = Type::Decimal(Some(*n as u32));
+                    ty = if matches!(b.refine, Refine::ListScaleFromArg(_)) { scaled.list() } else { scaled };
                 }
             }
         }
@@ -543,7 +547,7 @@ impl Checker<'_> {
             self.report(d);
             return;
         }
-        if !pty.contains_var() && !pty.is_error() {
+        if !pty.contains_var() && !unknown_in(pty) {
             if let Err(why) = assignable(&t.ty, pty) {
                 let d = mismatch(&self.file, t.span, &t.ty, pty, &why, &what);
                 self.report(d);
@@ -553,6 +557,9 @@ impl Checker<'_> {
         let need = match pty {
             Type::Var(v) => Constraint::of_var(*v).describe().to_string(),
             Type::List(inner) if matches!(**inner, Type::Var(_) | Type::Error) => "a list".to_string(),
+            Type::List(inner) if matches!(&**inner, Type::List(i) if matches!(**i, Type::Var(_) | Type::Error)) => {
+                "a list of lists".to_string()
+            }
             Type::Error => "a value of another type".to_string(),
             other => other.to_string(),
         };
@@ -589,20 +596,40 @@ impl Checker<'_> {
     ) -> TExpr {
         let Type::Fn(ptys, ret) = fn_ty else { unreachable!("lambda checked against a function type") };
         if params.len() != ptys.len() {
+            // Every form's lambda, for `map`, which passes one value or two.
+            let forms: Vec<&Builtin> = builtins::lookup(b.name)
+                .unwrap_or_default()
+                .iter()
+                .filter(|o| o.params.iter().any(|p| matches!(p.ty, Type::Fn(..))))
+                .collect();
+            let mut counts: Vec<usize> = forms
+                .iter()
+                .flat_map(|o| o.params.iter())
+                .filter_map(|p| match &p.ty {
+                    Type::Fn(ps, _) => Some(ps.len()),
+                    _ => None,
+                })
+                .collect();
+            counts.sort_unstable();
+            counts.dedup();
+            let counts: Vec<String> = counts.iter().map(usize::to_string).collect();
+            let passes = counts.join(" or ");
             let d = Diagnostic::new(
                 Code::NotCallable,
                 &self.file,
                 span,
                 format!(
-                    "`{}` passes {} value{} to this lambda, but it takes {}",
+                    "`{}` passes {passes} value{} to this lambda, but it takes {}",
                     b.name,
-                    ptys.len(),
-                    if ptys.len() == 1 { "" } else { "s" },
+                    if passes == "1" { "" } else { "s" },
                     params.len()
                 ),
                 "wrong number of parameters",
             )
-            .with_help(format!("write `{}`", b.signature));
+            .with_help(format!(
+                "write {}",
+                forms.iter().map(|o| format!("`{}`", o.signature)).collect::<Vec<_>>().join(" or ")
+            ));
             self.report(d);
         }
         self.scope.push();

@@ -11,7 +11,8 @@ use crate::diagnostic::{did_you_mean, Code, Diagnostic};
 use crate::lookup_file as lookups;
 use crate::source::{Origin, Span};
 use crate::syntax::ast::{
-    Arg, ExprKind, FnDecl, Item, LookupBody, LookupDecl, Module, StrPart, TypeDecl, TypeExpr, TypeExprKind,
+    Arg, ExprKind, FnDecl, Item, LookupBody, LookupDecl, Module, RecordTypeEntry, StrPart, TypeDecl, TypeExpr,
+    TypeExprKind,
 };
 
 use super::typed::{TExpr, TExprKind, TFn, TLookup, TLookupData};
@@ -117,8 +118,77 @@ impl Checker<'_> {
                 }
                 Type::Record(Arc::new(RecordType { name: None, fields: out }))
             }
+            TypeExprKind::RecordSpread(entries) => self.record_with_spreads(entries, local),
             TypeExprKind::Union(members) => self.union_type(members, local),
         }
+    }
+
+    /// `{ ..Base, extra: T }`: the fields of each spread record type and each field, in
+    /// the order written. A field may come only once: a spread does not override.
+    fn record_with_spreads(
+        &mut self,
+        entries: &[RecordTypeEntry],
+        local: &mut dyn FnMut(&mut Self, &str) -> Option<Type>,
+    ) -> Type {
+        let mut out = Fields::default();
+        // Where each field came from, to say so when one comes again.
+        let mut origin: HashMap<String, (Span, String)> = HashMap::new();
+        let mut broken = false;
+        for e in entries {
+            let (added, span, from): (Vec<(String, Type)>, Span, String) = match e {
+                RecordTypeEntry::Field(f) => {
+                    let ty = self.type_expr(&f.ty, local);
+                    (vec![(f.name.node.clone(), ty)], f.name.span, "declared".to_string())
+                }
+                RecordTypeEntry::Spread { ty, span } => match self.type_expr(ty, local) {
+                    Type::Record(rec) => {
+                        let from = match &rec.name {
+                            Some(n) => format!("spread from `{n}`"),
+                            None => "spread".to_string(),
+                        };
+                        (rec.fields.iter().map(|(k, v)| (k.clone(), v.clone())).collect(), *span, from)
+                    }
+                    Type::Error => {
+                        broken = true;
+                        continue;
+                    }
+                    other => {
+                        let d = Diagnostic::new(
+                            Code::InvalidType,
+                            &self.file,
+                            *span,
+                            format!("only a record type can be spread into a record type, found {other}"),
+                            "not a record type",
+                        )
+                        .with_help("spread a named record type, `{ ..Base, extra: String }`, or declare the field");
+                        self.report(d);
+                        broken = true;
+                        continue;
+                    }
+                },
+            };
+            for (name, ty) in added {
+                if let Some((first, first_from)) = origin.get(&name) {
+                    let d = Diagnostic::new(
+                        Code::DuplicateDefinition,
+                        &self.file,
+                        span,
+                        format!("field `{name}` is {from} here, but it is already {first_from}"),
+                        format!("`{name}` again"),
+                    )
+                    .with_secondary(&self.file, *first, format!("`{name}` {first_from} here"))
+                    .with_help("a spread does not override: give the field another name, or leave one out");
+                    self.report(d);
+                    continue;
+                }
+                origin.insert(name.clone(), (span, from.clone()));
+                out.insert(name, ty);
+            }
+        }
+        if broken {
+            return Type::Error;
+        }
+        Type::Record(Arc::new(RecordType { name: None, fields: out }))
     }
 
     fn union_type(&mut self, members: &[TypeExpr], local: &mut dyn FnMut(&mut Self, &str) -> Option<Type>) -> Type {

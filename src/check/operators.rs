@@ -216,6 +216,9 @@ impl Checker<'_> {
             self.report(d);
             return Error;
         }
+        if let (BinOp::Add, List(x), List(y)) = (op, a, b) {
+            return self.concatenation(x, y, ls, rs);
+        }
         let result = match op {
             BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
                 let ok = (a.is_numeric() && b.is_numeric()) || (a == b && builtins::Constraint::Comparable.admits(a));
@@ -257,6 +260,30 @@ impl Checker<'_> {
             self.report(d);
             Error
         })
+    }
+}
+
+impl Checker<'_> {
+    /// `xs + ys`: a list of the join of both element types, or an error naming them.
+    fn concatenation(&mut self, x: &Type, y: &Type, ls: Span, rs: Span) -> Type {
+        if let Some(t) = join(x, y) {
+            return t.list();
+        }
+        let help = if matches!((x, y), (Type::Decimal(_), Type::Float) | (Type::Float, Type::Decimal(_))) {
+            "Decimal and Float do not mix: convert the elements of one list with `map(x => to_decimal(x))`".to_string()
+        } else {
+            format!("convert the elements of one list with `map` so that both hold {x}")
+        };
+        let d = Diagnostic::new(
+            Code::TypeMismatch,
+            &self.file,
+            ls.to(rs),
+            format!("`+` joins lists of one element type, but these hold {x} and {y}"),
+            format!("[{x}] + [{y}]"),
+        )
+        .with_help(help);
+        self.report(d);
+        Type::Error
     }
 }
 

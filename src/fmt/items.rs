@@ -271,6 +271,25 @@ impl Fmt<'_> {
                     hi(t.span),
                 )
             }
+            TypeExprKind::RecordSpread(entries) => {
+                let style = if broken { Block::RECORD.broken() } else { Block::RECORD };
+                self.block(
+                    style,
+                    entries,
+                    |e| match e {
+                        RecordTypeEntry::Spread { span, .. } => (lo(*span), hi(*span)),
+                        RecordTypeEntry::Field(field) => (lo(field.name.span), hi(field.ty.span)),
+                    },
+                    |f, e| match e {
+                        RecordTypeEntry::Spread { ty, .. } => cat!["..", f.ty_term(ty, true)],
+                        RecordTypeEntry::Field(field) => {
+                            let name = f.verbatim(field.name.span);
+                            cat![name, ": ", f.ty(&field.ty, false)]
+                        }
+                    },
+                    hi(t.span),
+                )
+            }
             TypeExprKind::Literal(_) => self.verbatim(t.span),
             TypeExprKind::Union(members) => {
                 let mut rest = Vec::new();

@@ -34,6 +34,17 @@ fn a_record_that_fits_stays_on_one_line_and_a_map_is_one_field_a_line() {
 }
 
 #[test]
+fn a_spread_in_a_record_type_is_laid_out_as_a_field() {
+    let src = "type L = {..orderwise.StockLevel,bin:String}\ntype M = {\n..A\n  ..B, c: Int\n}\n";
+    assert_eq!(
+        fmt(src),
+        "type L = {\n  ..orderwise.StockLevel\n  bin: String\n}\n\ntype M = {\n  ..A\n  ..B\n  c: Int\n}\n"
+    );
+    let src = "type N = { lines: [{..Line,qty:Int}] }\n";
+    assert_eq!(fmt(src), "type N = {\n  lines: [{ ..Line, qty: Int }]\n}\n");
+}
+
+#[test]
 fn comments_stay_where_they_were() {
     let src = "// head\n\nimport shopify // the store\n/* before */ flow f {\n  // first\n  source s: stdin { /* none */ } : shopify.Order\n  filter true // always\n  map {\n    a: 1, // one\n    // b next\n    b: 2\n    // end of map\n  }\n  sink o: stdout {}\n  // last\n}\n// tail\n";
     let out = fmt(src);

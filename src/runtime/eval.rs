@@ -461,6 +461,11 @@ pub fn arith(op: BinOp, x: Value, y: Value) -> Result<Value, EvalError> {
         (BinOp::Mul, Duration(a), Int(n)) | (BinOp::Mul, Int(n), Duration(a)) => {
             Duration(a.checked_mul(u64::try_from(*n).map_err(|_| overflow())?).ok_or_else(overflow)?)
         }
+        (BinOp::Add, List(a), List(b)) => {
+            let mut out = a.clone();
+            out.extend(b.iter().cloned());
+            List(out)
+        }
         (_, Int(a), Int(b)) => int_op(op, *a, *b)?,
         (_, Float(a), Float(b)) => Float(float_op(op, *a, *b)),
         (_, Float(a), Int(b)) => Float(float_op(op, *a, *b as f64)),

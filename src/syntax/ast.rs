@@ -69,6 +69,9 @@ pub enum TypeExprKind {
     List(Box<TypeExpr>),
     /// `{ a: T, "b-c": U? }`
     Record(Vec<FieldDecl>),
+    /// `{ ..shop.Level, bin: String }`: a record type with the fields of others spread
+    /// in, in the order written (a record type without a spread is `Record`).
+    RecordSpread(Vec<RecordTypeEntry>),
     /// `"paid"` (a one-member union, or one arm of `"a" | "b"`)
     Literal(String),
     /// `"a" | "b"`
@@ -78,6 +81,16 @@ pub enum TypeExprKind {
 }
 
 pub type TypeExpr = Spanned<TypeExprKind>;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum RecordTypeEntry {
+    /// `..Name`: the fields of a record type; `span` covers the `..`.
+    Spread {
+        ty: TypeExpr,
+        span: Span,
+    },
+    Field(FieldDecl),
+}
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct FieldDecl {

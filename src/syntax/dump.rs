@@ -376,6 +376,18 @@ impl Dumper {
             TypeExprKind::Record(fields) => {
                 self.node("record", 0, span, fields.iter().map(|f| self.typed(&f.name, &f.ty)).collect())
             }
+            TypeExprKind::RecordSpread(entries) => self.node(
+                "record",
+                0,
+                span,
+                entries
+                    .iter()
+                    .map(|e| match e {
+                        RecordTypeEntry::Spread { ty, span } => self.node("..", 0, *span, vec![self.ty(ty)]),
+                        RecordTypeEntry::Field(f) => self.typed(&f.name, &f.ty),
+                    })
+                    .collect(),
+            ),
             TypeExprKind::Literal(s) => self.atom_at(format!("{s:?}"), span),
             TypeExprKind::Union(arms) => self.node("|", 0, span, arms.iter().map(|t| self.ty(t)).collect()),
             TypeExprKind::Optional(t) => self.node("?", 0, span, vec![self.ty(t)]),

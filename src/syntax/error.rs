@@ -249,6 +249,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
         }
         optional_mark => "`?`",
         field_decl => "a field (`name: Type`)",
+        type_spread => "a spread (`..Type`)",
         option => "an option (`name: value`)",
         options => "`{`",
         record_field | record_entry | spread => "a field (`name: value`)",

@@ -326,16 +326,35 @@ impl Builder {
         let span = self.span(&pair);
         let kind = match pair.as_rule() {
             Rule::list_type => TypeExprKind::List(Box::new(self.type_expr(first(pair)))),
-            Rule::record_type => TypeExprKind::Record(
-                pair.into_inner()
+            Rule::record_type => {
+                let entries: Vec<RecordTypeEntry> = pair
+                    .into_inner()
                     .map(|f| {
+                        let entry_span = self.span(&f);
+                        let spread = f.as_rule() == Rule::type_spread;
                         let mut fi = f.into_inner();
+                        if spread {
+                            return RecordTypeEntry::Spread { ty: self.type_term(next(&mut fi)), span: entry_span };
+                        }
                         let name = self.field_name(next(&mut fi));
                         let ty = self.type_expr(next(&mut fi));
-                        FieldDecl { name, ty }
+                        RecordTypeEntry::Field(FieldDecl { name, ty })
                     })
-                    .collect(),
-            ),
+                    .collect();
+                if entries.iter().any(|e| matches!(e, RecordTypeEntry::Spread { .. })) {
+                    TypeExprKind::RecordSpread(entries)
+                } else {
+                    TypeExprKind::Record(
+                        entries
+                            .into_iter()
+                            .filter_map(|e| match e {
+                                RecordTypeEntry::Field(f) => Some(f),
+                                RecordTypeEntry::Spread { .. } => None,
+                            })
+                            .collect(),
+                    )
+                }
+            }
             Rule::literal_type => TypeExprKind::Literal(self.plain_string(first(pair))),
             Rule::decimal_type => {
                 let digits = first(pair);

@@ -28,7 +28,7 @@ pub fn to_json(v: &Value, redaction: Redaction) -> Json {
         Value::JsonNumber(text) => Number::from_str(text).map(Json::Number).unwrap_or(Json::Null),
         Value::Str(s) => Json::String(s.to_string()),
         Value::Date(_) | Value::DateTime(_) => Json::String(v.to_string()),
-        Value::Duration(ms) => Json::Number((*ms).into()),
+        Value::Duration(ms) => Json::String(super::iso_duration(*ms)),
         Value::List(items) => Json::Array(items.iter().map(|i| to_json(i, redaction)).collect()),
         Value::Record(r) => {
             let mut m = Map::with_capacity(r.values().len());
@@ -64,7 +64,8 @@ pub fn write_json<W: std::io::Write + ?Sized>(w: &mut W, v: &Value, redaction: R
         Value::Str(s) => serde_json::to_writer(w, &**s).map_err(std::io::Error::other),
         // ISO 8601 text has nothing to escape.
         Value::Date(_) | Value::DateTime(_) => write!(w, "\"{v}\""),
-        Value::Duration(ms) => write!(w, "{ms}"),
+        // ISO 8601 text has nothing to escape.
+        Value::Duration(ms) => write!(w, "\"{}\"", super::iso_duration(*ms)),
         Value::List(items) => {
             w.write_all(b"[")?;
             for (i, item) in items.iter().enumerate() {

@@ -224,11 +224,39 @@ impl fmt::Display for Value {
             Value::Str(s) => f.write_str(s),
             Value::Date(d) => write!(f, "{}", d.format("%Y-%m-%d")),
             Value::DateTime(d) => f.write_str(&d.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
-            Value::Duration(ms) => write!(f, "{ms}ms"),
+            Value::Duration(ms) => f.write_str(&iso_duration(*ms)),
             Value::Secret(_) => f.write_str("<redacted>"),
             other => f.write_str(&to_json_string(other, Redaction::Redact)),
         }
     }
+}
+
+/// A duration as ISO 8601 text: `PT45S`, `PT1H30M`, `P1D`, `P1DT2H`, `PT0.5S`, `PT0S`.
+/// A day is 24 hours (a duration has no calendar), so there are no months or years;
+/// a week is written as 7 days.
+pub fn iso_duration(ms: u64) -> String {
+    let (secs, millis) = (ms / 1000, ms % 1000);
+    let (days, hours, minutes, seconds) = (secs / 86_400, secs % 86_400 / 3600, secs % 3600 / 60, secs % 60);
+    let mut out = String::from("P");
+    if days > 0 {
+        out.push_str(&format!("{days}D"));
+    }
+    if hours + minutes + seconds + millis > 0 || days == 0 {
+        out.push('T');
+    }
+    if hours > 0 {
+        out.push_str(&format!("{hours}H"));
+    }
+    if minutes > 0 {
+        out.push_str(&format!("{minutes}M"));
+    }
+    if millis > 0 {
+        let fraction = format!("{millis:03}");
+        out.push_str(&format!("{seconds}.{}S", fraction.trim_end_matches('0')));
+    } else if seconds > 0 || ms == 0 {
+        out.push_str(&format!("{seconds}S"));
+    }
+    out
 }
 
 /// `d` written with exactly `places` digits after the point, as a `Decimal(places)`
@@ -252,6 +280,29 @@ pub fn at_scale(d: Decimal, places: u32) -> Decimal {
 mod tests {
     use super::*;
     use std::str::FromStr;
+
+    #[test]
+    fn durations_are_written_in_iso_8601() {
+        let cases = [
+            (0, "PT0S"),
+            (1, "PT0.001S"),
+            (500, "PT0.5S"),
+            (1_000, "PT1S"),
+            (45_000, "PT45S"),
+            (90_000, "PT1M30S"),
+            (5_400_000, "PT1H30M"),
+            (3_600_000, "PT1H"),
+            (86_400_000, "P1D"),
+            (604_800_000, "P7D"),
+            (93_784_005, "P1DT2H3M4.005S"),
+            (86_400_120, "P1DT0.12S"),
+        ];
+        for (ms, text) in cases {
+            assert_eq!(Value::Duration(ms).to_string(), text, "{ms}ms");
+            assert_eq!(to_json_string(&Value::Duration(ms), Redaction::Redact), format!("\"{text}\""));
+        }
+        assert_eq!(iso_duration(u64::MAX), "P213503982334DT14H25M51.615S");
+    }
 
     #[test]
     fn a_value_is_three_words() {
