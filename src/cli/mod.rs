@@ -6,6 +6,7 @@ mod fmt;
 mod graph;
 mod holds;
 mod load;
+mod lsp;
 mod replay;
 mod run;
 mod state;
@@ -32,6 +33,8 @@ enum Command {
     Fmt(fmt::FmtArgs),
     /// Draw a flow: its parts, lookups, sinks and every hold reason (Mermaid or dot).
     Graph(graph::GraphArgs),
+    /// Serve editors over stdio: diagnostics, formatting, hover, definitions, completion.
+    Lsp(lsp::LspArgs),
     /// Run a flow; with --dry-run, show what each sink would send.
     Run(run::RunArgs),
     /// Run each flow's recorded cases (NAME.tests/CASE/) and compare with the expectations.
@@ -65,6 +68,7 @@ pub fn main() -> ExitCode {
         Command::Explain(args) => explain::run(&args),
         Command::Fmt(args) => fmt::run(&args),
         Command::Graph(args) => graph::run(&args),
+        Command::Lsp(args) => lsp::run(&args),
         Command::Run(args) => run::run(&args),
         Command::Test(args) => test::run(&args),
         Command::Holds(args) => holds::run(&args),
