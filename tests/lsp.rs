@@ -336,3 +336,203 @@ flow prices {
     assert!(hover_text(&mut s, "half_even", 2).contains("RoundingMode"));
     s.stop();
 }
+
+/// The line of the first `needle` in `text` after line `from`.
+fn line_of(text: &str, needle: &str, from: usize) -> u32 {
+    text.lines().enumerate().skip(from).find(|(_, l)| l.contains(needle)).map(|(i, _)| i as u32).unwrap()
+}
+
+#[test]
+fn definitions_reach_types_fields_functions_lookups_bindings_and_the_stdlib() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("util.flow"), "// helpers\nfn twice(x: Int) -> Int = x * 2\n").unwrap();
+    let path = dir.path().join("main.flow");
+    let u = uri(&path);
+    let text = r#"import shopify
+import util
+
+type Batch = { id: Int, lines: [{ sku: String, qty: Int }] }
+
+lookup codes: String -> String = { "A" => "1" }
+
+flow main {
+  source batches: stdin {} : Batch
+  split record.lines
+  let doubled = util.twice(record.qty)
+  filter codes[record.sku] != null and doubled > 0
+  sink out: stdout {}
+}
+
+flow orders {
+  source orders: stdin {} : shopify.Order
+  filter record.total_price > 0
+  sink out: stdout {}
+}
+"#;
+    let mut s = Server::start(dir.path());
+    let diags = s.open(&u, text);
+    assert_eq!(diags, json!([]), "{diags}");
+    let mut go = |needle: &str, within: u32| {
+        let (line, col) = pos(text, needle);
+        s.at("textDocument/definition", &u, line, col + within)
+    };
+    let line = |l: &Value| l["range"]["start"]["line"].as_u64().unwrap() as usize;
+
+    // A nested record's field: the field in the record type written inside `Batch`.
+    let d = go("sku]", 1);
+    assert_eq!(d["uri"], u.as_str());
+    assert_eq!(d["range"]["start"], json!({ "line": 3, "character": 34 }), "{d}");
+    // A type of the document.
+    let d = go("Batch\n", 1);
+    assert_eq!(d["range"]["start"], json!({ "line": 3, "character": 5 }), "{d}");
+    // A lookup, a binding, a function in a module beside the document, an import.
+    let d = go("codes[", 1);
+    assert_eq!(d["range"]["start"], json!({ "line": 5, "character": 7 }), "{d}");
+    let d = go("doubled >", 2);
+    assert_eq!(d["range"]["start"], json!({ "line": 10, "character": 6 }), "{d}");
+    let util = uri(&dir.path().join("util.flow"));
+    let d = go("twice(", 1);
+    assert_eq!(
+        d,
+        json!({ "uri": util, "range": { "start": { "line": 1, "character": 3 }, "end": { "line": 1, "character": 8 } } })
+    );
+    let d = go("import util", 8);
+    assert_eq!(d["uri"], util.as_str());
+
+    // Into the stdlib: a read-only file with the embedded text.
+    let d = go("shopify.Order", 9);
+    let target = d["uri"].as_str().unwrap().to_string();
+    let stdlib_path = flowgate::lsp::uri_to_path(&target.parse().unwrap()).unwrap();
+    assert!(stdlib_path.starts_with(dir.path().join("cache").canonicalize().unwrap()), "{target}");
+    let stdlib = std::fs::read_to_string(&stdlib_path).unwrap();
+    assert_eq!(stdlib, flowgate::modules::stdlib_module("shopify").unwrap().text.as_ref());
+    assert!(std::fs::metadata(&stdlib_path).unwrap().permissions().readonly());
+    let order_line = line_of(&stdlib, "type Order =", 0);
+    assert_eq!(d["range"]["start"]["line"], order_line);
+    let d = go("shopify.Order", 2);
+    assert_eq!(d["uri"], target.as_str());
+    assert_eq!(d["range"]["start"], json!({ "line": 0, "character": 0 }));
+    // A field of a stdlib type: the field in `type Order`.
+    let d = go("total_price", 2);
+    assert_eq!(d["uri"], target.as_str());
+    let field_line = line(&d);
+    assert!(stdlib.lines().nth(field_line).unwrap().trim_start().starts_with("total_price:"));
+    let next_type = line_of(&stdlib, "type ", order_line as usize + 1) as usize;
+    assert!(field_line > order_line as usize && field_line < next_type, "{field_line} not in Order");
+
+    // The text is also served by request and by command, for clients that ask.
+    let by_request = s.request("flowgate/stdlib", json!({ "module": "shopify" }));
+    assert_eq!(by_request, stdlib.as_str());
+    let by_command =
+        s.request("workspace/executeCommand", json!({ "command": "flowgate.stdlib", "arguments": ["shopify.flow"] }));
+    assert_eq!(by_command, stdlib.as_str());
+    s.stop();
+}
+
+/// The labels offered at the end of the first `needle` in `text`.
+fn completions(s: &mut Server, u: &str, text: &str, needle: &str) -> Vec<(String, String)> {
+    let (line, col) = pos(text, needle);
+    let items = s.at("textDocument/completion", u, line, col + needle.encode_utf16().count() as u32);
+    let items = if items.is_array() { items } else { items["items"].clone() };
+    items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["label"].as_str().unwrap().to_string(), i["detail"].as_str().unwrap_or("").to_string()))
+        .collect()
+}
+
+fn has(items: &[(String, String)], label: &str) -> bool {
+    items.iter().any(|(l, _)| l == label)
+}
+
+#[test]
+fn completion_offers_fields_modules_stages_options_and_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("orders.flow");
+    let u = uri(&path);
+    let mut s = Server::start(dir.path());
+
+    // Half-typed: the text does not parse, yet the fields come from the inferred type.
+    let text = "import shopify\nlookup codes: String -> String = { \"A\" => \"1\" }\nflow orders {\n  source orders: stdin {} : shopify.Order\n  filter record.to\n  sink out: stdout {}\n}\n";
+    s.open(&u, text);
+    let items = completions(&mut s, &u, text, "record.to");
+    assert!(items.contains(&("total_price".to_string(), "Decimal".to_string())), "{items:?}");
+    assert!(has(&items, "line_items") && has(&items, "shipping_address"));
+    assert!(!has(&items, "first_name"), "an Address field is not an Order field");
+
+    let text2 = text.replace("record.to", "record.shipping_address?.");
+    s.change(&u, 2, &text2);
+    let items = completions(&mut s, &u, &text2, "shipping_address?.");
+    assert!(has(&items, "first_name") && !has(&items, "total_price"), "{items:?}");
+
+    // A module's declarations after its name.
+    let text3 = text.replace("shopify.Order", "shopify.");
+    s.change(&u, 3, &text3);
+    let items = completions(&mut s, &u, &text3, "shopify.");
+    assert!(has(&items, "Order") && has(&items, "Refund"), "{items:?}");
+
+    // The start of a stage line: the stage words, not expressions.
+    let text4 = text.replace("  filter record.to\n", "  fi\n");
+    s.change(&u, 4, &text4);
+    let items = completions(&mut s, &u, &text4, "  fi");
+    assert!(has(&items, "filter") && has(&items, "dedupe by") && has(&items, "hold when"), "{items:?}");
+    assert!(!has(&items, "upper"));
+
+    // In a sink block: its connector's options, less those written.
+    let text5 = text.replace(
+        "  sink out: stdout {}\n",
+        "  sink erp: http.post {\n    url: \"https://erp.example/orders\"\n    ret\n  }\n",
+    );
+    s.change(&u, 5, &text5);
+    let items = completions(&mut s, &u, &text5, "    ret");
+    assert!(has(&items, "retry") && has(&items, "headers") && has(&items, "idempotency_key"), "{items:?}");
+    assert!(!has(&items, "url"), "url is already written");
+    assert!(!has(&items, "path") && !has(&items, "filter"));
+    let text6 = text5.replace("stdin {}", "http.poll {\n    ev\n  }");
+    s.change(&u, 6, &text6);
+    let items = completions(&mut s, &u, &text6, "    ev");
+    assert!(has(&items, "every") && has(&items, "url") && !has(&items, "body"), "{items:?}");
+
+    // In an expression: builtins with their signatures, lookups, the record.
+    let text7 = text.replace("record.to", "up");
+    s.change(&u, 7, &text7);
+    let items = completions(&mut s, &u, &text7, "filter up");
+    assert!(items.contains(&("upper".to_string(), "upper(s: String) -> String".to_string())), "{items:?}");
+    assert!(has(&items, "codes") && has(&items, "record") && has(&items, "shopify"));
+    s.stop();
+}
+
+#[test]
+fn document_symbols_outline_types_lookups_functions_and_flows() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("outline.flow");
+    let u = uri(&path);
+    let text = r#"type Line = { sku: String, qty: Int }
+lookup codes: String -> String = { "A" => "1" }
+fn double(x: Int) -> Int = x * 2
+
+flow lines {
+  source input: stdin {} : Line
+  filter record.qty > 0
+  let code = codes[record.sku] ?? hold "unknown_sku"
+  map { sku: code, qty: double(record.qty) }
+  sink out: stdout {}
+}
+"#;
+    let mut s = Server::start(dir.path());
+    s.open(&u, text);
+    let symbols = s.request("textDocument/documentSymbol", json!({ "textDocument": { "uri": u } }));
+    let names: Vec<&str> = symbols.as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["Line", "codes", "double", "lines"]);
+    let fields: Vec<&str> =
+        symbols[0]["children"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["sku", "qty"]);
+    let parts: Vec<&str> =
+        symbols[3]["children"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert_eq!(parts, ["input", "filter", "let code", "map", "out"]);
+    assert_eq!(symbols[3]["children"][2]["selectionRange"]["start"], json!({ "line": 7, "character": 6 }));
+    assert_eq!(symbols[3]["range"]["start"]["line"], 4);
+    assert_eq!(symbols[3]["range"]["end"]["line"], 10);
+    s.stop();
+}

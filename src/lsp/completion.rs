@@ -167,9 +167,6 @@ fn after_dot(
     let name_start =
         text[..dot].len() - text[..dot].chars().rev().take_while(|c| is_ident(*c)).map(char::len_utf8).sum::<usize>();
     let base_name = &text[name_start..dot];
-    if let Some(imp) = current.module().imports.iter().find(|i| i.alias == base_name) {
-        return module_items(current.outcome.graph.get(imp.module));
-    }
     let mut patched = text.to_string();
     let end = floor_boundary(
         text,
@@ -177,6 +174,11 @@ fn after_dot(
     );
     patched.replace_range(dot..end, &" ".repeat(end - dot));
     let analysis = Analysis::run(path, &patched, roots);
+    for a in [current, &analysis] {
+        if let Some(imp) = a.module().imports.iter().find(|i| i.alias == base_name) {
+            return module_items(a.outcome.graph.get(imp.module));
+        }
+    }
     // The smallest expression ending at the dot is the one the dot applies to.
     let base = super::exprs::all(&analysis)
         .into_iter()
