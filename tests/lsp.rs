@@ -536,3 +536,68 @@ flow lines {
     assert_eq!(symbols[3]["range"]["end"]["line"], 10);
     s.stop();
 }
+
+/// `text` with one code action's edit applied.
+fn apply(text: &str, action: &Value, u: &str) -> String {
+    let edit = &action["edit"]["changes"][u][0];
+    let offset = |p: &Value| {
+        let line = p["line"].as_u64().unwrap() as usize;
+        let start: usize = text.split_inclusive('\n').take(line).map(str::len).sum();
+        let units = p["character"].as_u64().unwrap() as usize;
+        let mut n = 0;
+        start
+            + text[start..]
+                .chars()
+                .take_while(|c| {
+                    n += c.len_utf16();
+                    n <= units
+                })
+                .map(char::len_utf8)
+                .sum::<usize>()
+    };
+    let (a, b) = (offset(&edit["range"]["start"]), offset(&edit["range"]["end"]));
+    format!("{}{}{}", &text[..a], edit["newText"].as_str().unwrap(), &text[b..])
+}
+
+#[test]
+fn code_actions_apply_the_fixes_diagnostics_spell_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("fixes.flow");
+    let u = uri(&path);
+    let mut s = Server::start(dir.path());
+    let cases = [
+        // A misspelt field: replaced by the one meant.
+        ("  filter record.totl > 0\n", "record.", "Replace with `total`"),
+        // An optional value where one is required: held when absent.
+        (
+            "  map : Out { total: record.total, note: record.note }\n",
+            "record.note",
+            "Hold the record when it is absent",
+        ),
+        // An unrounded Decimal into Decimal(2): rounded, naming the mode.
+        ("  map : Out { total: record.total * 1.2, note: \"\" }\n", "record.total *", "Round it"),
+    ];
+    for (v, (stage, at, title)) in cases.iter().enumerate() {
+        let text = format!(
+            "type In = {{ total: Decimal(2), note: String? }}\ntype Out = {{ total: Decimal(2), note: String }}\n\
+             flow fixes {{\n  source input: stdin {{}} : In\n{stage}  sink out: stdout {{}}\n}}\n"
+        );
+        let version = v as i64 + 1;
+        let diags = if v == 0 { s.open(&u, &text) } else { s.change(&u, version, &text) };
+        assert_eq!(diags.as_array().unwrap().iter().filter(|d| d["severity"] == 1).count(), 1, "{text}: {diags}");
+        let (line, col) = pos(&text, at);
+        let range =
+            json!({ "start": { "line": line, "character": col }, "end": { "line": line, "character": col + 8 } });
+        let actions = s.request(
+            "textDocument/codeAction",
+            json!({ "textDocument": { "uri": u }, "range": range, "context": { "diagnostics": [] } }),
+        );
+        let action = actions.as_array().unwrap().iter().find(|a| a["title"].as_str().unwrap().starts_with(title));
+        let action = action.unwrap_or_else(|| panic!("no `{title}` in {actions}"));
+        assert_eq!(action["kind"], "quickfix");
+        let fixed = apply(&text, action, &u);
+        let diags = s.change(&u, version + 100, &fixed);
+        assert_eq!(diags, json!([]), "the fix left diagnostics:\n{fixed}\n{diags}");
+    }
+    s.stop();
+}

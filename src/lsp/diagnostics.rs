@@ -59,6 +59,11 @@ fn importing(analysis: &Analysis, d: &Diagnostic) -> Option<crate::source::Span>
     analysis.module().imports.iter().find(|i| reaches(i.module)).map(|i| i.span)
 }
 
+/// One diagnostic of the document, as published.
+pub fn of_one(d: &Diagnostic, index: &LineIndex<'_>, uri: &Uri) -> Vec<lsp_types::Diagnostic> {
+    vec![convert(d, index, uri, &mut StdlibFiles::none())]
+}
+
 fn convert(d: &Diagnostic, index: &LineIndex<'_>, uri: &Uri, stdlib: &mut StdlibFiles) -> lsp_types::Diagnostic {
     let mut message = d.message.clone();
     if let Some(help) = &d.help {

@@ -6,6 +6,7 @@
 //! completion and document symbols. JSON-RPC and the protocol's types come from
 //! `lsp-server` and `lsp-types`. See docs/tools.md ("Editor support").
 
+mod actions;
 mod completion;
 mod definition;
 mod diagnostics;

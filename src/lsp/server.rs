@@ -48,6 +48,7 @@ pub fn serve_on(connection: &Connection, options: &Options) -> Result<(), String
         }),
         document_symbol_provider: Some(OneOf::Left(true)),
         document_formatting_provider: Some(OneOf::Left(true)),
+        code_action_provider: Some(lsp_types::CodeActionProviderCapability::Simple(true)),
         execute_command_provider: Some(ExecuteCommandOptions {
             commands: vec![STDLIB_COMMAND.to_string()],
             ..Default::default()
@@ -188,6 +189,14 @@ impl Server<'_> {
             "textDocument/documentSymbol" => {
                 params(req).map(|p: DocumentSymbolParams| serde_json::to_value(self.symbols(&p.text_document.uri)))
             }
+            "textDocument/codeAction" => params(req).map(|p: lsp_types::CodeActionParams| {
+                let uri = p.text_document.uri;
+                let actions = self.docs.get_mut(&uri).map(|doc| {
+                    let analysis = doc.analysis(&self.roots);
+                    super::actions::at(analysis, &uri, p.range)
+                });
+                serde_json::to_value(actions.unwrap_or_default())
+            }),
             STDLIB_REQUEST => params(req).map(|p: Value| {
                 let name = p.get("module").and_then(Value::as_str).unwrap_or("");
                 Ok(stdlib::text_of(name).map_or(Value::Null, Value::from))

@@ -37,6 +37,11 @@ impl StdlibFiles {
         StdlibFiles { base: Some(base), written: None }
     }
 
+    /// Writes nothing: stdlib locations are left out.
+    pub fn none() -> Self {
+        StdlibFiles { base: None, written: None }
+    }
+
     /// The directory holding every stdlib module, written on first use.
     fn dir(&mut self) -> Option<&Path> {
         if self.written.is_none() {
