@@ -30,6 +30,7 @@ pub mod fmt;
 pub mod graph;
 pub mod ir;
 pub mod lookup_file;
+pub mod lsp;
 pub mod metrics;
 pub mod modules;
 pub mod options;
@@ -121,6 +122,12 @@ pub fn check_files_in(paths: &[PathBuf], confinement: Confinement) -> io::Result
 /// Checks one text, as if it were a file with no directory (stdlib imports only).
 pub fn check_text(name: &str, text: &str) -> CheckOutcome {
     check_sources(vec![SourceFile::inline(name, text)], Confinement::unconfined())
+}
+
+/// Checks one source file as given (an editor's unsaved text, with the path it will be
+/// saved at), reading its imports and lookup files only inside `confinement`.
+pub fn check_source(file: Arc<SourceFile>, confinement: Confinement) -> CheckOutcome {
+    check_sources(vec![file], confinement)
 }
 
 /// The front end recurses over the syntax tree; it runs on its own thread with a stack

@@ -7,6 +7,7 @@ mod graph;
 mod holds;
 mod init;
 mod load;
+mod lsp;
 mod replay;
 mod run;
 mod state;
@@ -35,6 +36,8 @@ enum Command {
     Graph(graph::GraphArgs),
     /// Write a first flow from a storefront to a back office, with a recorded test case.
     Init(init::InitArgs),
+    /// Serve editors over stdio: diagnostics, formatting, hover, definitions, completion.
+    Lsp(lsp::LspArgs),
     /// Run a flow; with --dry-run, show what each sink would send.
     Run(run::RunArgs),
     /// Run each flow's recorded cases (NAME.tests/CASE/) and compare with the expectations.
@@ -69,6 +72,7 @@ pub fn main() -> ExitCode {
         Command::Fmt(args) => fmt::run(&args),
         Command::Graph(args) => graph::run(&args),
         Command::Init(args) => init::run(&args),
+        Command::Lsp(args) => lsp::run(&args),
         Command::Run(args) => run::run(&args),
         Command::Test(args) => test::run(&args),
         Command::Holds(args) => holds::run(&args),
