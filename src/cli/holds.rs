@@ -163,6 +163,18 @@ impl FilterArgs {
     }
 }
 
+/// The state a command reads: `--state`, else the default; or, said on stderr, why
+/// there is no telling, as the exit code.
+pub(super) fn state_path(given: Option<&std::path::Path>) -> Result<PathBuf, u8> {
+    match given {
+        Some(p) => Ok(p.to_path_buf()),
+        None => default_state().map_err(|e| {
+            eprintln!("error: {e}");
+            exit::CANNOT_RUN
+        }),
+    }
+}
+
 /// Where the state lives unless `--state` says: `.flowgate/state.db` here, else the one
 /// `.flowgate/state.db` below here (`flowgate run` keeps state beside each flow file), so
 /// an operator in the project directory need not know which folder the flow is in.
@@ -206,12 +218,9 @@ pub fn run(args: &HoldsArgs) -> u8 {
             return exit::CANNOT_RUN;
         }
     }
-    let path = match args.state.clone().map_or_else(default_state, Ok) {
+    let path = match state_path(args.state.as_deref()) {
         Ok(p) => p,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return exit::CANNOT_RUN;
-        }
+        Err(code) => return code,
     };
     let store = match SqliteStore::open_existing(&path) {
         Ok(s) => s,

@@ -30,12 +30,9 @@ enum StateCommand {
 }
 
 pub fn run(args: &StateArgs) -> u8 {
-    let path = match args.state.clone().map_or_else(super::holds::default_state, Ok) {
+    let path = match super::holds::state_path(args.state.as_deref()) {
         Ok(p) => p,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return exit::CANNOT_RUN;
-        }
+        Err(code) => return code,
     };
     let store = match SqliteStore::open_existing(&path) {
         Ok(s) => s,
