@@ -1144,11 +1144,10 @@ fn string_literals_of_this_file_are_read_as_rust_reads_them() {
 
 // ---------------------------------------------------------------- known issues
 
-/// An Int joined with Floats (`if c then 1 else 2e0`, `[1, 2e0]`) stays an Int at run
-/// time, so `/` makes it an exact Decimal, and the Float operation after it, accepted by
-/// the checker, holds the record. `cargo test --test eval -- --ignored` shows it.
+/// An Int joined with Floats (`if c then 1 else 2e0`, `[1, 2e0]`) is a Float at run time
+/// too: were it left an Int, `/` would make it an exact Decimal, and the Float operation
+/// after it, accepted by the checker, would hold the record.
 #[test]
-#[ignore = "known issue: an Int in a Float position stays an Int at run time"]
 fn an_int_joined_with_floats_is_a_float() {
     yields!("(if true then 1 else 2e0) / 2", "5e-1", "Float");
     yields!("(if true then 1 else 2e0) / 2 * 1e0", "5e-1", "Float");

@@ -104,6 +104,27 @@ pub fn compile_fn(f: &ir::Function) -> CompiledFn {
 }
 
 pub fn compile(e: &ir::Expr) -> Compiled {
+    let compiled = compile_kind(e);
+    // Where the checker joined an Int with a Float (the branches of an `if` or a `match`,
+    // the sides of `??`, a list's elements), the value takes the joined type's form: an
+    // Int that stayed an Int would later meet a Float as an Int, or divide as one.
+    let joins = matches!(
+        e.kind,
+        ExprKind::If { .. } | ExprKind::Match { .. } | ExprKind::List(_) | ExprKind::Binary(BinOp::Coalesce, ..)
+    );
+    let floats = match e.ty.strip_optional() {
+        Type::Float => true,
+        Type::List(elem) => *elem.strip_optional() == Type::Float,
+        _ => false,
+    };
+    if joins && floats {
+        let ty = e.ty.clone();
+        return Arc::new(move |f| compiled(f).map(|v| coerce(v, &ty)));
+    }
+    compiled
+}
+
+fn compile_kind(e: &ir::Expr) -> Compiled {
     match &e.kind {
         ExprKind::Literal(l) => {
             let v = literal(l);
