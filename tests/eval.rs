@@ -72,6 +72,9 @@ macro_rules! rejects {
     };
 }
 
+#[path = "eval/time.rs"]
+mod time;
+
 // ---------------------------------------------------------------- arithmetic
 
 #[test]
@@ -1077,7 +1080,7 @@ fn retry_policies() {
 /// so a builtin cannot be added without a test of what it gives.
 #[test]
 fn every_builtin_has_a_yields_case() {
-    let source = include_str!("eval.rs");
+    let source = concat!(include_str!("eval.rs"), include_str!("eval/time.rs"));
     let mut called = Vec::new();
     let mut cases = 0;
     for (at, _) in source.match_indices("yields!(") {

@@ -22,7 +22,8 @@ pub(super) fn decls() -> Vec<Decl> {
             &[(r#"parse_datetime("2026-11-24 10:00 +0000", "%Y-%m-%d %H:%M %z")"#, "2026-11-24T10:00:00Z")],
         )
         .with(parse_datetime)
-        .checked(check_format),
+        .checked(check_format)
+        .warned(warn_without_offset),
         decl(
             "format_date(d: Date, format: String) -> String",
             "Formats a date.",
@@ -45,11 +46,61 @@ pub(super) fn decls() -> Vec<Decl> {
         .with(date),
         decl("now() -> DateTime", "The current time (pinned by `--now`).", &[("now()", "2026-11-24T12:00:00Z")])
             .with(now),
+        decl(
+            "milliseconds(d: Duration) -> Int",
+            "A duration in whole milliseconds, for a receiver that wants a number, not ISO 8601 text.",
+            &[("milliseconds(1m30s)", "90000")],
+        )
+        .with(|args, _| in_units(args, 1)),
+        decl(
+            "seconds(d: Duration) -> Int",
+            "A duration in whole seconds, rounded down.",
+            &[("seconds(1m30s)", "90"), ("seconds(1500ms)", "1")],
+        )
+        .with(|args, _| in_units(args, 1000)),
+        decl(
+            "minutes(d: Duration) -> Int",
+            "A duration in whole minutes, rounded down.",
+            &[("minutes(now() - record.created_at)", "120"), ("minutes(90s)", "1")],
+        )
+        .with(|args, _| in_units(args, 60_000)),
+        decl("hours(d: Duration) -> Int", "A duration in whole hours, rounded down.", &[("hours(1d + 90m)", "25")])
+            .with(|args, _| in_units(args, 3_600_000)),
+        decl("days(d: Duration) -> Int", "A duration in whole days of 24 hours, rounded down.", &[("days(2w)", "14")])
+            .with(|args, _| in_units(args, 86_400_000)),
     ]
 }
 
+/// How many whole `unit`s (in milliseconds) a duration holds. A duration written to JSON
+/// is ISO 8601 text; these give the number a receiver asks for instead.
+fn in_units(args: &[Arg<'_>], unit: u64) -> Result<Value, EvalError> {
+    match arg(args, 0)? {
+        Value::Duration(ms) => i64::try_from(ms / unit)
+            .map(Value::Int)
+            .map_err(|_| EvalError::failed("the duration is too long to count as an Int")),
+        other => Err(expected("a duration", other)),
+    }
+}
+
+/// Whether a format reads an offset (`%z` in any of its forms, `%+`) or a Unix timestamp
+/// (`%s`, UTC by definition).
+pub(super) fn reads_offset(format: &str) -> bool {
+    let unescaped = format.replace("%%", "");
+    ["%z", "%:z", "%::z", "%:::z", "%#z", "%+", "%s"].iter().any(|spec| unescaped.contains(spec))
+}
+
+/// A literal format without an offset reads the time as UTC, which is right only when the
+/// text is in UTC: platforms that leave the offset out mostly write the shop's local time.
+fn warn_without_offset(args: &[Option<Value>]) -> Result<(), (usize, EvalError)> {
+    let Some(format) = const_str(args, 1) else { return Ok(()) };
+    if format_items(format).is_err() || reads_offset(format) {
+        return Ok(());
+    }
+    Err((1, EvalError::failed(format!("`{format}` has no offset, so the time is read as UTC"))))
+}
+
 /// A strftime format, parsed; an unknown specifier is the flow's mistake, not the data's.
-fn format_items(format: &str) -> Result<Vec<Item<'_>>, EvalError> {
+pub(super) fn format_items(format: &str) -> Result<Vec<Item<'_>>, EvalError> {
     let items: Vec<Item<'_>> = StrftimeItems::new(format).collect();
     if items.iter().any(|i| matches!(i, Item::Error)) {
         return Err(EvalError::failed(format!("`{format}` is not a valid date format")));
@@ -80,7 +131,7 @@ fn check_datetime_format(args: &[Option<Value>]) -> Result<(), (usize, EvalError
 }
 
 /// The fields of `s` read with `format`, or `None` when the text does not fit.
-fn parse_fields(args: &[Arg<'_>]) -> Result<Option<Parsed>, EvalError> {
+pub(super) fn parse_fields(args: &[Arg<'_>]) -> Result<Option<Parsed>, EvalError> {
     let (s, format) = (str_arg(args, 0)?, str_arg(args, 1)?);
     let items = format_items(format)?;
     let mut parsed = Parsed::new();

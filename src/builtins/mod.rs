@@ -11,6 +11,7 @@ mod misc;
 mod numbers;
 mod signature;
 mod strings;
+mod zones;
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -184,6 +185,9 @@ pub struct Builtin {
     pub examples: &'static [(&'static str, &'static str)],
     pub imp: Impl,
     pub check: Option<ConstCheck>,
+    /// Finds, in the arguments known before the flow runs, a time read without a zone
+    /// (W0008): the same form as `check`, its error the warning's words.
+    pub lint: Option<ConstCheck>,
 }
 
 /// The declaration form the family files use.
@@ -194,6 +198,7 @@ pub(crate) struct Decl {
     pub examples: &'static [(&'static str, &'static str)],
     pub imp: Impl,
     pub check: Option<ConstCheck>,
+    pub lint: Option<ConstCheck>,
 }
 
 pub(crate) const fn decl(
@@ -201,7 +206,7 @@ pub(crate) const fn decl(
     doc: &'static str,
     examples: &'static [(&'static str, &'static str)],
 ) -> Decl {
-    Decl { signature, refine: Refine::None, doc, examples, imp: not_yet, check: None }
+    Decl { signature, refine: Refine::None, doc, examples, imp: not_yet, check: None, lint: None }
 }
 
 impl Decl {
@@ -214,6 +219,12 @@ impl Decl {
     /// Attaches the check of constant arguments.
     pub(crate) const fn checked(mut self, check: ConstCheck) -> Decl {
         self.check = Some(check);
+        self
+    }
+
+    /// Attaches the warning about a time read without a zone (W0008).
+    pub(crate) const fn warned(mut self, lint: ConstCheck) -> Decl {
+        self.lint = Some(lint);
         self
     }
 }
@@ -277,6 +288,7 @@ pub(crate) const FAMILIES: &[(&str, Family)] = &[
     ("numbers", numbers::decls),
     ("collections", collections::decls),
     ("dates", dates::decls),
+    ("time zones", zones::decls),
     ("data, hashing and environment", misc::decls),
 ];
 
@@ -304,6 +316,7 @@ fn build(d: Decl) -> Builtin {
         examples: d.examples,
         imp: d.imp,
         check: d.check,
+        lint: d.lint,
     }
 }
 

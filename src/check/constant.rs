@@ -104,18 +104,22 @@ impl Checker<'_> {
                 reported |= self.require_positive(a, &format!("argument `{}` of `{}`", p.name, b.name));
             }
         }
-        let Some(check) = b.check else { return };
-        if reported {
+        if reported || (b.check.is_none() && b.lint.is_none()) {
             return;
         }
         let values: Vec<Option<Value>> = args.iter().map(value).collect();
-        let Err((i, e)) = check(&values) else { return };
+        let Some(check) = b.check else { return self.lint_constant_args(b, args, &values) };
+        let Err((i, e)) = check(&values) else { return self.lint_constant_args(b, args, &values) };
         let (Some(p), Some(a)) = (b.params.get(i), args.get(i)) else { return };
-        let reason = match e.failure() {
-            Failure::Failed(m) => m.clone(),
-            Failure::Hold { code, .. } => code.clone(),
+        let reason = reason(&e);
+        // Parameters are named alike across the builtins: a `zone` is an IANA zone name,
+        // a `time` a time of day.
+        let code = match p.name.as_str() {
+            _ if p.ty == Type::Duration => Code::InvalidDuration,
+            "zone" => Code::UnknownTimeZone,
+            "time" => Code::InvalidTimeOfDay,
+            _ => Code::InvalidArgument,
         };
-        let code = if p.ty == Type::Duration { Code::InvalidDuration } else { Code::InvalidArgument };
         let d = Diagnostic::new(
             code,
             &self.file,
@@ -128,5 +132,22 @@ impl Checker<'_> {
             b.name
         ));
         self.report(d);
+    }
+
+    /// A literal format that reads a date and time without an offset (W0008).
+    fn lint_constant_args(&mut self, b: &Builtin, args: &[TExpr], values: &[Option<Value>]) {
+        let Some(lint) = b.lint else { return };
+        let Err((i, e)) = lint(values) else { return };
+        let Some(a) = args.get(i) else { return };
+        let d = Diagnostic::new(Code::TimeWithoutZone, &self.file, a.span, format!("`{}`: {}", b.name, reason(&e)), "no offset")
+            .with_help("if the text is a local time, say whose: `parse_local(s, format, \"Europe/London\")`; if it is UTC, add `%z` to the format and `+0000` to the text");
+        self.report(d);
+    }
+}
+
+fn reason(e: &crate::builtins::EvalError) -> String {
+    match e.failure() {
+        Failure::Failed(m) => m.clone(),
+        Failure::Hold { code, .. } => code.clone(),
     }
 }

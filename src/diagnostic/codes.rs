@@ -81,6 +81,8 @@ codes! {
     MultipleSources = "E0135", Error, "more than one source";
     InvalidArgument = "E0136", Error, "invalid regular expression, JSONPath or date format";
     SplitAfterBatch = "E0137", Error, "a batch cannot be split";
+    UnknownTimeZone = "E0138", Error, "unknown time zone";
+    InvalidTimeOfDay = "E0139", Error, "invalid time of day";
 
     UnusedLookup = "W0001", Warning, "unused lookup";
     UnusedBinding = "W0002", Warning, "unused binding";
@@ -89,4 +91,5 @@ codes! {
     UnreachableStage = "W0005", Warning, "stage after one that always holds";
     NeedlessOptionalHandling = "W0006", Warning, "absence handled on a value that is never absent";
     UnsignedWebhook = "W0007", Warning, "webhook accepts unsigned requests";
+    TimeWithoutZone = "W0008", Warning, "date and time read without a zone";
 }
