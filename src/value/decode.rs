@@ -23,8 +23,9 @@ use crate::types::{RecordType, Type};
 pub enum DecodeError {
     /// Not valid JSON (or CSV): the parser's message, with line and column.
     Malformed(String),
-    /// Valid syntax, wrong shape: `path` is like `line_items[2].price`.
-    Mismatch { path: String, expected: String, found: String },
+    /// Valid syntax, wrong shape: `path` is like `line_items[2].price`. `hint` says what the
+    /// input looks like instead, when that is clear (a wrapper of the declared type).
+    Mismatch { path: String, expected: String, found: String, hint: Option<String> },
 }
 
 impl DecodeError {
@@ -37,15 +38,32 @@ impl DecodeError {
     }
 }
 
+impl DecodeError {
+    /// The mismatch with a hint when `bytes` look like a wrapper of `ty` (see `wrapper`).
+    fn with_wrapper_hint(self, bytes: &[u8], ty: &Type) -> DecodeError {
+        match self {
+            DecodeError::Mismatch { path, expected, found, hint: None } => {
+                let hint = super::wrapper::hint(bytes, ty);
+                DecodeError::Mismatch { path, expected, found, hint }
+            }
+            other => other,
+        }
+    }
+}
+
 impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             DecodeError::Malformed(m) => write!(f, "{m}"),
-            DecodeError::Mismatch { path, expected, found } if path.is_empty() => {
-                write!(f, "expected {expected}, found {found}")
-            }
-            DecodeError::Mismatch { path, expected, found } => {
-                write!(f, "`{path}`: expected {expected}, found {found}")
+            DecodeError::Mismatch { path, expected, found, hint } => {
+                if !path.is_empty() {
+                    write!(f, "`{path}`: ")?;
+                }
+                write!(f, "expected {expected}, found {found}")?;
+                match hint {
+                    Some(hint) => write!(f, "; {hint}"),
+                    None => Ok(()),
+                }
             }
         }
     }
@@ -63,7 +81,7 @@ pub fn decode_json_planned(bytes: &[u8], ty: &Type, plan: &Plan) -> Result<Value
     // words every error.
     match super::scan::decode(bytes, ty, plan) {
         Some(v) => Ok(v),
-        None => decode_json_serde(bytes, ty, plan),
+        None => decode_json_serde(bytes, ty, plan).map_err(|e| e.with_wrapper_hint(bytes, ty)),
     }
 }
 
@@ -167,7 +185,12 @@ impl Plan {
 /// declared field type, an empty cell is absent.
 pub fn decode_text_row(headers: &[String], cells: &[String], ty: &Type) -> Result<Value, DecodeError> {
     let Type::Record(layout) = ty.unwrap_optional() else {
-        return Err(DecodeError::Mismatch { path: String::new(), expected: ty.to_string(), found: "a CSV row".into() });
+        return Err(DecodeError::Mismatch {
+            path: String::new(),
+            expected: ty.to_string(),
+            found: "a CSV row".into(),
+            hint: None,
+        });
     };
     let mut values = Vec::with_capacity(layout.fields.len());
     for (name, fty) in &layout.fields {
@@ -188,7 +211,7 @@ pub(super) fn may_be_absent(ty: &Type) -> bool {
 }
 
 fn mismatch(path: &str, expected: &Type, found: String) -> DecodeError {
-    DecodeError::Mismatch { path: path.to_string(), expected: expected.to_string(), found }
+    DecodeError::Mismatch { path: path.to_string(), expected: expected.to_string(), found, hint: None }
 }
 
 #[derive(Default)]
@@ -235,7 +258,7 @@ impl Seed<'_> {
     fn fail_expecting<E: de::Error>(&self, expected: String, found: String) -> E {
         let mut slot = self.ctx.error.borrow_mut();
         if slot.is_none() {
-            *slot = Some(DecodeError::Mismatch { path: self.path.to_string(), expected, found });
+            *slot = Some(DecodeError::Mismatch { path: self.path.to_string(), expected, found, hint: None });
         }
         E::custom("schema mismatch")
     }

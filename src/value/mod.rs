@@ -10,6 +10,7 @@ mod fits;
 mod key_order;
 mod scalars;
 mod scan;
+mod wrapper;
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
