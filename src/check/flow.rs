@@ -35,12 +35,21 @@ impl Checker<'_> {
         let later_spans = f.stages.iter().map(|s| s.span).chain(f.sinks.iter().map(|s| s.span));
         let mut later = later_spans.collect::<Vec<_>>().into_iter();
         let mut batched: Option<Span> = None;
+        let mut grouped: Option<Span> = None;
         for stage in &f.stages {
             let span = later.next().unwrap_or(stage.span);
             self.warn_unreachable(holds_always, span, &mut warned);
             match (&stage.node, batched) {
                 (StageKind::Batch(_), _) => batched = Some(stage.span),
                 (StageKind::Split(_), Some(batch)) => self.split_after_batch(stage.span, batch),
+                _ => {}
+            }
+            match (&stage.node, grouped) {
+                (StageKind::Group(g), _) => {
+                    self.group_placement(f, g, stage.span, batched);
+                    grouped = Some(stage.span);
+                }
+                (StageKind::Split(_), Some(group)) => self.split_after_group(stage.span, group),
                 _ => {}
             }
             self.record = Some(rec.clone());
@@ -577,6 +586,11 @@ impl Checker<'_> {
                 };
                 output = rec.clone().list();
                 TStageKind::Batch { size: lit("size").unwrap_or(1), max_wait_ms: lit("max_wait") }
+            }
+            StageKind::Group(g) => {
+                let (t, out) = self.group_stage(g, rec);
+                output = out;
+                TStageKind::Group(Box::new(t))
             }
         };
         let t = TStage { kind, input: rec.clone(), output, span: stage.span };

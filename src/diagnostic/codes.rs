@@ -81,6 +81,11 @@ codes! {
     MultipleSources = "E0135", Error, "more than one source";
     InvalidArgument = "E0136", Error, "invalid regular expression, JSONPath or date format";
     SplitAfterBatch = "E0137", Error, "a batch cannot be split";
+    GroupKey = "E0150", Error, "records cannot be grouped by this key";
+    AggregateType = "E0151", Error, "an aggregate cannot fold these values";
+    UnknownAggregate = "E0152", Error, "unknown aggregate";
+    RecordOutsideAggregate = "E0153", Error, "a record's value used outside an aggregate";
+    GroupNeverEnds = "E0154", Error, "a group that never closes or cannot end its records once";
 
     UnusedLookup = "W0001", Warning, "unused lookup";
     UnusedBinding = "W0002", Warning, "unused binding";
@@ -89,4 +94,5 @@ codes! {
     UnreachableStage = "W0005", Warning, "stage after one that always holds";
     NeedlessOptionalHandling = "W0006", Warning, "absence handled on a value that is never absent";
     UnsignedWebhook = "W0007", Warning, "webhook accepts unsigned requests";
+    GroupDropsKey = "W0011", Warning, "a group's record does not carry its key";
 }

@@ -15,6 +15,7 @@ mod deliver;
 mod env;
 mod eval;
 mod flow_info;
+mod group;
 mod lookups;
 mod options;
 mod outcome;
