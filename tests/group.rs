@@ -194,3 +194,42 @@ fn a_group_is_formatted_one_field_a_line_and_still_checks() {
     );
     flowgate().args(["check"]).arg(&path).assert().code(0);
 }
+
+#[test]
+fn groups_batched_together_end_each_of_their_records_and_are_replayed_as_the_same_groups() {
+    let flow = r#"
+type Level = { sku: String, location: String, qty: Int }
+flow stock {
+  source levels: file { path: "levels.ndjson" } : Level
+  group by record.location {
+    location: key
+    qty: sum(record.qty)
+  }
+  batch { size: 10 }
+  hold when record.map(g => g.qty).sum() > 5 "too_much" "a batch of ${record.len()} groups"
+  sink out: file { path: "out.ndjson" }
+}
+"#;
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("stock.flow"), flow).unwrap();
+    let levels = "{\"sku\": \"A\", \"location\": \"n\", \"qty\": 1}\n{\"sku\": \"B\", \"location\": \"s\", \"qty\": 2}\n{\"sku\": \"C\", \"location\": \"n\", \"qty\": 3}\n";
+    fs::write(dir.path().join("levels.ndjson"), levels).unwrap();
+    let out = flowgate().current_dir(dir.path()).args(["run", "stock.flow"]).output().unwrap();
+    let said = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    // Three records in two groups in one batch: each record held once.
+    assert!(said.contains("groups out        2"), "{said}");
+    assert!(said.contains("held              3"), "{said}");
+    let state = dir.path().join(".flowgate/state.db");
+    let held = exported(&state, "held");
+    assert_eq!(held.len(), 3, "{held:?}");
+    fs::write(dir.path().join("stock.flow"), flow.replace("> 5", "> 50")).unwrap();
+    let out = flowgate().current_dir(dir.path()).args(["holds", "replay", "stock.flow", "--all"]).output().unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    assert!(said.contains("3 replayed"), "{said}");
+    // The same two groups again, in one batch: not one group of the three records.
+    let sent = lines(&dir.path().join("out.ndjson"));
+    assert_eq!(sent, vec![serde_json::json!([{"location": "n", "qty": 4}, {"location": "s", "qty": 2}])]);
+    assert!(exported(&state, "held").is_empty());
+}

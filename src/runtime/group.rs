@@ -109,22 +109,23 @@ pub(crate) async fn group_task(rx: mpsc::Receiver<Chunk>, tx: mpsc::Sender<Chunk
     let _ = close(&mut open, &plan, &ctx, &tx).await;
 }
 
-/// The key a record is grouped by. In a replay, a record held with a group is grouped
-/// with that group's other records only, whatever its key, so the group is formed again
-/// exactly as it was held.
+/// The key a record is grouped by. In a replay, a record held with others (a group, or a
+/// batch of groups) is grouped with those others only, by its key, so the groups are
+/// formed again exactly as they were held.
 fn key_of(plan: &GroupPlan, ctx: &GroupCtx, unit: &Unit) -> Result<String, Stop> {
     let replayed =
         ctx.regroup.as_ref().and_then(|g| g.get(usize::try_from(unit.seq.0).ok()?.checked_sub(1)?).copied().flatten());
-    if let Some(n) = replayed {
-        return Ok(format!("\u{0}replayed group {n}"));
-    }
     let frame = Frame::new(unit.record.clone(), unit.slots.clone(), &ctx.shared);
     let step = catch_unwind(AssertUnwindSafe(|| (plan.key)(&frame)));
-    match step {
-        Ok(Ok(v)) => Ok(body_json(&v).to_string()),
-        Ok(Err(e)) => Err(Stop::from_eval(e)),
-        Err(panic) => Err(internal_error(&plan.name, panic.as_ref())),
-    }
+    let key = match step {
+        Ok(Ok(v)) => body_json(&v).to_string(),
+        Ok(Err(e)) => return Err(Stop::from_eval(e)),
+        Err(panic) => return Err(internal_error(&plan.name, panic.as_ref())),
+    };
+    Ok(match replayed {
+        Some(n) => format!("\u{0}replayed {n}\u{0}{key}"),
+        None => key,
+    })
 }
 
 /// Folds every open group and sends it on (or holds it), in the order of its key's first
