@@ -36,7 +36,12 @@ impl Checker<'_> {
         let mut later = later_spans.collect::<Vec<_>>().into_iter();
         let mut batched: Option<Span> = None;
         let mut grouped: Option<Span> = None;
+        // The `let`s bound before the last group, and the group.
+        let mut lets_before_group: Option<(Vec<String>, Span)> = None;
         for stage in &f.stages {
+            if let Some((lets, group)) = &lets_before_group {
+                self.lets_after_group(&super::group::stage_exprs(stage), lets, *group);
+            }
             let span = later.next().unwrap_or(stage.span);
             self.warn_unreachable(holds_always, span, &mut warned);
             match (&stage.node, batched) {
@@ -59,6 +64,9 @@ impl Checker<'_> {
             }
             rec = t.output.clone();
             stages.push(t);
+            if let StageKind::Group(_) = &stage.node {
+                lets_before_group = Some((self.flow_lets.iter().map(|(n, _)| n.clone()).collect(), stage.span));
+            }
         }
         if f.sinks.is_empty() {
             let d = Diagnostic::new(
@@ -72,6 +80,10 @@ impl Checker<'_> {
             self.report(d);
         }
         let mut sinks = Vec::new();
+        if let Some((lets, group)) = &lets_before_group {
+            let exprs: Vec<&Expr> = f.sinks.iter().flat_map(|s| s.options.iter().map(|o| &o.value)).collect();
+            self.lets_after_group(&exprs, lets, *group);
+        }
         for s in &f.sinks {
             self.warn_unreachable(holds_always, s.span, &mut warned);
             if let Some(t) = self.sink(s, &rec) {

@@ -8,7 +8,9 @@
 
 use crate::diagnostic::{did_you_mean, Code, Diagnostic};
 use crate::source::Span;
-use crate::syntax::ast::{Arg, Expr, ExprKind, FlowDecl, GroupStage, Literal, MatchArm, RecordEntry, StrPart};
+use crate::syntax::ast::{
+    Arg, Expr, ExprKind, FlowDecl, GroupStage, Literal, MatchArm, RecordEntry, Stage, StageKind, StrPart,
+};
 use crate::types::Type;
 
 use super::decls::error_expr;
@@ -106,7 +108,14 @@ impl Checker<'_> {
     fn aggregates(&mut self, e: &mut Expr, rec: &Type, fold: &mut Fold) {
         if let ExprKind::Call { func, args } = &e.node {
             if let ExprKind::Name(name) = &func.node {
-                let over_record = args.iter().any(|a| mentions_record(a.expr()));
+                // A value of each record: read from `record`, or from a `let` bound for each.
+                let mut per_record: Vec<String> = self.flow_lets.iter().map(|(n, _)| n.clone()).collect();
+                per_record.push("record".into());
+                let over_record = args.iter().any(|a| {
+                    let mut found = Vec::new();
+                    reads_of(a.expr(), &per_record, &mut found);
+                    !found.is_empty()
+                });
                 let shadowed = self.scope.names().iter().any(|n| n == name);
                 if let Some(kind) = Aggregate::from_name(name).filter(|_| !shadowed) {
                     if over_record || (kind == Aggregate::Count && args.is_empty()) {
@@ -320,27 +329,72 @@ impl Checker<'_> {
     }
 }
 
+impl Checker<'_> {
+    /// A `let` before a group holds one record's value; after the group, the record is
+    /// the group, and which of its records' values the name would give is anyone's guess
+    /// (the first's, as it happens). Reports each such read in `exprs`.
+    pub(super) fn lets_after_group(&mut self, exprs: &[&Expr], lets: &[String], group: Span) {
+        let mut found = Vec::new();
+        for e in exprs {
+            reads_of(e, lets, &mut found);
+        }
+        for (name, span) in found {
+            let d = Diagnostic::new(
+                Code::RecordOutsideAggregate,
+                &self.file,
+                span,
+                format!("`{name}` was bound for each record before the group, but a group has many records"),
+                "which record's?",
+            )
+            .with_secondary(&self.file, group, "records are grouped here")
+            .with_help(format!(
+                "fold it in the group's body (`{name}s: list({name})`, `first({name})`) and read that field"
+            ));
+            self.report(d);
+        }
+    }
+}
+
+/// The expressions of a stage, for `lets_after_group`.
+pub(super) fn stage_exprs(stage: &Stage) -> Vec<&Expr> {
+    match &stage.node {
+        StageKind::Filter(e) | StageKind::Split(e) => vec![e],
+        StageKind::Dedupe { key, .. } => vec![key],
+        StageKind::Validate(rules) => {
+            rules.iter().flat_map(|r| std::iter::once(&r.cond).chain(r.hold.message.as_deref())).collect()
+        }
+        StageKind::Let { value, .. } => vec![value],
+        StageKind::Map { body, .. } => vec![body],
+        StageKind::HoldWhen { cond, hold } => std::iter::once(cond).chain(hold.message.as_deref()).collect(),
+        StageKind::Batch(opts) => opts.iter().map(|o| &o.value).collect(),
+        StageKind::Group(g) => vec![&g.key, &g.body],
+    }
+}
+
+/// Reads of any of `names` in `e`, outside lambdas that bind the name again.
+fn reads_of(e: &Expr, names: &[String], found: &mut Vec<(String, Span)>) {
+    match &e.node {
+        ExprKind::Name(n) if names.contains(n) => found.push((n.clone(), e.span)),
+        ExprKind::Lambda { params, .. } => {
+            let rebound: Vec<String> =
+                names.iter().filter(|n| !params.iter().any(|p| &p.node == *n)).cloned().collect();
+            let mut e = e.clone();
+            for c in children(&mut e) {
+                reads_of(c, &rebound, found);
+            }
+        }
+        _ => {
+            let mut e = e.clone();
+            for c in children(&mut e) {
+                reads_of(c, names, found);
+            }
+        }
+    }
+}
+
 /// What the aggregates of one body fold into.
 struct Fold {
     aggregates: Vec<TAggregate>,
-}
-
-/// Whether `e` reads `record` anywhere.
-fn mentions_record(e: &Expr) -> bool {
-    let mut e = e.clone();
-    let mut found = false;
-    find_record(&mut e, &mut found);
-    found
-}
-
-fn find_record(e: &mut Expr, found: &mut bool) {
-    if matches!(&e.node, ExprKind::Name(n) if n == "record") {
-        *found = true;
-        return;
-    }
-    for c in children(e) {
-        find_record(c, found);
-    }
 }
 
 /// The expressions directly inside `e`.
