@@ -233,3 +233,31 @@ flow stock {
     assert_eq!(sent, vec![serde_json::json!([{"location": "n", "qty": 4}, {"location": "s", "qty": 2}])]);
     assert!(exported(&state, "held").is_empty());
 }
+
+#[test]
+fn a_typed_group_is_built_in_its_declared_numeric_form() {
+    let flow = r#"
+type Level = { sku: String, location: String, qty: Int, value: Decimal }
+type Total = { location: String, qty: Decimal(2), value: Decimal(2), n: Int }
+flow stock {
+  source levels: file { path: "levels.ndjson" } : Level
+  group by record.location : Total {
+    location: key
+    qty: sum(record.qty)
+    value: round(sum(record.value), 2, half_even)
+    n: count()
+  }
+  sink out: file { path: "out.ndjson" }
+}
+"#;
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("stock.flow"), flow).unwrap();
+    let levels = "{\"sku\": \"A\", \"location\": \"n\", \"qty\": 1, \"value\": \"0.105\"}\n{\"sku\": \"B\", \"location\": \"s\", \"qty\": 2, \"value\": \"1\"}\n{\"sku\": \"C\", \"location\": \"n\", \"qty\": 3, \"value\": \"0.1\"}\n";
+    fs::write(dir.path().join("levels.ndjson"), levels).unwrap();
+    flowgate().current_dir(dir.path()).args(["run", "stock.flow"]).assert().code(0);
+    // An Int sum in a Decimal(2) field has two places; 0.105 + 0.1 rounds half-even to 0.20.
+    assert_eq!(
+        fs::read_to_string(dir.path().join("out.ndjson")).unwrap(),
+        "{\"location\":\"n\",\"qty\":4.00,\"value\":0.20,\"n\":2}\n{\"location\":\"s\",\"qty\":2.00,\"value\":1.00,\"n\":1}\n"
+    );
+}

@@ -109,7 +109,9 @@ impl Checker<'_> {
         if let ExprKind::Call { func, args } = &e.node {
             if let ExprKind::Name(name) = &func.node {
                 // A value of each record: read from `record`, or from a `let` bound for each.
-                let mut per_record: Vec<String> = self.flow_lets.iter().map(|(n, _)| n.clone()).collect();
+                // In the body, `key` is the group's, whatever a `let` before it was called.
+                let mut per_record: Vec<String> =
+                    self.flow_lets.iter().map(|(n, _)| n.clone()).filter(|n| n != "key").collect();
                 per_record.push("record".into());
                 let over_record = args.iter().any(|a| {
                     let mut found = Vec::new();
@@ -246,7 +248,7 @@ impl Checker<'_> {
     /// built once for all of them.
     fn outside_aggregates(&mut self, e: &mut Expr) {
         if let ExprKind::Name(name) = &e.node {
-            let per_record = name == "record" || self.flow_lets.iter().any(|(n, _)| n == name);
+            let per_record = name == "record" || (name != "key" && self.flow_lets.iter().any(|(n, _)| n == name));
             if per_record {
                 // Reported here, so not unused as well.
                 self.scope.use_local(name);
