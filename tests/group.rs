@@ -261,3 +261,78 @@ flow stock {
         "{\"location\":\"n\",\"qty\":4.00,\"value\":0.20,\"n\":2}\n{\"location\":\"s\",\"qty\":2.00,\"value\":1.00,\"n\":1}\n"
     );
 }
+
+/// A webhook's input never ends: its groups close with their window, and each request is
+/// done (not received again after a restart) once its records ended with their group.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_flow_closes_its_groups_with_their_window() {
+    use flowgate::connectors::webhook::sign;
+    use std::time::{Duration, Instant};
+    const SECRET: &str = "whsec-group-1";
+    let dir = tempfile::tempdir().unwrap();
+    let flow = r#"
+type Level = { sku: String, location: String, qty: Int }
+flow pushed {
+  source levels: webhook { path: "/hooks/levels", signature: "shopify", secret: secret("SHOPIFY_WEBHOOK_SECRET") } : Level
+  group by record.location within 2s {
+    location: key
+    qty: sum(record.qty)
+    skus: list(record.sku)
+  }
+  sink out: file { path: "out.ndjson" }
+}
+"#;
+    fs::write(dir.path().join("pushed.flow"), flow).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("flowgate"))
+        .current_dir(dir.path())
+        .args(["run", "pushed.flow", "--listen", &format!("127.0.0.1:{port}")])
+        .env("SHOPIFY_WEBHOOK_SECRET", SECRET)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let start = Instant::now();
+    while !client.get(format!("{base}/healthz")).send().await.is_ok_and(|r| r.status() == 200) {
+        assert!(start.elapsed() < Duration::from_secs(10), "the server did not come up");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let post = |sku: &str, location: &str, qty: i64| {
+        let body = format!("{{\"sku\": \"{sku}\", \"location\": \"{location}\", \"qty\": {qty}}}");
+        client
+            .post(format!("{base}/hooks/levels"))
+            .header("X-Shopify-Webhook-Id", sku)
+            .header("X-Shopify-Hmac-Sha256", sign(SECRET.as_bytes(), body.as_bytes()))
+            .header("Content-Type", "application/json")
+            .body(body)
+            .send()
+    };
+    for (sku, location, qty) in [("A", "north", 1), ("B", "south", 2), ("C", "north", 3)] {
+        assert_eq!(post(sku, location, qty).await.unwrap().status(), 202);
+    }
+    let out = dir.path().join("out.ndjson");
+    let wait_lines = |n: usize| {
+        let start = Instant::now();
+        while fs::read_to_string(&out).map_or(0, |t| t.lines().count()) < n {
+            assert!(start.elapsed() < Duration::from_secs(10), "timed out waiting for {n} groups");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    wait_lines(2);
+    // A record after the window closed opens the next one.
+    assert_eq!(post("D", "north", 5).await.unwrap().status(), 202);
+    wait_lines(3);
+    std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let status = child.wait().unwrap();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    let sent = lines(&out);
+    assert_eq!(sent[0], serde_json::json!({"location": "north", "qty": 4, "skus": ["A", "C"]}));
+    assert_eq!(sent[1], serde_json::json!({"location": "south", "qty": 2, "skus": ["B"]}));
+    assert_eq!(sent[2], serde_json::json!({"location": "north", "qty": 5, "skus": ["D"]}));
+    assert!(stderr.contains("groups out        3"), "{stderr}");
+    assert!(stderr.contains("delivered         4"), "{stderr}");
+}
