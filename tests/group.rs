@@ -262,8 +262,8 @@ flow stock {
     );
 }
 
-/// A webhook's input never ends: its groups close with their window, and each request is
-/// done (not received again after a restart) once its records ended with their group.
+/// A webhook's input never ends: its groups close with their window, and a record after a
+/// close opens the next one.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_webhook_flow_closes_its_groups_with_their_window() {
     use flowgate::connectors::webhook::sign;
