@@ -35,12 +35,26 @@ impl Checker<'_> {
         let later_spans = f.stages.iter().map(|s| s.span).chain(f.sinks.iter().map(|s| s.span));
         let mut later = later_spans.collect::<Vec<_>>().into_iter();
         let mut batched: Option<Span> = None;
+        let mut grouped: Option<Span> = None;
+        // The `let`s bound before the last group, and the group.
+        let mut lets_before_group: Option<(Vec<String>, Span)> = None;
         for stage in &f.stages {
+            if let Some((lets, group)) = &lets_before_group {
+                self.lets_after_group(&super::group::stage_exprs(stage), lets, *group);
+            }
             let span = later.next().unwrap_or(stage.span);
             self.warn_unreachable(holds_always, span, &mut warned);
             match (&stage.node, batched) {
                 (StageKind::Batch(_), _) => batched = Some(stage.span),
                 (StageKind::Split(_), Some(batch)) => self.split_after_batch(stage.span, batch),
+                _ => {}
+            }
+            match (&stage.node, grouped) {
+                (StageKind::Group(g), _) => {
+                    self.group_placement(f, g, stage.span, batched);
+                    grouped = Some(stage.span);
+                }
+                (StageKind::Split(_), Some(group)) => self.split_after_group(stage.span, group),
                 _ => {}
             }
             self.record = Some(rec.clone());
@@ -50,6 +64,9 @@ impl Checker<'_> {
             }
             rec = t.output.clone();
             stages.push(t);
+            if let StageKind::Group(_) = &stage.node {
+                lets_before_group = Some((self.flow_lets.iter().map(|(n, _)| n.clone()).collect(), stage.span));
+            }
         }
         if f.sinks.is_empty() {
             let d = Diagnostic::new(
@@ -63,6 +80,10 @@ impl Checker<'_> {
             self.report(d);
         }
         let mut sinks = Vec::new();
+        if let Some((lets, group)) = &lets_before_group {
+            let exprs: Vec<&Expr> = f.sinks.iter().flat_map(|s| s.options.iter().map(|o| &o.value)).collect();
+            self.lets_after_group(&exprs, lets, *group);
+        }
         for s in &f.sinks {
             self.warn_unreachable(holds_always, s.span, &mut warned);
             if let Some(t) = self.sink(s, &rec) {
@@ -577,6 +598,11 @@ impl Checker<'_> {
                 };
                 output = rec.clone().list();
                 TStageKind::Batch { size: lit("size").unwrap_or(1), max_wait_ms: lit("max_wait") }
+            }
+            StageKind::Group(g) => {
+                let (t, out) = self.group_stage(g, rec);
+                output = out;
+                TStageKind::Group(Box::new(t))
             }
         };
         let t = TStage { kind, input: rec.clone(), output, span: stage.span };

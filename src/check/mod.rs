@@ -12,6 +12,7 @@ mod decls;
 mod error;
 mod expr;
 mod flow;
+mod group;
 mod narrow;
 mod operators;
 mod scope;

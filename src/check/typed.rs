@@ -187,6 +187,69 @@ pub enum TStageKind {
     Map(TExpr),
     HoldWhen { cond: TExpr, hold: THold },
     Batch { size: u64, max_wait_ms: Option<u64> },
+    Group(Box<TGroup>),
+}
+
+/// `group by key within d { ... }`: the key each record is grouped by, the aggregates the
+/// body reads (each folded over a group's records into its local) and the body, which
+/// reads `key` and those locals only.
+#[derive(Clone, Debug)]
+pub struct TGroup {
+    pub key: TExpr,
+    pub within_ms: Option<u64>,
+    pub key_local: LocalId,
+    pub aggregates: Vec<TAggregate>,
+    pub body: TExpr,
+}
+
+/// One aggregate of a group's body: `sum(record.qty)` folded into `local`.
+#[derive(Clone, Debug)]
+pub struct TAggregate {
+    pub kind: Aggregate,
+    /// Evaluated for each record of the group (none for `count()`).
+    pub arg: Option<TExpr>,
+    pub local: LocalId,
+}
+
+/// How an aggregate folds the values of a group's records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Aggregate {
+    Sum,
+    Count,
+    First,
+    Last,
+    List,
+    Min,
+    Max,
+}
+
+impl Aggregate {
+    pub const NAMES: &'static [&'static str] = &["sum", "count", "first", "last", "list", "min", "max"];
+
+    pub fn from_name(name: &str) -> Option<Aggregate> {
+        Some(match name {
+            "sum" => Aggregate::Sum,
+            "count" => Aggregate::Count,
+            "first" => Aggregate::First,
+            "last" => Aggregate::Last,
+            "list" => Aggregate::List,
+            "min" => Aggregate::Min,
+            "max" => Aggregate::Max,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Aggregate::Sum => "sum",
+            Aggregate::Count => "count",
+            Aggregate::First => "first",
+            Aggregate::Last => "last",
+            Aggregate::List => "list",
+            Aggregate::Min => "min",
+            Aggregate::Max => "max",
+        }
+    }
 }
 
 #[derive(Clone, Debug)]

@@ -83,6 +83,11 @@ codes! {
     SplitAfterBatch = "E0137", Error, "a batch cannot be split";
     UnknownTimeZone = "E0138", Error, "unknown time zone";
     InvalidTimeOfDay = "E0139", Error, "invalid time of day";
+    GroupKey = "E0150", Error, "records cannot be grouped by this key";
+    AggregateType = "E0151", Error, "an aggregate cannot fold these values";
+    UnknownAggregate = "E0152", Error, "unknown aggregate";
+    RecordOutsideAggregate = "E0153", Error, "a record's value used outside an aggregate";
+    GroupNeverEnds = "E0154", Error, "a group that never closes or cannot end its records once";
 
     UnusedLookup = "W0001", Warning, "unused lookup";
     UnusedBinding = "W0002", Warning, "unused binding";
@@ -92,4 +97,5 @@ codes! {
     NeedlessOptionalHandling = "W0006", Warning, "absence handled on a value that is never absent";
     UnsignedWebhook = "W0007", Warning, "webhook accepts unsigned requests";
     TimeWithoutZone = "W0008", Warning, "date and time read without a zone";
+    GroupDropsKey = "W0011", Warning, "a group's record does not carry its key";
 }

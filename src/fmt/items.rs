@@ -242,6 +242,24 @@ impl Fmt<'_> {
                 cat!["hold when ", cond, " ", self.reason(hold)]
             }
             StageKind::Batch(options) => cat!["batch ", self.options(options, hi(stage.span))],
+            StageKind::Group(g) => {
+                let key = self.expr(&g.key);
+                let within = match &g.within {
+                    Some(w) => cat![" within ", self.expr(w)],
+                    None => Doc::Concat(Vec::new()),
+                };
+                let target = match &g.target {
+                    Some(t) => cat![" : ", self.ty(t, false)],
+                    None => Doc::Concat(Vec::new()),
+                };
+                let lead = self.lead(lo(g.body.span));
+                // Like a map's, a group's body is one field a line.
+                let body = match &g.body.node {
+                    ExprKind::Record(entries) => self.record(entries, hi(g.body.span), Block::RECORD.broken()),
+                    _ => self.expr(&g.body),
+                };
+                cat!["group by ", key, within, target, " ", lead, body]
+            }
         }
     }
 

@@ -93,6 +93,15 @@ impl FlowGraph {
                         walker.hold(hold, lookups, holds);
                     }
                     StageKind::Batch { .. } => {}
+                    StageKind::Group(g) => {
+                        walker.expr(&g.key, lookups, holds);
+                        for (_, arg, _) in &g.aggregates {
+                            if let Some(a) = arg {
+                                walker.expr(a, lookups, holds);
+                            }
+                        }
+                        walker.expr(&g.body, lookups, holds);
+                    }
                 }
                 part
             })

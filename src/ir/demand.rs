@@ -89,6 +89,15 @@ impl Demand {
                 StageKind::Split(e) => d.expr(e, true),
                 StageKind::Map(e) => d.pass_on(e, &st.output),
                 StageKind::Batch { .. } => {}
+                StageKind::Group(g) => {
+                    d.expr(&g.key, true);
+                    for (_, arg, _) in &g.aggregates {
+                        if let Some(a) = arg {
+                            d.expr(a, true);
+                        }
+                    }
+                    d.pass_on(&g.body, &st.output);
+                }
             }
             if let StageKind::HoldWhen { hold, .. } = &st.kind {
                 if let Some(m) = &hold.message {

@@ -68,6 +68,15 @@ fn flow(out: &mut String, f: &Flow) {
                 let wait = max_wait_ms.map(duration).unwrap_or_else(|| "none".into());
                 let _ = writeln!(out, "    size {size}, max_wait {wait}");
             }
+            StageKind::Group(g) => {
+                let within = g.within_ms.map(duration).unwrap_or_else(|| "the run".into());
+                let _ = writeln!(out, "    by {} into ${} within {within}", expr(&g.key), g.key_slot);
+                for (kind, arg, slot) in &g.aggregates {
+                    let arg = arg.as_ref().map(expr).unwrap_or_default();
+                    let _ = writeln!(out, "    ${slot} = {}({arg})", kind.name());
+                }
+                line(out, "into", &g.body);
+            }
         }
     }
     for s in &f.sinks {

@@ -75,6 +75,13 @@ fn stage(k: &t::TStageKind) -> StageKind {
         t::TStageKind::Map(e) => StageKind::Map(expr(e)),
         t::TStageKind::HoldWhen { cond, hold: h } => StageKind::HoldWhen { cond: expr(cond), hold: hold(h) },
         t::TStageKind::Batch { size, max_wait_ms } => StageKind::Batch { size: *size, max_wait_ms: *max_wait_ms },
+        t::TStageKind::Group(g) => StageKind::Group(Box::new(Group {
+            key: expr(&g.key),
+            within_ms: g.within_ms,
+            key_slot: g.key_local,
+            aggregates: g.aggregates.iter().map(|a| (a.kind, a.arg.as_ref().map(expr), a.local)).collect(),
+            body: expr(&g.body),
+        })),
     }
 }
 

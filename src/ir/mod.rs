@@ -131,6 +131,22 @@ pub enum StageKind {
     Map(Expr),
     HoldWhen { cond: Expr, hold: Hold },
     Batch { size: u64, max_wait_ms: Option<u64> },
+    Group(Box<Group>),
+}
+
+pub use crate::check::typed::Aggregate;
+
+/// `group by key within d { ... }`: records with one key become one record, built by
+/// `body` from the key (in `key_slot`) and each aggregate folded over the group's records
+/// (into its slot).
+#[derive(Clone, Debug)]
+pub struct Group {
+    pub key: Expr,
+    pub within_ms: Option<u64>,
+    pub key_slot: Slot,
+    /// What each aggregate folds, evaluated on each record (none for `count()`).
+    pub aggregates: Vec<(Aggregate, Option<Expr>, Slot)>,
+    pub body: Expr,
 }
 
 impl StageKind {
@@ -144,6 +160,7 @@ impl StageKind {
             StageKind::Map(_) => "map",
             StageKind::HoldWhen { .. } => "hold when",
             StageKind::Batch { .. } => "batch",
+            StageKind::Group(_) => "group",
         }
     }
 }

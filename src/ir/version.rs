@@ -84,6 +84,11 @@ fn lookup_files(f: &t::TFlow, p: &t::Program) -> Vec<PathBuf> {
                 exprs.extend(hold.message.as_deref());
             }
             t::TStageKind::Batch { .. } => {}
+            t::TStageKind::Group(g) => {
+                exprs.push(&g.key);
+                exprs.extend(g.aggregates.iter().filter_map(|a| a.arg.as_ref()));
+                exprs.push(&g.body);
+            }
         }
     }
     let options = f.source.iter().flat_map(|s| &s.options).chain(f.sinks.iter().flat_map(|s| &s.options));

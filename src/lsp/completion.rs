@@ -24,6 +24,7 @@ const STAGES: &[(&str, &str)] = &[
     ("map", "map : Type { field: expr }"),
     ("hold when", "hold when condition \"code\" \"message\""),
     ("batch", "batch { size: 100, max_wait: 5s }"),
+    ("group by", "group by record.key { key: key, records: count() }"),
     ("sink", "sink name: kind { options }"),
 ];
 

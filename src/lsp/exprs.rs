@@ -48,6 +48,11 @@ pub fn all(analysis: &Analysis) -> Vec<&TExpr> {
                     hold(h, &mut out);
                 }
                 TStageKind::Batch { .. } => {}
+                TStageKind::Group(g) => {
+                    walk(&g.key, &mut out);
+                    g.aggregates.iter().filter_map(|a| a.arg.as_ref()).for_each(|a| walk(a, &mut out));
+                    walk(&g.body, &mut out);
+                }
             }
         }
         for o in flow.sinks.iter().flat_map(|s| &s.options) {

@@ -48,7 +48,7 @@ pub(crate) async fn collect(
                 continue;
             }
             Msg::Delivered { unit, deliveries } => {
-                let members = unit.members.len().max(1) as u64;
+                let members = records_in(&unit);
                 summary.delivered += members;
                 ends.ended(&unit);
                 if info.identify {
@@ -72,7 +72,7 @@ pub(crate) async fn collect(
             }
             Msg::Filtered { unit, stage, why, repeat } => {
                 // A filtered batch ends each of its records.
-                let members = unit.members.len().max(1) as u64;
+                let members = records_in(&unit);
                 summary.filtered += members;
                 metrics::add("records_filtered", &info.name, "", members);
                 ends.ended(&unit);
@@ -94,7 +94,7 @@ pub(crate) async fn collect(
             }
             Msg::Held { unit, stage, hold } => {
                 let unit_is_member = !unit.members.is_empty();
-                let members: Vec<Unit> = if unit.members.is_empty() { vec![unit] } else { unit.members };
+                let members: Vec<Unit> = records_of(unit);
                 tracing::warn!(
                     flow = %hold.flow,
                     stage = %hold.stage,
@@ -187,8 +187,35 @@ pub(crate) async fn collect(
 
 /// The identities of the records that ended with `unit`: its own, or its batch's.
 fn identities(unit: &Unit) -> impl Iterator<Item = String> + '_ {
-    let own = unit.members.is_empty().then_some(unit).into_iter();
-    own.chain(unit.members.iter()).filter_map(|u| u.identity.as_deref().map(str::to_string))
+    let mut leaves = Vec::new();
+    leaves_of(unit, &mut leaves);
+    leaves.into_iter().filter_map(|u| u.identity.as_deref().map(str::to_string))
+}
+
+/// How many records end with `unit`: itself, or every record of its batch or group, down
+/// to the records of the groups a batch is made of.
+fn records_in(unit: &Unit) -> u64 {
+    if unit.members.is_empty() {
+        1
+    } else {
+        unit.members.iter().map(records_in).sum()
+    }
+}
+
+/// The records that end with `unit`, in order (see `records_in`).
+fn records_of(unit: Unit) -> Vec<Unit> {
+    if unit.members.is_empty() {
+        return vec![unit];
+    }
+    unit.members.into_iter().flat_map(records_of).collect()
+}
+
+fn leaves_of<'a>(unit: &'a Unit, out: &mut Vec<&'a Unit>) {
+    if unit.members.is_empty() {
+        out.push(unit);
+    } else {
+        unit.members.iter().for_each(|m| leaves_of(m, out));
+    }
 }
 
 /// Ends the holds of records that a later run took to their end.

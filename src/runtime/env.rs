@@ -59,6 +59,11 @@ fn each_stage_expr(k: &StageKind, f: &mut dyn FnMut(&ir::Expr)) {
         StageKind::Let { value, .. } => f(value),
         StageKind::HoldWhen { cond, .. } => f(cond),
         StageKind::Batch { .. } => {}
+        StageKind::Group(g) => {
+            f(&g.key);
+            g.aggregates.iter().filter_map(|(_, a, _)| a.as_ref()).for_each(&mut *f);
+            f(&g.body);
+        }
     }
 }
 

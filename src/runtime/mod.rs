@@ -1,7 +1,7 @@
 //! The interpreter: runs a flow's IR over its input on tokio.
 //!
-//! A source (`source/`) reads and decodes; runs of stages (`stage/`, `stages.rs`) and
-//! batches (`batch.rs`) are tasks; the sinks task (`deliver.rs`, `sink/`) renders and
+//! A source (`source/`) reads and decodes; runs of stages (`stage/`, `stages.rs`),
+//! batches (`batch.rs`) and groups (`group.rs`) are tasks; the sinks task (`deliver.rs`, `sink/`) renders and
 //! hands over deliveries. They are joined by bounded channels, so memory stays flat
 //! however large the input. Every record ends in exactly one message (delivered,
 //! filtered or held) to the collector (`collect.rs`), which counts them, writes holds to
@@ -15,6 +15,7 @@ mod deliver;
 mod env;
 mod eval;
 mod flow_info;
+mod group;
 mod lookups;
 mod options;
 mod outcome;

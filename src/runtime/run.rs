@@ -14,6 +14,7 @@ use super::deliver::sinks_task;
 use super::env::prepare_env;
 use super::eval::{compile_fn, Shared};
 use super::flow_info::{panic_text, FlowInfo};
+use super::group::{group_task, GroupCtx, GroupPlan};
 use super::outcome::{Event, Msg, RunReport};
 use super::sink::build_sinks;
 use super::source::{self, Intake};
@@ -90,6 +91,7 @@ pub async fn run_until(
     // One task for each run of stages between batches, one for each batch.
     let mut tasks: Vec<(String, JoinHandle<()>)> = Vec::new();
     let mut group: Vec<StageRt> = Vec::new();
+    let groups_out = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let ctx = || StagesCtx { shared: shared.clone(), info: info.clone(), ev: ev_tx.clone(), store: store.clone() };
     for (i, st) in flow.stages.iter().enumerate() {
         if let StageKind::Batch { size, max_wait_ms } = &st.kind {
@@ -102,6 +104,23 @@ pub async fn run_until(
             let plan = (*size, *max_wait_ms, None);
             let task = tokio::spawn(batch_task(rx, tx, plan, opts.regroup.clone()));
             tasks.push((format!("stage {} batch", i + 1), task));
+            rx = next;
+        } else if let StageKind::Group(g) = &st.kind {
+            if !group.is_empty() {
+                let (tx, next) = mpsc::channel::<Chunk>(CHANNEL);
+                tasks.push(("the stages".into(), tokio::spawn(stages_task(std::mem::take(&mut group), ctx(), rx, tx))));
+                rx = next;
+            }
+            let (tx, next) = mpsc::channel::<Chunk>(CHANNEL);
+            let gctx = GroupCtx {
+                shared: shared.clone(),
+                info: info.clone(),
+                ev: ev_tx.clone(),
+                regroup: opts.regroup.clone(),
+                groups: groups_out.clone(),
+            };
+            let task = tokio::spawn(group_task(rx, tx, GroupPlan::new(i, st, g), gctx));
+            tasks.push((format!("stage {} group", i + 1), task));
             rx = next;
         } else {
             group.push(StageRt::new(i, st));
@@ -127,6 +146,7 @@ pub async fn run_until(
     joined("the sinks", sink_task.await)??;
     let (mut summary, mut events) = collected?;
     summary.records_in = records_in;
+    summary.groups = groups_out.load(std::sync::atomic::Ordering::Relaxed);
     summary.flow = flow.name.clone();
     summary.version = flow.version.clone();
     summary.dry_run = opts.dry_run;

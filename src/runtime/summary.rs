@@ -12,6 +12,8 @@ pub struct Summary {
     pub records_in: u64,
     /// Extra records made by `split` (one in, several out).
     pub split_extra: u64,
+    /// Records made by `group` stages, each ending its records with it.
+    pub groups: u64,
     /// Records that reached every sink that wanted them.
     pub delivered: u64,
     pub filtered: u64,
@@ -46,6 +48,9 @@ impl fmt::Display for Summary {
             write!(f, "   (+{} from split)", self.split_extra)?;
         }
         writeln!(f)?;
+        if self.groups > 0 {
+            writeln!(f, "  groups out   {:>6}", self.groups)?;
+        }
         let sinks: Vec<String> = self.per_sink.iter().map(|(k, v)| format!("{k}: {v}")).collect();
         line(f, "delivered", self.delivered, &sinks)?;
         let filtered: Vec<String> = self

@@ -195,6 +195,19 @@ pub enum StageKind {
     HoldWhen { cond: Expr, hold: HoldReason },
     /// `batch { size: 100, max_wait: 5s }`
     Batch(Vec<OptionEntry>),
+    /// `group by key within 30s : T { field: sum(record.qty) ... }`: the records of a run
+    /// (or of a time window) with one key become one record, folded by the body.
+    Group(Box<GroupStage>),
+}
+
+/// `group by key within 30s : T { ... }`
+#[derive(Clone, Debug, PartialEq)]
+pub struct GroupStage {
+    pub key: Expr,
+    pub within: Option<Expr>,
+    pub target: Option<TypeExpr>,
+    /// A record literal whose fields use `key` and aggregates over `record`.
+    pub body: Expr,
 }
 
 pub type Stage = Spanned<StageKind>;

@@ -22,6 +22,7 @@
 //!   `(filter e)`, `(dedupe e (within e))`, `(validate (rule e (hold "code" msg)) ...)`,
 //!   `(let n (: T) e)`, `(split e)`, `(map (: T) e)`, `(hold-when e (hold "code" msg))`,
 //!   `(batch (opt name v) ...)`
+//!   `(group key (within d)? (: T)? body)`
 //! - types: `Int`, `shopify.Order`, `(Decimal 2)`, `(list T)`, `(record (a: T) ...)`,
 //!   `"paid"`, `(| A B)`, `(? T)`
 //! - expressions: `42`, `19.99` (Decimal), `1.5e3` (Float), `5400000ms`, `10/s`, `5xx`,
@@ -340,6 +341,18 @@ impl Dumper {
                 self.node("hold-when", 0, span, vec![self.expr(cond), self.hold_reason(hold)])
             }
             StageKind::Batch(options) => self.node("batch", 0, span, self.options(options)),
+            StageKind::Group(g) => {
+                let mut rest = vec![self.expr(&g.key)];
+                if let Some(w) = &g.within {
+                    rest.push(self.plain("within", 0, vec![self.expr(w)]));
+                }
+                if let Some(t) = &g.target {
+                    rest.push(self.plain(":", 1, vec![self.ty(t)]));
+                }
+                let keep = rest.len();
+                rest.push(self.expr(&g.body));
+                self.node("group", keep, span, rest)
+            }
         }
     }
 

@@ -273,6 +273,20 @@ impl Builder {
                 StageKind::HoldWhen { cond, hold }
             }
             Rule::batch_stage => StageKind::Batch(self.options(next(&mut inner))),
+            Rule::group_stage => {
+                inner.next(); // `by`
+                let key = self.expr(next(&mut inner));
+                let (mut within, mut target, mut body) = (None, None, None);
+                for p in inner {
+                    match p.as_rule() {
+                        Rule::group_within => within = p.into_inner().nth(1).map(|w| self.expr(w)),
+                        Rule::type_expr => target = Some(self.type_expr(p)),
+                        _ => body = Some(self.expr_from_primary(p)),
+                    }
+                }
+                let body = body.unwrap_or_else(|| unreachable!("grammar: group without body"));
+                StageKind::Group(Box::new(super::ast::GroupStage { key, within, target, body }))
+            }
             r => unreachable!("grammar: {r:?} is not a stage"),
         };
         Spanned::new(kind, span)

@@ -103,7 +103,7 @@ pub(crate) fn build(s: &ir::Stage) -> Box<dyn Stage> {
         StageKind::Split(e) => Box::new(split::Split::new(e)),
         StageKind::Map(e) => Box::new(map::Map::new(e)),
         StageKind::HoldWhen { cond, hold } => Box::new(hold_when::HoldWhen::new(cond, hold)),
-        StageKind::Batch { .. } => Box::new(filter::Pass),
+        StageKind::Batch { .. } | StageKind::Group(_) => Box::new(filter::Pass),
     }
 }
 
