@@ -35,6 +35,14 @@ impl Checker<'_> {
         let later_spans = f.stages.iter().map(|s| s.span).chain(f.sinks.iter().map(|s| s.span));
         let mut later = later_spans.collect::<Vec<_>>().into_iter();
         let mut batched: Option<Span> = None;
+        self.enrich_ahead = f
+            .stages
+            .iter()
+            .filter_map(|s| match &s.node {
+                StageKind::Enrich(e) => Some((e.name.node.clone(), e.name.span)),
+                _ => None,
+            })
+            .collect();
         for stage in &f.stages {
             let span = later.next().unwrap_or(stage.span);
             self.warn_unreachable(holds_always, span, &mut warned);
@@ -70,6 +78,7 @@ impl Checker<'_> {
             }
         }
         self.record = None;
+        self.enrich_ahead.clear();
         let locals = self.scope.local_count();
         for local in self.scope.pop() {
             if local.warn_unused && !local.used && !local.name.starts_with('_') {
@@ -199,7 +208,7 @@ impl Checker<'_> {
         Some(TSink { name: s.name.node.clone(), kind: s.kind.node.clone(), options, input: rec.clone(), span: s.span })
     }
 
-    fn unknown_connector(&mut self, kind: &str, span: Span, known: &[&str], what: &str) {
+    pub(super) fn unknown_connector(&mut self, kind: &str, span: Span, known: &[&str], what: &str) {
         let help =
             did_you_mean(kind, known.iter().copied()).unwrap_or_else(|| format!("{what} kinds: {}", known.join(", ")));
         let d = Diagnostic::new(
@@ -214,7 +223,7 @@ impl Checker<'_> {
     }
 
     /// Checks an options block against the specs; `rec` is `record` for per-record options.
-    fn options(
+    pub(super) fn options(
         &mut self,
         entries: &[OptionEntry],
         specs: &[OptSpec],
@@ -578,13 +587,14 @@ impl Checker<'_> {
                 output = rec.clone().list();
                 TStageKind::Batch { size: lit("size").unwrap_or(1), max_wait_ms: lit("max_wait") }
             }
+            StageKind::Enrich(e) => self.enrich(e, rec),
         };
         let t = TStage { kind, input: rec.clone(), output, span: stage.span };
         (t, always)
     }
 
     /// `let record` would hide the record; a second `let` of one name hides the first.
-    fn check_let_name(&mut self, name: &crate::syntax::ast::Ident) {
+    pub(super) fn check_let_name(&mut self, name: &crate::syntax::ast::Ident) {
         if name.node == "record" {
             let d = Diagnostic::new(
                 Code::DuplicateDefinition,

@@ -187,6 +187,19 @@ pub enum TStageKind {
     Map(TExpr),
     HoldWhen { cond: TExpr, hold: THold },
     Batch { size: u64, max_wait_ms: Option<u64> },
+    Enrich(Box<TEnrich>),
+}
+
+/// `enrich name: http.get { ... } : T`: the call's options and the slot its answer fills.
+#[derive(Clone, Debug)]
+pub struct TEnrich {
+    pub local: LocalId,
+    pub name: String,
+    pub kind: String,
+    pub options: Vec<TOption>,
+    /// The declared response type; `T?` binds null when `select` finds nothing.
+    pub ty: Type,
+    pub select: Option<String>,
 }
 
 #[derive(Clone, Debug)]

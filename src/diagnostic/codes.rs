@@ -81,6 +81,9 @@ codes! {
     MultipleSources = "E0135", Error, "more than one source";
     InvalidArgument = "E0136", Error, "invalid regular expression, JSONPath or date format";
     SplitAfterBatch = "E0137", Error, "a batch cannot be split";
+    UntypedEnrichment = "E0145", Error, "enrichment response used untyped";
+    InvalidEnrichSelect = "E0146", Error, "enrichment select is not a JSONPath literal";
+    EnrichmentBeforeStage = "E0147", Error, "enrichment used before its stage";
 
     UnusedLookup = "W0001", Warning, "unused lookup";
     UnusedBinding = "W0002", Warning, "unused binding";
@@ -89,4 +92,5 @@ codes! {
     UnreachableStage = "W0005", Warning, "stage after one that always holds";
     NeedlessOptionalHandling = "W0006", Warning, "absence handled on a value that is never absent";
     UnsignedWebhook = "W0007", Warning, "webhook accepts unsigned requests";
+    UnlimitedEnrichment = "W0010", Warning, "enrichment calls out without a rate limit";
 }

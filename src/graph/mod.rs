@@ -93,6 +93,12 @@ impl FlowGraph {
                         walker.hold(hold, lookups, holds);
                     }
                     StageKind::Batch { .. } => {}
+                    StageKind::Enrich(e) => {
+                        part.label = format!("enrich {} ({})", e.name, e.call.kind);
+                        for (_, x) in &e.call.options {
+                            walker.expr(x, lookups, holds);
+                        }
+                    }
                 }
                 part
             })

@@ -89,6 +89,11 @@ impl Demand {
                 StageKind::Split(e) => d.expr(e, true),
                 StageKind::Map(e) => d.pass_on(e, &st.output),
                 StageKind::Batch { .. } => {}
+                StageKind::Enrich(e) => {
+                    for (_, x) in &e.call.options {
+                        d.expr(x, true);
+                    }
+                }
             }
             if let StageKind::HoldWhen { hold, .. } = &st.kind {
                 if let Some(m) = &hold.message {

@@ -68,6 +68,12 @@ fn flow(out: &mut String, f: &Flow) {
                 let wait = max_wait_ms.map(duration).unwrap_or_else(|| "none".into());
                 let _ = writeln!(out, "    size {size}, max_wait {wait}");
             }
+            StageKind::Enrich(e) => {
+                let _ = writeln!(out, "    ${} ({}) = {} ({})", e.slot, e.name, e.call.kind, e.call.ty);
+                for (name, x) in &e.call.options {
+                    let _ = writeln!(out, "    {name} = {}", expr(x));
+                }
+            }
         }
     }
     for s in &f.sinks {

@@ -75,6 +75,18 @@ fn stage(k: &t::TStageKind) -> StageKind {
         t::TStageKind::Map(e) => StageKind::Map(expr(e)),
         t::TStageKind::HoldWhen { cond, hold: h } => StageKind::HoldWhen { cond: expr(cond), hold: hold(h) },
         t::TStageKind::Batch { size, max_wait_ms } => StageKind::Batch { size: *size, max_wait_ms: *max_wait_ms },
+        t::TStageKind::Enrich(e) => StageKind::Enrich(Box::new(super::Enrich {
+            slot: e.local,
+            name: e.name.clone(),
+            call: Connector {
+                name: e.name.clone(),
+                kind: e.kind.clone(),
+                options: options(&e.options),
+                ty: e.ty.clone(),
+                span: crate::source::Span::default(),
+            },
+            select: e.select.clone(),
+        })),
     }
 }
 

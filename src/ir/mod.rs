@@ -131,6 +131,17 @@ pub enum StageKind {
     Map(Expr),
     HoldWhen { cond: Expr, hold: Hold },
     Batch { size: u64, max_wait_ms: Option<u64> },
+    Enrich(Box<Enrich>),
+}
+
+/// `enrich name: http.get { ... } : T`: the call (its kind, its options, and in `ty` the
+/// declared response type) and the slot its answer fills.
+#[derive(Clone, Debug)]
+pub struct Enrich {
+    pub slot: Slot,
+    pub name: String,
+    pub call: Connector,
+    pub select: Option<String>,
 }
 
 impl StageKind {
@@ -144,6 +155,7 @@ impl StageKind {
             StageKind::Map(_) => "map",
             StageKind::HoldWhen { .. } => "hold when",
             StageKind::Batch { .. } => "batch",
+            StageKind::Enrich(_) => "enrich",
         }
     }
 }

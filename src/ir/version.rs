@@ -84,6 +84,7 @@ fn lookup_files(f: &t::TFlow, p: &t::Program) -> Vec<PathBuf> {
                 exprs.extend(hold.message.as_deref());
             }
             t::TStageKind::Batch { .. } => {}
+            t::TStageKind::Enrich(e) => exprs.extend(e.options.iter().map(|o| &o.value)),
         }
     }
     let options = f.source.iter().flat_map(|s| &s.options).chain(f.sinks.iter().flat_map(|s| &s.options));

@@ -48,6 +48,11 @@ pub fn all(analysis: &Analysis) -> Vec<&TExpr> {
                     hold(h, &mut out);
                 }
                 TStageKind::Batch { .. } => {}
+                TStageKind::Enrich(e) => {
+                    for o in &e.options {
+                        walk(&o.value, &mut out);
+                    }
+                }
             }
         }
         for o in flow.sinks.iter().flat_map(|s| &s.options) {

@@ -59,6 +59,7 @@ fn each_stage_expr(k: &StageKind, f: &mut dyn FnMut(&ir::Expr)) {
         StageKind::Let { value, .. } => f(value),
         StageKind::HoldWhen { cond, .. } => f(cond),
         StageKind::Batch { .. } => {}
+        StageKind::Enrich(e) => e.call.options.iter().for_each(|(_, x)| f(x)),
     }
 }
 

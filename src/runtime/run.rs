@@ -11,6 +11,7 @@ use tokio::task::JoinHandle;
 use super::batch::{batch_task, sink_batch};
 use super::collect::collect;
 use super::deliver::sinks_task;
+use super::enrich::{enrich_task, EnrichStage};
 use super::env::prepare_env;
 use super::eval::{compile_fn, Shared};
 use super::flow_info::{panic_text, FlowInfo};
@@ -20,6 +21,7 @@ use super::source::{self, Intake};
 use super::stages::{stages_task, StageRt, StagesCtx};
 use super::unit::{Chunk, CHANNEL};
 use super::{lookups, RunContext, RunOptions, RuntimeError};
+use crate::connectors::call::Recordings;
 use crate::ir::{self, StageKind};
 use crate::state::StateStore;
 use crate::value::Plan;
@@ -87,12 +89,23 @@ pub async fn run_until(
         line: flow.file.line_col(flow.source.span.start).0,
     });
 
-    // One task for each run of stages between batches, one for each batch.
+    let recordings = Arc::new(recordings(flow, &opts)?);
+    // One task for each run of stages between batches and enrichments, one for each of those.
     let mut tasks: Vec<(String, JoinHandle<()>)> = Vec::new();
     let mut group: Vec<StageRt> = Vec::new();
     let ctx = || StagesCtx { shared: shared.clone(), info: info.clone(), ev: ev_tx.clone(), store: store.clone() };
     for (i, st) in flow.stages.iter().enumerate() {
-        if let StageKind::Batch { size, max_wait_ms } = &st.kind {
+        if let StageKind::Enrich(e) = &st.kind {
+            if !group.is_empty() {
+                let (tx, next) = mpsc::channel::<Chunk>(CHANNEL);
+                tasks.push(("the stages".into(), tokio::spawn(stages_task(std::mem::take(&mut group), ctx(), rx, tx))));
+                rx = next;
+            }
+            let (tx, next) = mpsc::channel::<Chunk>(CHANNEL);
+            let stage = EnrichStage::new(i, st, e, &shared, &opts, &recordings)?;
+            tasks.push((format!("stage {} enrich", i + 1), tokio::spawn(enrich_task(stage, ctx(), rx, tx))));
+            rx = next;
+        } else if let StageKind::Batch { size, max_wait_ms } = &st.kind {
             if !group.is_empty() {
                 let (tx, next) = mpsc::channel::<Chunk>(CHANNEL);
                 tasks.push(("the stages".into(), tokio::spawn(stages_task(std::mem::take(&mut group), ctx(), rx, tx))));
@@ -146,6 +159,17 @@ pub async fn run_until(
         return Err(RuntimeError::Unbalanced(Box::new(summary)));
     }
     Ok(RunReport { summary, events })
+}
+
+/// A dry run's recorded answers to `enrich` calls: none without `responses`, so that each
+/// call is held with a message saying what to record.
+fn recordings(flow: &ir::Flow, opts: &RunOptions) -> Result<Recordings, RuntimeError> {
+    let enriches = flow.stages.iter().any(|s| matches!(s.kind, StageKind::Enrich(_)));
+    match &opts.responses {
+        Some(dir) if opts.dry_run && enriches && dir.is_dir() => Recordings::load(dir).map_err(RuntimeError::Setup),
+        Some(dir) => Ok(Recordings::expecting(dir)),
+        None => Ok(Recordings::default()),
+    }
 }
 
 /// A task's result, or the error its panic (or cancelling) is.

@@ -195,6 +195,18 @@ pub enum StageKind {
     HoldWhen { cond: Expr, hold: HoldReason },
     /// `batch { size: 100, max_wait: 5s }`
     Batch(Vec<OptionEntry>),
+    /// `enrich name: http.get { url: ... } : T`: a call out whose answer is bound to `name`.
+    Enrich(Box<Enrich>),
+}
+
+/// `enrich fo: http.get { url: ..., select: "$.x" } : shopify.FulfillmentOrder`
+#[derive(Clone, Debug, PartialEq)]
+pub struct Enrich {
+    pub name: Ident,
+    pub kind: Spanned<String>,
+    pub options: Vec<OptionEntry>,
+    /// Required; absent only so the checker can say so.
+    pub ty: Option<TypeExpr>,
 }
 
 pub type Stage = Spanned<StageKind>;

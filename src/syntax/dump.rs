@@ -22,6 +22,7 @@
 //!   `(filter e)`, `(dedupe e (within e))`, `(validate (rule e (hold "code" msg)) ...)`,
 //!   `(let n (: T) e)`, `(split e)`, `(map (: T) e)`, `(hold-when e (hold "code" msg))`,
 //!   `(batch (opt name v) ...)`
+//!   `(enrich name kind (opt name v) ... (: T))`
 //! - types: `Int`, `shopify.Order`, `(Decimal 2)`, `(list T)`, `(record (a: T) ...)`,
 //!   `"paid"`, `(| A B)`, `(? T)`
 //! - expressions: `42`, `19.99` (Decimal), `1.5e3` (Float), `5400000ms`, `10/s`, `5xx`,
@@ -340,6 +341,14 @@ impl Dumper {
                 self.node("hold-when", 0, span, vec![self.expr(cond), self.hold_reason(hold)])
             }
             StageKind::Batch(options) => self.node("batch", 0, span, self.options(options)),
+            StageKind::Enrich(e) => {
+                let mut rest = vec![self.ident(&e.name), self.atom_at(e.kind.node.clone(), e.kind.span)];
+                rest.extend(self.options(&e.options));
+                if let Some(t) = &e.ty {
+                    rest.push(self.plain(":", 1, vec![self.ty(t)]));
+                }
+                self.node("enrich", 2, span, rest)
+            }
         }
     }
 

@@ -112,7 +112,8 @@ fn parse_unchecked(text: &str) -> (Module, Vec<SyntaxError>) {
 }
 
 const DECL_WORDS: &[&str] = &["import", "type", "lookup", "fn", "flow"];
-const FLOW_WORDS: &[&str] = &["source", "sink", "filter", "dedupe", "validate", "let", "split", "map", "hold", "batch"];
+const FLOW_WORDS: &[&str] =
+    &["source", "sink", "filter", "dedupe", "validate", "let", "split", "map", "hold", "batch", "enrich"];
 
 fn recover(text: &str, whole: &pest::error::Error<Rule>) -> (Module, Vec<SyntaxError>) {
     let mut module = Module::default();

@@ -273,6 +273,13 @@ impl Builder {
                 StageKind::HoldWhen { cond, hold }
             }
             Rule::batch_stage => StageKind::Batch(self.options(next(&mut inner))),
+            Rule::enrich_stage => {
+                let name = self.ident(next(&mut inner));
+                let kind = self.connector_kind(next(&mut inner));
+                let options = self.options(next(&mut inner));
+                let ty = inner.next().map(|p| self.type_expr(p));
+                StageKind::Enrich(Box::new(super::ast::Enrich { name, kind, options, ty }))
+            }
             r => unreachable!("grammar: {r:?} is not a stage"),
         };
         Spanned::new(kind, span)

@@ -110,6 +110,7 @@ pub fn report(case: &Case, program: &crate::ir::Program, flow: usize, base_dir: 
         display_root: Some(input_dir.clone()),
         retention: None,
         regroup: None,
+        responses: Some(case.dir.join("responses")),
     };
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
     let flow_ir = program.flows.get(flow).ok_or("no such flow")?;
