@@ -20,7 +20,7 @@ use super::unit::{Chunk, Unit, Units, CHUNK};
 use super::{RunOptions, RuntimeError};
 use crate::connectors::call::{CallError, Caller, Recordings, Request, Via};
 use crate::connectors::http::HttpTarget;
-use crate::connectors::poll::{select, with_query};
+use crate::connectors::poll::select;
 use crate::connectors::retry::{RateLimiter, RetryPolicy};
 use crate::connectors::sink::body_json;
 use crate::ir;
@@ -100,10 +100,7 @@ impl EnrichStage {
         let eval = |c: &Compiled| c(&frame).map_err(Stop::from_eval);
         let mut url = eval(&self.url)?.to_string();
         if let Some(q) = &self.query {
-            let params = pairs(&eval(q)?, false);
-            if !params.is_empty() {
-                url = with_query(&url, &params).map_err(|m| stop("enrichment_failed", m))?;
-            }
+            url = with_query(&url, &pairs(&eval(q)?, false));
         }
         let headers = match &self.headers {
             Some(h) => pairs(&eval(h)?, true),
@@ -174,6 +171,33 @@ fn excerpt(text: &str) -> String {
     let mut out: String = text.chars().take(300).collect();
     if out.len() < text.len() {
         out.push_str("...");
+    }
+    out
+}
+
+/// `url` with `params` added to its query string, percent-encoded. Written out rather than
+/// parsed, so a dry run's placeholder for an unset base URL (`<SHOP_URL>/orders`) still
+/// names the request it would make.
+fn with_query(url: &str, params: &[(String, String)]) -> String {
+    let mut out = url.to_string();
+    for (i, (k, v)) in params.iter().enumerate() {
+        let sep = if i == 0 && !url.contains('?') { '?' } else { '&' };
+        out.push(sep);
+        out.push_str(&encode(k));
+        out.push('=');
+        out.push_str(&encode(v));
+    }
+    out
+}
+
+fn encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => out.push(b as char),
+            b' ' => out.push('+'),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
     }
     out
 }
@@ -261,5 +285,17 @@ pub(crate) async fn enrich_task(
                 None => open = false,
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_pairs_are_encoded_onto_the_url() {
+        let params = vec![("status".to_string(), "open".to_string()), ("q".to_string(), "a b&c".to_string())];
+        assert_eq!(with_query("https://x/o.json", &params), "https://x/o.json?status=open&q=a+b%26c");
+        assert_eq!(with_query("https://x/o.json?a=1", &params[..1]), "https://x/o.json?a=1&status=open");
     }
 }
