@@ -133,9 +133,14 @@ fn recording(item: &Json) -> Result<(String, (u16, String)), String> {
     Ok((request.key(), (status, body)))
 }
 
-/// The first 500 characters of an answer, scrubbed: servers echo requests back.
-fn excerpt(text: &str) -> String {
-    let cut: String = text.chars().take(500).collect();
+/// The first 500 characters of an answer on one line, scrubbed: servers echo requests
+/// back, and an HTML error page would otherwise fill a hold's message with its layout.
+pub fn excerpt(text: &str) -> String {
+    let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut cut: String = one_line.chars().take(500).collect();
+    if cut.len() < one_line.len() {
+        cut.push_str("...");
+    }
     crate::scrub::scrub(&cut).into_owned()
 }
 

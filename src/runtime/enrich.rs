@@ -18,7 +18,7 @@ use super::stage::Stop;
 use super::stages::StagesCtx;
 use super::unit::{Chunk, Unit, Units, CHUNK};
 use super::{RunOptions, RuntimeError};
-use crate::connectors::call::{CallError, Caller, Recordings, Request, Via};
+use crate::connectors::call::{excerpt, CallError, Caller, Recordings, Request, Via};
 use crate::connectors::http::HttpTarget;
 use crate::connectors::poll::select;
 use crate::connectors::retry::{RateLimiter, RetryPolicy};
@@ -164,15 +164,6 @@ impl Decode {
 
 fn stop(code: &str, message: String) -> Stop {
     Stop { code: code.to_string(), message }
-}
-
-/// The first 300 characters of an answer, for a hold's message.
-fn excerpt(text: &str) -> String {
-    let mut out: String = text.chars().take(300).collect();
-    if out.len() < text.len() {
-        out.push_str("...");
-    }
-    out
 }
 
 /// `url` with `params` added to its query string, percent-encoded. Written out rather than
