@@ -389,7 +389,7 @@ impl Checker<'_> {
     }
 
     /// Headers: each value a String or a Secret (the one place a secret may go).
-    fn headers(&mut self, e: &Expr) -> TExpr {
+    pub(super) fn headers(&mut self, e: &Expr) -> TExpr {
         let t = self.expr(e, None);
         let fields = match &t.ty {
             Type::Record(r) => r.fields.clone(),

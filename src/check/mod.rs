@@ -13,6 +13,7 @@ mod enrich;
 mod error;
 mod expr;
 mod flow;
+mod lookup_http;
 mod narrow;
 mod operators;
 mod scope;

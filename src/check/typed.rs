@@ -132,7 +132,25 @@ pub struct TFn {
 #[derive(Clone, Debug)]
 pub enum TLookupData {
     Table(Vec<(TExpr, TExpr)>),
-    File { format: String, path: PathBuf, key: String, value: Option<String> },
+    File {
+        format: String,
+        path: PathBuf,
+        key: String,
+        value: Option<String>,
+    },
+    /// `http(url, select: ..., key: ..., value: ..., refresh: 1h)`: fetched when a run
+    /// starts, and again every `refresh_ms` while it runs.
+    Http(Box<THttpLookup>),
+}
+
+#[derive(Clone, Debug)]
+pub struct THttpLookup {
+    pub url: TExpr,
+    pub headers: Option<TExpr>,
+    pub select: Option<String>,
+    pub key: String,
+    pub value: Option<String>,
+    pub refresh_ms: Option<u64>,
 }
 
 #[derive(Clone, Debug)]

@@ -51,6 +51,14 @@ pub enum CallError {
     Unrecorded(String),
 }
 
+impl CallError {
+    pub fn message(self) -> String {
+        match self {
+            CallError::Failed(m) | CallError::Unrecorded(m) => m,
+        }
+    }
+}
+
 /// Answers from recorded files: each `{ "request": { "method", "url", "body"? },
 /// "status", "body" }`, or a list of them.
 #[derive(Debug, Default)]

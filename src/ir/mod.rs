@@ -209,7 +209,25 @@ pub struct Function {
 #[derive(Clone, Debug)]
 pub enum LookupData {
     Table(Vec<(Expr, Expr)>),
-    File { format: String, path: std::path::PathBuf, key: String, value: Option<String> },
+    File {
+        format: String,
+        path: std::path::PathBuf,
+        key: String,
+        value: Option<String>,
+    },
+    /// Fetched when a run starts, and again every `refresh_ms` while it runs.
+    Http(Box<HttpLookup>),
+}
+
+#[derive(Clone, Debug)]
+pub struct HttpLookup {
+    pub url: Expr,
+    pub headers: Option<Expr>,
+    /// JSONPath to the rows in the answer; without it the answer is the rows.
+    pub select: Option<String>,
+    pub key: String,
+    pub value: Option<String>,
+    pub refresh_ms: Option<u64>,
 }
 
 #[derive(Clone, Debug)]

@@ -106,7 +106,7 @@ fn lookup_files(f: &t::TFlow, p: &t::Program) -> Vec<PathBuf> {
         .into_iter()
         .filter_map(|i| match &p.lookups.get(i)?.data {
             t::TLookupData::File { path, .. } => Some(path.clone()),
-            t::TLookupData::Table(_) => None,
+            t::TLookupData::Table(_) | t::TLookupData::Http(_) => None,
         })
         .collect();
     paths.dedup();

@@ -27,6 +27,12 @@ pub(crate) fn prepare_env(
     for s in &flow.stages {
         each_stage_expr(&s.kind, &mut visit);
     }
+    for l in &program.lookups {
+        if let ir::LookupData::Http(h) = &l.data {
+            visit(&h.url);
+            h.headers.iter().for_each(&mut visit);
+        }
+    }
     let mut env = opts.env.clone();
     for (name, read) in &names {
         match (env.get(name), read) {

@@ -36,6 +36,7 @@ use std::sync::Arc;
 use chrono::{DateTime, FixedOffset};
 
 pub use eval::{compile, Compiled, Frame, Shared};
+pub use lookups::Table;
 pub use outcome::{Event, RunReport};
 pub use run::{run, run_until};
 pub use source::webhook_endpoint;

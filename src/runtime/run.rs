@@ -53,7 +53,12 @@ pub async fn run_until(
         lookups: Vec::new(),
         ctx: Box::new(RunContext { now: opts.now, env }),
     };
-    shared.lookups = lookups::load(&program.lookups, &shared).map_err(RuntimeError::Setup)?;
+    let recordings = Arc::new(recordings(program, flow, &opts)?);
+    let fetched =
+        lookups::fetch_http(&program.lookups, &shared, opts.dry_run, &recordings).await.map_err(RuntimeError::Setup)?;
+    let (tables, refreshes) =
+        lookups::load_all(&program.lookups, &shared, fetched, opts.dry_run).map_err(RuntimeError::Setup)?;
+    shared.lookups = tables;
     let shared = Arc::new(shared);
     let source = source::build(flow, &opts, &shared)?;
     let sinks = build_sinks(flow, &opts, &shared, &store)?;
@@ -89,7 +94,7 @@ pub async fn run_until(
         line: flow.file.line_col(flow.source.span.start).0,
     });
 
-    let recordings = Arc::new(recordings(flow, &opts)?);
+    let refreshing: Vec<JoinHandle<()>> = refreshes.into_iter().map(|r| tokio::spawn(lookups::refresh(r))).collect();
     // One task for each run of stages between batches and enrichments, one for each of those.
     let mut tasks: Vec<(String, JoinHandle<()>)> = Vec::new();
     let mut group: Vec<StageRt> = Vec::new();
@@ -155,16 +160,20 @@ pub async fn run_until(
     if let Some(task) = retention {
         task.abort();
     }
+    for task in refreshing {
+        task.abort();
+    }
     if !summary.balanced() {
         return Err(RuntimeError::Unbalanced(Box::new(summary)));
     }
     Ok(RunReport { summary, events })
 }
 
-/// A dry run's recorded answers to `enrich` calls: none without `responses`, so that each
-/// call is held with a message saying what to record.
-fn recordings(flow: &ir::Flow, opts: &RunOptions) -> Result<Recordings, RuntimeError> {
-    let enriches = flow.stages.iter().any(|s| matches!(s.kind, StageKind::Enrich(_)));
+/// A dry run's recorded answers to `enrich` calls and HTTP lookups: none without
+/// `responses`, so that each call says what to record.
+fn recordings(program: &ir::Program, flow: &ir::Flow, opts: &RunOptions) -> Result<Recordings, RuntimeError> {
+    let enriches = flow.stages.iter().any(|s| matches!(s.kind, StageKind::Enrich(_)))
+        || program.lookups.iter().any(|l| matches!(l.data, ir::LookupData::Http(_)));
     match &opts.responses {
         Some(dir) if opts.dry_run && enriches && dir.is_dir() => Recordings::load(dir).map_err(RuntimeError::Setup),
         Some(dir) => Ok(Recordings::expecting(dir)),
