@@ -216,3 +216,49 @@ fn a_dry_run_answers_from_recordings_and_names_the_recording_a_request_lacks() {
         "{message}"
     );
 }
+
+/// Calls in flight now and at most, for the slow endpoint.
+#[derive(Default)]
+struct Gauge {
+    now: u32,
+    max: u32,
+}
+
+#[test]
+fn up_to_concurrency_calls_are_in_flight_and_records_keep_their_order() {
+    let gauge: Arc<Mutex<Gauge>> = Arc::default();
+    let g = gauge.clone();
+    let app = Router::new().route(
+        "/slow/{id}",
+        get(move |UrlPath(id): UrlPath<i64>| {
+            let g = g.clone();
+            async move {
+                {
+                    let mut g = g.lock().unwrap();
+                    g.now += 1;
+                    g.max = g.max.max(g.now);
+                }
+                // Later ids answer sooner, so answers arrive out of order.
+                tokio::time::sleep(std::time::Duration::from_millis(200 - 20 * id as u64)).await;
+                g.lock().unwrap().now -= 1;
+                serde_json::json!({ "id": id * 100, "status": "open" }).to_string()
+            }
+        }),
+    );
+    let addr = common::serve(app);
+    let text = r#"
+type In = { id: Int }
+type Fo = { id: Int, status: String }
+
+flow slow {
+  source in: file { path: "in.ndjson" } : In
+  enrich fo: http.get { url: env("SHOP_URL") + "/slow/${record.id}", rate: 1000/s, concurrency: 3 } : Fo
+  map { id: record.id, fo: fo.id }
+  sink out: stdout {}
+}
+"#;
+    let report = run(text, &[1, 2, 3, 4, 5, 6, 7, 8], Some(addr), None);
+    let got: Vec<i64> = ends(&report).iter().map(|e| e.as_ref().expect("delivered")["fo"].as_i64().unwrap()).collect();
+    assert_eq!(got, vec![100, 200, 300, 400, 500, 600, 700, 800]);
+    assert_eq!(gauge.lock().unwrap().max, 3, "three calls at once, never more");
+}
