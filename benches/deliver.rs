@@ -257,6 +257,7 @@ fn run_library(flows: &Flows, rt: &tokio::runtime::Runtime, erp: &Erp, mode: Mod
         display_root: None,
         retention: None,
         regroup: None,
+        responses: None,
     };
     let flow = flows.flow(mode);
     let _ = erp.take();

@@ -176,6 +176,7 @@ impl Flow {
             display_root: None,
             retention: None,
             regroup: None,
+            responses: None,
         };
         let flow = &self.program.flows[self.index];
         self.rt.block_on(flowgate::runtime::run(&self.program, flow, store, opts)).expect("the flow run failed")

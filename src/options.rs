@@ -159,3 +159,27 @@ pub fn sink_options(kind: &str) -> Option<Vec<OptSpec>> {
 pub fn batch_stage_options() -> Vec<OptSpec> {
     vec![required(opt("size", OptKind::Count)), opt("max_wait", OptKind::Duration)]
 }
+
+pub const ENRICH_KINDS: &[&str] = &["http.get", "http.post"];
+
+/// The options of an `enrich` stage's call, or `None` for an unknown kind. The request
+/// is built per record; how it is sent (retries, rate, concurrency) is fixed per stage.
+pub fn enrich_options(kind: &str) -> Option<Vec<OptSpec>> {
+    let mut v = vec![
+        required(per_record(opt("url", OptKind::Of(Type::String)))),
+        per_record(opt("query", OptKind::Of(Type::Json))),
+        per_record(opt("headers", OptKind::Headers)),
+        opt("select", OptKind::Of(Type::String)),
+        opt("cache", OptKind::Duration),
+        opt("retry", OptKind::Of(retry_type())),
+        opt("rate", OptKind::Rate),
+        opt("concurrency", OptKind::Count),
+        opt("timeout", OptKind::Duration),
+    ];
+    match kind {
+        "http.get" => {}
+        "http.post" => v.push(per_record(opt("body", OptKind::Present(Type::Json)))),
+        _ => return None,
+    }
+    Some(v)
+}

@@ -474,6 +474,9 @@ impl Checker<'_> {
         value_ty: &Type,
     ) -> TLookupData {
         let empty = TLookupData::Table(Vec::new());
+        if loader == "http" {
+            return self.lookup_http(l, loader_span, args, value_ty).unwrap_or(empty);
+        }
         if !matches!(loader, "csv" | "yaml" | "json") {
             let d = Diagnostic::new(
                 Code::InvalidLookup,

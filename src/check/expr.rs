@@ -181,6 +181,9 @@ impl Checker<'_> {
     }
 
     fn unknown_name(&mut self, name: &str, span: Span) {
+        if self.enrich_used_early(name, span) {
+            return;
+        }
         let env = self.env();
         let (message, label, help) = if env.lookups.contains_key(name) {
             (

@@ -38,6 +38,14 @@ impl Checker<'_> {
         let mut grouped: Option<Span> = None;
         // The `let`s bound before the last group, and the group.
         let mut lets_before_group: Option<(Vec<String>, Span)> = None;
+        self.enrich_ahead = f
+            .stages
+            .iter()
+            .filter_map(|s| match &s.node {
+                StageKind::Enrich(e) => Some((e.name.node.clone(), e.name.span)),
+                _ => None,
+            })
+            .collect();
         for stage in &f.stages {
             if let Some((lets, group)) = &lets_before_group {
                 self.lets_after_group(&super::group::stage_exprs(stage), lets, *group);
@@ -91,6 +99,7 @@ impl Checker<'_> {
             }
         }
         self.record = None;
+        self.enrich_ahead.clear();
         let locals = self.scope.local_count();
         for local in self.scope.pop() {
             if local.warn_unused && !local.used && !local.name.starts_with('_') {
@@ -220,7 +229,7 @@ impl Checker<'_> {
         Some(TSink { name: s.name.node.clone(), kind: s.kind.node.clone(), options, input: rec.clone(), span: s.span })
     }
 
-    fn unknown_connector(&mut self, kind: &str, span: Span, known: &[&str], what: &str) {
+    pub(super) fn unknown_connector(&mut self, kind: &str, span: Span, known: &[&str], what: &str) {
         let help =
             did_you_mean(kind, known.iter().copied()).unwrap_or_else(|| format!("{what} kinds: {}", known.join(", ")));
         let d = Diagnostic::new(
@@ -235,7 +244,7 @@ impl Checker<'_> {
     }
 
     /// Checks an options block against the specs; `rec` is `record` for per-record options.
-    fn options(
+    pub(super) fn options(
         &mut self,
         entries: &[OptionEntry],
         specs: &[OptSpec],
@@ -401,7 +410,7 @@ impl Checker<'_> {
     }
 
     /// Headers: each value a String or a Secret (the one place a secret may go).
-    fn headers(&mut self, e: &Expr) -> TExpr {
+    pub(super) fn headers(&mut self, e: &Expr) -> TExpr {
         let t = self.expr(e, None);
         let fields = match &t.ty {
             Type::Record(r) => r.fields.clone(),
@@ -604,13 +613,14 @@ impl Checker<'_> {
                 output = out;
                 TStageKind::Group(Box::new(t))
             }
+            StageKind::Enrich(e) => self.enrich(e, rec),
         };
         let t = TStage { kind, input: rec.clone(), output, span: stage.span };
         (t, always)
     }
 
     /// `let record` would hide the record; a second `let` of one name hides the first.
-    fn check_let_name(&mut self, name: &crate::syntax::ast::Ident) {
+    pub(super) fn check_let_name(&mut self, name: &crate::syntax::ast::Ident) {
         if name.node == "record" {
             let d = Diagnostic::new(
                 Code::DuplicateDefinition,

@@ -370,6 +370,7 @@ pub(super) fn stage_exprs(stage: &Stage) -> Vec<&Expr> {
         StageKind::HoldWhen { cond, hold } => std::iter::once(cond).chain(hold.message.as_deref()).collect(),
         StageKind::Batch(opts) => opts.iter().map(|o| &o.value).collect(),
         StageKind::Group(g) => vec![&g.key, &g.body],
+        StageKind::Enrich(e) => e.options.iter().map(|o| &o.value).collect(),
     }
 }
 

@@ -9,10 +9,12 @@
 mod call;
 mod constant;
 mod decls;
+mod enrich;
 mod error;
 mod expr;
 mod flow;
 mod group;
+mod lookup_http;
 mod narrow;
 mod operators;
 mod scope;
@@ -104,6 +106,8 @@ pub(crate) struct Checker<'g> {
     record: Option<Type>,
     /// The `let` names of the flow being checked, with where each was bound.
     flow_lets: Vec<(String, Span)>,
+    /// The names the flow's `enrich` stages bind that are not bound yet.
+    enrich_ahead: Vec<(String, Span)>,
 }
 
 impl<'g> Checker<'g> {
@@ -127,6 +131,7 @@ impl<'g> Checker<'g> {
             scope: Scope::default(),
             record: None,
             flow_lets: Vec::new(),
+            enrich_ahead: Vec::new(),
         }
     }
 

@@ -132,7 +132,25 @@ pub struct TFn {
 #[derive(Clone, Debug)]
 pub enum TLookupData {
     Table(Vec<(TExpr, TExpr)>),
-    File { format: String, path: PathBuf, key: String, value: Option<String> },
+    File {
+        format: String,
+        path: PathBuf,
+        key: String,
+        value: Option<String>,
+    },
+    /// `http(url, select: ..., key: ..., value: ..., refresh: 1h)`: fetched when a run
+    /// starts, and again every `refresh_ms` while it runs.
+    Http(Box<THttpLookup>),
+}
+
+#[derive(Clone, Debug)]
+pub struct THttpLookup {
+    pub url: TExpr,
+    pub headers: Option<TExpr>,
+    pub select: Option<String>,
+    pub key: String,
+    pub value: Option<String>,
+    pub refresh_ms: Option<u64>,
 }
 
 #[derive(Clone, Debug)]
@@ -188,6 +206,7 @@ pub enum TStageKind {
     HoldWhen { cond: TExpr, hold: THold },
     Batch { size: u64, max_wait_ms: Option<u64> },
     Group(Box<TGroup>),
+    Enrich(Box<TEnrich>),
 }
 
 /// `group by key within d { ... }`: the key each record is grouped by, the aggregates the
@@ -250,6 +269,18 @@ impl Aggregate {
             Aggregate::Max => "max",
         }
     }
+}
+
+/// `enrich name: http.get { ... } : T`: the call's options and the slot its answer fills.
+#[derive(Clone, Debug)]
+pub struct TEnrich {
+    pub local: LocalId,
+    pub name: String,
+    pub kind: String,
+    pub options: Vec<TOption>,
+    /// The declared response type; `T?` binds null when `select` finds nothing.
+    pub ty: Type,
+    pub select: Option<String>,
 }
 
 #[derive(Clone, Debug)]

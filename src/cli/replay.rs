@@ -110,6 +110,7 @@ pub fn run(args: &ReplayArgs, state: Option<PathBuf>) -> u8 {
         display_root: None,
         retention: None,
         regroup: None,
+        responses: None,
     };
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,

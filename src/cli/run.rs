@@ -28,6 +28,10 @@ pub struct RunArgs {
     /// Record what each sink would send instead of sending; report holds, store nothing.
     #[arg(long)]
     dry_run: bool,
+    /// With --dry-run: a folder of recorded answers (`*.json`) to `enrich` calls, which a
+    /// dry run never sends.
+    #[arg(long, value_name = "DIR", requires = "dry_run")]
+    responses: Option<PathBuf>,
     /// Pin the clock (RFC 3339), for repeatable runs.
     #[arg(long)]
     now: Option<String>,
@@ -158,6 +162,7 @@ pub fn run(args: &RunArgs) -> u8 {
         display_root: None,
         retention: args.retention,
         regroup: None,
+        responses: args.responses.clone(),
     };
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,

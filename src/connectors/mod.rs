@@ -4,6 +4,7 @@
 //! sinks turn a record into what would be sent. The runtime owns everything else
 //! (holding, counting, batching), so a connector stays small.
 
+pub mod call;
 pub mod http;
 pub mod poll;
 pub mod retry;

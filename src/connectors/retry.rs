@@ -142,6 +142,39 @@ impl RateLimiter {
     }
 }
 
+/// Tries `once` as the policy says: waiting for the rate limit before each try, again
+/// after a failure the policy retries (honouring `Retry-After`), until it succeeds, fails
+/// for good or is out of tries. Gives the result or the last failure, with the tries made.
+pub(crate) async fn with_retries<T, F, Fut>(
+    policy: &RetryPolicy,
+    limiter: Option<&RateLimiter>,
+    mut once: F,
+) -> Result<(T, u32), (Failure, u32)>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, Failure>>,
+{
+    let mut attempt: u32 = 0;
+    loop {
+        attempt += 1;
+        if let Some(l) = limiter {
+            l.wait().await;
+        }
+        let failure = match once().await {
+            Ok(t) => return Ok((t, attempt)),
+            Err(f) => f,
+        };
+        if !policy.retries(&failure) || attempt >= policy.attempts {
+            return Err((failure, attempt));
+        }
+        let wait = match &failure {
+            Failure::Status { retry_after, .. } => *retry_after,
+            _ => None,
+        };
+        tokio::time::sleep(policy.delay(attempt - 1, wait)).await;
+    }
+}
+
 #[derive(Clone, Debug)]
 pub(crate) enum Failure {
     Status { status: u16, excerpt: String, retry_after: Option<Duration> },

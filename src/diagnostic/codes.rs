@@ -83,6 +83,9 @@ codes! {
     SplitAfterBatch = "E0137", Error, "a batch cannot be split";
     UnknownTimeZone = "E0138", Error, "unknown time zone";
     InvalidTimeOfDay = "E0139", Error, "invalid time of day";
+    UntypedEnrichment = "E0145", Error, "enrichment response used untyped";
+    InvalidEnrichSelect = "E0146", Error, "enrichment select is not a JSONPath literal";
+    EnrichmentBeforeStage = "E0147", Error, "enrichment used before its stage";
     GroupKey = "E0150", Error, "records cannot be grouped by this key";
     AggregateType = "E0151", Error, "an aggregate cannot fold these values";
     UnknownAggregate = "E0152", Error, "unknown aggregate";
@@ -97,5 +100,6 @@ codes! {
     NeedlessOptionalHandling = "W0006", Warning, "absence handled on a value that is never absent";
     UnsignedWebhook = "W0007", Warning, "webhook accepts unsigned requests";
     TimeWithoutZone = "W0008", Warning, "date and time read without a zone";
+    UnlimitedEnrichment = "W0010", Warning, "enrichment calls out without a rate limit";
     GroupDropsKey = "W0011", Warning, "a group's record does not carry its key";
 }

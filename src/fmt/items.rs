@@ -260,6 +260,22 @@ impl Fmt<'_> {
                 };
                 cat!["group by ", key, within, target, " ", lead, body]
             }
+            StageKind::Enrich(e) => {
+                let name = self.verbatim(e.name.span);
+                let Some(t) = &e.ty else {
+                    let options = self.options(&e.options, hi(stage.span));
+                    return cat!["enrich ", name, ": ", e.kind.node.as_str(), " ", options];
+                };
+                // The options block ends at the last `}` before the response type.
+                let close = self
+                    .comments
+                    .closing_brace_before(lo(t.span))
+                    .filter(|&at| at >= hi(e.kind.span))
+                    .map_or(hi(e.kind.span), |at| at + 1);
+                let options = self.options(&e.options, close);
+                let ty = self.ty(t, false);
+                cat!["enrich ", name, ": ", e.kind.node.as_str(), " ", options, " : ", ty]
+            }
         }
     }
 

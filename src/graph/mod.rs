@@ -102,6 +102,12 @@ impl FlowGraph {
                         }
                         walker.expr(&g.body, lookups, holds);
                     }
+                    StageKind::Enrich(e) => {
+                        part.label = format!("enrich {} ({})", e.name, e.call.kind);
+                        for (_, x) in &e.call.options {
+                            walker.expr(x, lookups, holds);
+                        }
+                    }
                 }
                 part
             })

@@ -98,6 +98,11 @@ impl Demand {
                     }
                     d.pass_on(&g.body, &st.output);
                 }
+                StageKind::Enrich(e) => {
+                    for (_, x) in &e.call.options {
+                        d.expr(x, true);
+                    }
+                }
             }
             if let StageKind::HoldWhen { hold, .. } = &st.kind {
                 if let Some(m) = &hold.message {

@@ -14,6 +14,17 @@ pub fn display(p: &Program) -> String {
             LookupData::Table(rows) => {
                 let _ = writeln!(out, "table ({} rows)", rows.len());
             }
+            LookupData::Http(h) => {
+                let every = h.refresh_ms.map(duration).unwrap_or_else(|| "never".into());
+                let _ = writeln!(
+                    out,
+                    "http {} select {:?} key {:?} value {:?} refresh {every}",
+                    expr(&h.url),
+                    h.select,
+                    h.key,
+                    h.value
+                );
+            }
             LookupData::File { format, path, key, value } => {
                 let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
                 let _ = writeln!(out, "{format} {name:?} key {key:?} value {value:?}");
@@ -76,6 +87,12 @@ fn flow(out: &mut String, f: &Flow) {
                     let _ = writeln!(out, "    ${slot} = {}({arg})", kind.name());
                 }
                 line(out, "into", &g.body);
+            }
+            StageKind::Enrich(e) => {
+                let _ = writeln!(out, "    ${} ({}) = {} ({})", e.slot, e.name, e.call.kind, e.call.ty);
+                for (name, x) in &e.call.options {
+                    let _ = writeln!(out, "    {name} = {}", expr(x));
+                }
             }
         }
     }

@@ -82,6 +82,18 @@ fn stage(k: &t::TStageKind) -> StageKind {
             aggregates: g.aggregates.iter().map(|a| (a.kind, a.arg.as_ref().map(expr), a.local)).collect(),
             body: expr(&g.body),
         })),
+        t::TStageKind::Enrich(e) => StageKind::Enrich(Box::new(super::Enrich {
+            slot: e.local,
+            name: e.name.clone(),
+            call: Connector {
+                name: e.name.clone(),
+                kind: e.kind.clone(),
+                options: options(&e.options),
+                ty: e.ty.clone(),
+                span: crate::source::Span::default(),
+            },
+            select: e.select.clone(),
+        })),
     }
 }
 
@@ -167,6 +179,14 @@ fn lookup(l: &t::TLookup) -> Lookup {
         value: l.value.clone(),
         data: match &l.data {
             t::TLookupData::Table(rows) => LookupData::Table(rows.iter().map(|(k, v)| (expr(k), expr(v))).collect()),
+            t::TLookupData::Http(h) => LookupData::Http(Box::new(super::HttpLookup {
+                url: expr(&h.url),
+                headers: h.headers.as_ref().map(expr),
+                select: h.select.clone(),
+                key: h.key.clone(),
+                value: h.value.clone(),
+                refresh_ms: h.refresh_ms,
+            })),
             t::TLookupData::File { format, path, key, value } => {
                 LookupData::File { format: format.clone(), path: path.clone(), key: key.clone(), value: value.clone() }
             }

@@ -132,6 +132,7 @@ pub enum StageKind {
     HoldWhen { cond: Expr, hold: Hold },
     Batch { size: u64, max_wait_ms: Option<u64> },
     Group(Box<Group>),
+    Enrich(Box<Enrich>),
 }
 
 pub use crate::check::typed::Aggregate;
@@ -149,6 +150,16 @@ pub struct Group {
     pub body: Expr,
 }
 
+/// `enrich name: http.get { ... } : T`: the call (its kind, its options, and in `ty` the
+/// declared response type) and the slot its answer fills.
+#[derive(Clone, Debug)]
+pub struct Enrich {
+    pub slot: Slot,
+    pub name: String,
+    pub call: Connector,
+    pub select: Option<String>,
+}
+
 impl StageKind {
     pub fn name(&self) -> &'static str {
         match self {
@@ -161,6 +172,7 @@ impl StageKind {
             StageKind::HoldWhen { .. } => "hold when",
             StageKind::Batch { .. } => "batch",
             StageKind::Group(_) => "group",
+            StageKind::Enrich(_) => "enrich",
         }
     }
 }
@@ -214,7 +226,25 @@ pub struct Function {
 #[derive(Clone, Debug)]
 pub enum LookupData {
     Table(Vec<(Expr, Expr)>),
-    File { format: String, path: std::path::PathBuf, key: String, value: Option<String> },
+    File {
+        format: String,
+        path: std::path::PathBuf,
+        key: String,
+        value: Option<String>,
+    },
+    /// Fetched when a run starts, and again every `refresh_ms` while it runs.
+    Http(Box<HttpLookup>),
+}
+
+#[derive(Clone, Debug)]
+pub struct HttpLookup {
+    pub url: Expr,
+    pub headers: Option<Expr>,
+    /// JSONPath to the rows in the answer; without it the answer is the rows.
+    pub select: Option<String>,
+    pub key: String,
+    pub value: Option<String>,
+    pub refresh_ms: Option<u64>,
 }
 
 #[derive(Clone, Debug)]

@@ -89,6 +89,7 @@ fn lookup_files(f: &t::TFlow, p: &t::Program) -> Vec<PathBuf> {
                 exprs.extend(g.aggregates.iter().filter_map(|a| a.arg.as_ref()));
                 exprs.push(&g.body);
             }
+            t::TStageKind::Enrich(e) => exprs.extend(e.options.iter().map(|o| &o.value)),
         }
     }
     let options = f.source.iter().flat_map(|s| &s.options).chain(f.sinks.iter().flat_map(|s| &s.options));
@@ -110,7 +111,7 @@ fn lookup_files(f: &t::TFlow, p: &t::Program) -> Vec<PathBuf> {
         .into_iter()
         .filter_map(|i| match &p.lookups.get(i)?.data {
             t::TLookupData::File { path, .. } => Some(path.clone()),
-            t::TLookupData::Table(_) => None,
+            t::TLookupData::Table(_) | t::TLookupData::Http(_) => None,
         })
         .collect();
     paths.dedup();

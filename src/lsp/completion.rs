@@ -25,6 +25,7 @@ const STAGES: &[(&str, &str)] = &[
     ("hold when", "hold when condition \"code\" \"message\""),
     ("batch", "batch { size: 100, max_wait: 5s }"),
     ("group by", "group by record.key { key: key, records: count() }"),
+    ("enrich", "enrich name: http.get { url: ... } : Type"),
     ("sink", "sink name: kind { options }"),
 ];
 
@@ -54,6 +55,7 @@ pub fn at(
                 ["source", .., kind] => crate::options::source_options(kind),
                 ["sink", .., kind] => crate::options::sink_options(kind),
                 ["batch"] => Some(crate::options::batch_stage_options()),
+                ["enrich", .., kind] => crate::options::enrich_options(kind),
                 _ => None,
             };
             if let Some(specs) = specs {

@@ -53,6 +53,11 @@ pub fn all(analysis: &Analysis) -> Vec<&TExpr> {
                     g.aggregates.iter().filter_map(|a| a.arg.as_ref()).for_each(|a| walk(a, &mut out));
                     walk(&g.body, &mut out);
                 }
+                TStageKind::Enrich(e) => {
+                    for o in &e.options {
+                        walk(&o.value, &mut out);
+                    }
+                }
             }
         }
         for o in flow.sinks.iter().flat_map(|s| &s.options) {

@@ -67,6 +67,7 @@ pub fn of_module(module: &Module, index: &LineIndex<'_>) -> Vec<DocumentSymbol> 
                         StageKind::HoldWhen { hold, .. } => (format!("hold when \"{}\"", hold.code.node), stage.span),
                         StageKind::Batch(_) => ("batch".to_string(), stage.span),
                         StageKind::Group(_) => ("group by".to_string(), stage.span),
+                        StageKind::Enrich(e) => (format!("enrich {}", e.name.node), e.name.span),
                     };
                     parts.push(sym(
                         &name,

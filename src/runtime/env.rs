@@ -27,6 +27,12 @@ pub(crate) fn prepare_env(
     for s in &flow.stages {
         each_stage_expr(&s.kind, &mut visit);
     }
+    for l in &program.lookups {
+        if let ir::LookupData::Http(h) = &l.data {
+            visit(&h.url);
+            h.headers.iter().for_each(&mut visit);
+        }
+    }
     let mut env = opts.env.clone();
     for (name, read) in &names {
         match (env.get(name), read) {
@@ -64,6 +70,7 @@ fn each_stage_expr(k: &StageKind, f: &mut dyn FnMut(&ir::Expr)) {
             g.aggregates.iter().filter_map(|(_, a, _)| a.as_ref()).for_each(&mut *f);
             f(&g.body);
         }
+        StageKind::Enrich(e) => e.call.options.iter().for_each(|(_, x)| f(x)),
     }
 }
 

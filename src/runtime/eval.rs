@@ -2,7 +2,6 @@
 //! read, so evaluating a record walks no syntax. Locals live in slots of a `Frame`.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use rust_decimal::Decimal;
@@ -19,7 +18,7 @@ pub type Compiled = Arc<dyn Fn(&Frame<'_>) -> Result<Value, EvalError> + Send + 
 /// What every evaluation of a flow shares: functions, lookup tables, clock and env.
 pub struct Shared {
     pub functions: Vec<CompiledFn>,
-    pub lookups: Vec<HashMap<String, Value>>,
+    pub lookups: Vec<super::lookups::Table>,
     pub ctx: Box<dyn EvalContext + Send + Sync>,
 }
 
@@ -162,7 +161,7 @@ fn compile_kind(e: &ir::Expr) -> Compiled {
             let (table, key) = (*table, compile(key));
             Arc::new(move |f| {
                 let k = key(f)?;
-                Ok(f.shared.lookups.get(table).and_then(|t| t.get(&*k.key())).cloned().unwrap_or(Value::Null))
+                Ok(f.shared.lookups.get(table).and_then(|t| t.get(&k.key())).unwrap_or(Value::Null))
             })
         }
         ExprKind::Builtin { builtin, args, optional } => builtin_call(builtin, args, *optional),

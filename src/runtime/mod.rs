@@ -12,6 +12,7 @@ mod accounting;
 mod batch;
 mod collect;
 mod deliver;
+mod enrich;
 mod env;
 mod eval;
 mod flow_info;
@@ -36,6 +37,7 @@ use std::sync::Arc;
 use chrono::{DateTime, FixedOffset};
 
 pub use eval::{compile, Compiled, Frame, Shared};
+pub use lookups::Table;
 pub use outcome::{Event, RunReport};
 pub use run::{run, run_until};
 pub use source::webhook_endpoint;
@@ -76,6 +78,9 @@ pub struct RunOptions {
     /// was held with, if any. Batch stages then form exactly those batches again, and put
     /// no other record with them.
     pub regroup: Option<Arc<Vec<Option<u32>>>>,
+    /// Recorded answers to `enrich` calls (`*.json` files): a dry run answers every call
+    /// from them and never calls out.
+    pub responses: Option<PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -9,14 +9,14 @@ use super::stage::Stop;
 use super::RuntimeError;
 use crate::connectors::Format;
 use crate::ir;
-use crate::options::{sink_options, source_options, OptSpec};
+use crate::options::{enrich_options, sink_options, source_options, OptSpec};
 use crate::value::Value;
 
 pub(crate) struct Options<'a> {
     conn: &'a ir::Connector,
     specs: Vec<OptSpec>,
     shared: &'a Shared,
-    /// `source` or `sink`, for messages.
+    /// `source`, `sink` or `enrich`, for messages.
     role: &'static str,
 }
 
@@ -29,6 +29,11 @@ impl<'a> Options<'a> {
     pub fn sink(conn: &'a ir::Connector, shared: &'a Shared) -> Result<Options<'a>, RuntimeError> {
         let specs = sink_options(&conn.kind).ok_or_else(|| unknown("sink", conn))?;
         Ok(Options { conn, specs, shared, role: "sink" })
+    }
+
+    pub fn enrich(conn: &'a ir::Connector, shared: &'a Shared) -> Result<Options<'a>, RuntimeError> {
+        let specs = enrich_options(&conn.kind).ok_or_else(|| unknown("enrich", conn))?;
+        Ok(Options { conn, specs, shared, role: "enrich" })
     }
 
     pub fn name(&self) -> &str {

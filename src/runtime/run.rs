@@ -11,6 +11,7 @@ use tokio::task::JoinHandle;
 use super::batch::{batch_task, sink_batch};
 use super::collect::collect;
 use super::deliver::sinks_task;
+use super::enrich::{enrich_task, EnrichStage};
 use super::env::prepare_env;
 use super::eval::{compile_fn, Shared};
 use super::flow_info::{panic_text, FlowInfo};
@@ -21,6 +22,7 @@ use super::source::{self, Intake};
 use super::stages::{stages_task, StageRt, StagesCtx};
 use super::unit::{Chunk, CHANNEL};
 use super::{lookups, RunContext, RunOptions, RuntimeError};
+use crate::connectors::call::Recordings;
 use crate::ir::{self, StageKind};
 use crate::state::StateStore;
 use crate::value::Plan;
@@ -52,7 +54,12 @@ pub async fn run_until(
         lookups: Vec::new(),
         ctx: Box::new(RunContext { now: opts.now, env }),
     };
-    shared.lookups = lookups::load(&program.lookups, &shared).map_err(RuntimeError::Setup)?;
+    let recordings = Arc::new(recordings(program, flow, &opts)?);
+    let fetched =
+        lookups::fetch_http(&program.lookups, &shared, opts.dry_run, &recordings).await.map_err(RuntimeError::Setup)?;
+    let (tables, refreshes) =
+        lookups::load_all(&program.lookups, &shared, fetched, opts.dry_run).map_err(RuntimeError::Setup)?;
+    shared.lookups = tables;
     let shared = Arc::new(shared);
     let source = source::build(flow, &opts, &shared)?;
     let sinks = build_sinks(flow, &opts, &shared, &store)?;
@@ -88,13 +95,24 @@ pub async fn run_until(
         line: flow.file.line_col(flow.source.span.start).0,
     });
 
-    // One task for each run of stages between batches, one for each batch.
+    let refreshing: Vec<JoinHandle<()>> = refreshes.into_iter().map(|r| tokio::spawn(lookups::refresh(r))).collect();
+    // One task for each run of stages between batches and enrichments, one for each of those.
     let mut tasks: Vec<(String, JoinHandle<()>)> = Vec::new();
     let mut group: Vec<StageRt> = Vec::new();
     let groups_out = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let ctx = || StagesCtx { shared: shared.clone(), info: info.clone(), ev: ev_tx.clone(), store: store.clone() };
     for (i, st) in flow.stages.iter().enumerate() {
-        if let StageKind::Batch { size, max_wait_ms } = &st.kind {
+        if let StageKind::Enrich(e) = &st.kind {
+            if !group.is_empty() {
+                let (tx, next) = mpsc::channel::<Chunk>(CHANNEL);
+                tasks.push(("the stages".into(), tokio::spawn(stages_task(std::mem::take(&mut group), ctx(), rx, tx))));
+                rx = next;
+            }
+            let (tx, next) = mpsc::channel::<Chunk>(CHANNEL);
+            let stage = EnrichStage::new(i, st, e, &shared, &opts, &recordings)?;
+            tasks.push((format!("stage {} enrich", i + 1), tokio::spawn(enrich_task(stage, ctx(), rx, tx))));
+            rx = next;
+        } else if let StageKind::Batch { size, max_wait_ms } = &st.kind {
             if !group.is_empty() {
                 let (tx, next) = mpsc::channel::<Chunk>(CHANNEL);
                 tasks.push(("the stages".into(), tokio::spawn(stages_task(std::mem::take(&mut group), ctx(), rx, tx))));
@@ -162,10 +180,25 @@ pub async fn run_until(
     if let Some(task) = retention {
         task.abort();
     }
+    for task in refreshing {
+        task.abort();
+    }
     if !summary.balanced() {
         return Err(RuntimeError::Unbalanced(Box::new(summary)));
     }
     Ok(RunReport { summary, events })
+}
+
+/// A dry run's recorded answers to `enrich` calls and HTTP lookups: none without
+/// `responses`, so that each call says what to record.
+fn recordings(program: &ir::Program, flow: &ir::Flow, opts: &RunOptions) -> Result<Recordings, RuntimeError> {
+    let enriches = flow.stages.iter().any(|s| matches!(s.kind, StageKind::Enrich(_)))
+        || program.lookups.iter().any(|l| matches!(l.data, ir::LookupData::Http(_)));
+    match &opts.responses {
+        Some(dir) if opts.dry_run && enriches && dir.is_dir() => Recordings::load(dir).map_err(RuntimeError::Setup),
+        Some(dir) => Ok(Recordings::expecting(dir)),
+        None => Ok(Recordings::default()),
+    }
 }
 
 /// A task's result, or the error its panic (or cancelling) is.

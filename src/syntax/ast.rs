@@ -198,6 +198,8 @@ pub enum StageKind {
     /// `group by key within 30s : T { field: sum(record.qty) ... }`: the records of a run
     /// (or of a time window) with one key become one record, folded by the body.
     Group(Box<GroupStage>),
+    /// `enrich name: http.get { url: ... } : T`: a call out whose answer is bound to `name`.
+    Enrich(Box<Enrich>),
 }
 
 /// `group by key within 30s : T { ... }`
@@ -208,6 +210,16 @@ pub struct GroupStage {
     pub target: Option<TypeExpr>,
     /// A record literal whose fields use `key` and aggregates over `record`.
     pub body: Expr,
+}
+
+/// `enrich fo: http.get { url: ..., select: "$.x" } : shopify.FulfillmentOrder`
+#[derive(Clone, Debug, PartialEq)]
+pub struct Enrich {
+    pub name: Ident,
+    pub kind: Spanned<String>,
+    pub options: Vec<OptionEntry>,
+    /// Required; absent only so the checker can say so.
+    pub ty: Option<TypeExpr>,
 }
 
 pub type Stage = Spanned<StageKind>;

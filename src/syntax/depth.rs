@@ -28,6 +28,7 @@ pub fn deepest_beyond(m: &Module, limit: usize) -> Option<Span> {
                         StageKind::HoldWhen { cond, .. } => exprs.push(cond),
                         StageKind::Batch(opts) => exprs.extend(opts.iter().map(|o| &o.value)),
                         StageKind::Group(g) => exprs.extend([&g.key, &g.body].into_iter().chain(&g.within)),
+                        StageKind::Enrich(e) => exprs.extend(e.options.iter().map(|o| &o.value)),
                     }
                 }
                 for o in f.sources.iter().flat_map(|s| &s.options).chain(f.sinks.iter().flat_map(|s| &s.options)) {

@@ -23,6 +23,7 @@
 //!   `(let n (: T) e)`, `(split e)`, `(map (: T) e)`, `(hold-when e (hold "code" msg))`,
 //!   `(batch (opt name v) ...)`
 //!   `(group key (within d)? (: T)? body)`
+//!   `(enrich name kind (opt name v) ... (: T))`
 //! - types: `Int`, `shopify.Order`, `(Decimal 2)`, `(list T)`, `(record (a: T) ...)`,
 //!   `"paid"`, `(| A B)`, `(? T)`
 //! - expressions: `42`, `19.99` (Decimal), `1.5e3` (Float), `5400000ms`, `10/s`, `5xx`,
@@ -352,6 +353,14 @@ impl Dumper {
                 let keep = rest.len();
                 rest.push(self.expr(&g.body));
                 self.node("group", keep, span, rest)
+            }
+            StageKind::Enrich(e) => {
+                let mut rest = vec![self.ident(&e.name), self.atom_at(e.kind.node.clone(), e.kind.span)];
+                rest.extend(self.options(&e.options));
+                if let Some(t) = &e.ty {
+                    rest.push(self.plain(":", 1, vec![self.ty(t)]));
+                }
+                self.node("enrich", 2, span, rest)
             }
         }
     }

@@ -113,7 +113,7 @@ fn parse_unchecked(text: &str) -> (Module, Vec<SyntaxError>) {
 
 const DECL_WORDS: &[&str] = &["import", "type", "lookup", "fn", "flow"];
 const FLOW_WORDS: &[&str] =
-    &["source", "sink", "filter", "dedupe", "validate", "let", "split", "map", "hold", "batch", "group"];
+    &["source", "sink", "filter", "dedupe", "validate", "let", "split", "map", "hold", "batch", "group", "enrich"];
 
 fn recover(text: &str, whole: &pest::error::Error<Rule>) -> (Module, Vec<SyntaxError>) {
     let mut module = Module::default();

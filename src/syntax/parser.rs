@@ -287,6 +287,13 @@ impl Builder {
                 let body = body.unwrap_or_else(|| unreachable!("grammar: group without body"));
                 StageKind::Group(Box::new(super::ast::GroupStage { key, within, target, body }))
             }
+            Rule::enrich_stage => {
+                let name = self.ident(next(&mut inner));
+                let kind = self.connector_kind(next(&mut inner));
+                let options = self.options(next(&mut inner));
+                let ty = inner.next().map(|p| self.type_expr(p));
+                StageKind::Enrich(Box::new(super::ast::Enrich { name, kind, options, ty }))
+            }
             r => unreachable!("grammar: {r:?} is not a stage"),
         };
         Spanned::new(kind, span)

@@ -3,7 +3,9 @@
 //! A flow `orders.flow` has its cases in `orders.tests/<case>/`: the recorded payloads in
 //! `input/` (read in name order, the format by extension), the expected dry-run report in
 //! `expected.txt`, and optionally the clock in `now` (RFC 3339; default
-//! 2026-01-01T00:00:00Z). A case passes when the report matches exactly.
+//! 2026-01-01T00:00:00Z). A case passes when the report matches exactly. `env` gives
+//! the case's environment (`NAME=value` lines; what it leaves out reads as `<NAME>`), and
+//! `responses/` the recorded answers to the flow's `enrich` calls.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -96,6 +98,10 @@ pub fn report(case: &Case, program: &crate::ir::Program, flow: usize, base_dir: 
     if inputs.is_empty() {
         return Err(format!("{} has no input files", input_dir.display()));
     }
+    let env = match std::fs::read_to_string(case.dir.join("env")) {
+        Ok(text) => env_lines(&text),
+        Err(_) => std::collections::HashMap::new(),
+    };
     let now_text = std::fs::read_to_string(case.dir.join("now")).unwrap_or_else(|_| DEFAULT_NOW.to_string());
     let now = chrono::DateTime::parse_from_rfc3339(now_text.trim()).map_err(|e| format!("now: {e}"))?;
     let opts = RunOptions {
@@ -103,17 +109,28 @@ pub fn report(case: &Case, program: &crate::ir::Program, flow: usize, base_dir: 
         inputs: Some(inputs),
         input_format: None,
         now,
-        env: std::collections::HashMap::new(),
+        env,
         base_dir: base_dir.to_path_buf(),
         progress: false,
         keep_events: true,
         display_root: Some(input_dir.clone()),
         retention: None,
         regroup: None,
+        responses: Some(case.dir.join("responses")),
     };
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
     let flow_ir = program.flows.get(flow).ok_or("no such flow")?;
     let report =
         rt.block_on(runtime::run(program, flow_ir, Arc::new(MemoryStore::new()), opts)).map_err(|e| e.to_string())?;
     Ok(runtime::report::render(&report))
+}
+
+/// `NAME=value` lines; blank lines and `#` comments skipped.
+fn env_lines(text: &str) -> std::collections::HashMap<String, String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect()
 }

@@ -127,7 +127,7 @@ pub fn eval(expr: &str) -> Evaluated {
     let now = DateTime::parse_from_rfc3339(NOW).expect("a valid time");
     let mut shared = Shared { functions: Vec::new(), lookups: Vec::new(), ctx: Box::new(Ctx { now, env }) };
     assert!(program.functions.is_empty(), "the expression flow declares no functions");
-    shared.lookups = program.lookups.iter().map(|l| inline_table(l, &shared)).collect();
+    shared.lookups = program.lookups.iter().map(|l| inline_table(l, &shared).into()).collect();
     let record = decode_json(ORDER.as_bytes(), &flow.source.ty).expect("the order fits its type");
     let frame = Frame::new(record, vec![Value::Null; flow.slots as usize], &shared);
     for stage in &flow.stages {

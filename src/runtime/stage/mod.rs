@@ -92,8 +92,8 @@ pub(crate) enum StageResult {
     },
 }
 
-/// Compiles a stage of the flow. `batch` is not among them: it groups records in a task
-/// of its own, between runs of stages.
+/// Compiles a stage of the flow. `batch` and `enrich` are not among them: each works in
+/// a task of its own, between runs of stages.
 pub(crate) fn build(s: &ir::Stage) -> Box<dyn Stage> {
     match &s.kind {
         StageKind::Filter(e) => Box::new(filter::Filter::new(e)),
@@ -103,7 +103,7 @@ pub(crate) fn build(s: &ir::Stage) -> Box<dyn Stage> {
         StageKind::Split(e) => Box::new(split::Split::new(e)),
         StageKind::Map(e) => Box::new(map::Map::new(e)),
         StageKind::HoldWhen { cond, hold } => Box::new(hold_when::HoldWhen::new(cond, hold)),
-        StageKind::Batch { .. } | StageKind::Group(_) => Box::new(filter::Pass),
+        StageKind::Batch { .. } | StageKind::Group(_) | StageKind::Enrich(_) => Box::new(filter::Pass),
     }
 }
 
