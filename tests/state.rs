@@ -8,7 +8,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use flowgate::state::{
     Hold, HoldCount, HoldFilter, HoldId, HoldStatus, JsonText, MemoryStore, NewHold, SqliteStore, StateError,
-    StateStore,
+    StateStore, StateWrite,
 };
 
 fn at(s: &str) -> DateTime<Utc> {
@@ -415,6 +415,30 @@ fn requests_stored_together_are_each_stored_once(store: &dyn StateStore) {
     assert_eq!(bodies, vec![b"{\"id\":0}".to_vec(), b"{\"id\":2}".to_vec(), b"{}".to_vec()]);
 }
 
+fn write(name: &str, key: &str, value: &str) -> StateWrite {
+    StateWrite { name: name.into(), key: key.into(), value: value.into() }
+}
+
+fn state_values_are_per_flow_name_and_key_and_the_later_write_wins(store: &dyn StateStore) {
+    assert_eq!(store.state_get("stock", "last", "LOC1:SKU-1").unwrap(), None);
+    let writes =
+        [write("last", "LOC1:SKU-1", "10"), write("last", "LOC1:SKU-1", "8"), write("seen", "LOC1:SKU-1", "3")];
+    store.commit_ends("stock", &[], &writes, t0()).unwrap();
+    assert_eq!(store.state_get("stock", "last", "LOC1:SKU-1").unwrap().as_deref(), Some("8"));
+    assert_eq!(store.state_get("stock", "seen", "LOC1:SKU-1").unwrap().as_deref(), Some("3"));
+    assert_eq!(store.state_get("other", "last", "LOC1:SKU-1").unwrap(), None);
+    assert_eq!(store.state_get("stock", "last", "LOC2:SKU-1").unwrap(), None);
+    store.commit_ends("stock", &[], &[write("last", "LOC1:SKU-1", "{\"n\":10}")], t0()).unwrap();
+    assert_eq!(store.state_get("stock", "last", "LOC1:SKU-1").unwrap().as_deref(), Some("{\"n\":10}"));
+}
+
+fn dedupe_keys_and_state_values_commit_together(store: &dyn StateStore) {
+    let keys = [("order-1".to_string(), None)];
+    store.commit_ends("orders", &keys, &[write("last_total", "order-1", "\"19.90\"")], t0()).unwrap();
+    assert!(store.dedupe_seen("orders", "order-1", t0()).unwrap());
+    assert_eq!(store.state_get("orders", "last_total", "order-1").unwrap().as_deref(), Some("\"19.90\""));
+}
+
 macro_rules! for_each_store {
     ($($spec:ident),* $(,)?) => {
         mod sqlite {
@@ -454,6 +478,8 @@ for_each_store!(
     retention_purges_what_ended_long_ago_and_never_what_is_held,
     erasure_removes_everything_about_a_person_and_nothing_else,
     requests_stored_together_are_each_stored_once,
+    state_values_are_per_flow_name_and_key_and_the_later_write_wins,
+    dedupe_keys_and_state_values_commit_together,
 );
 
 // ---- what only the SQLite file shows ----
@@ -494,7 +520,7 @@ fn open_creates_the_directory_and_the_schema() {
     SqliteStore::open(&path).unwrap();
     let conn = raw(&path);
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
-    assert_eq!(version, 4);
+    assert_eq!(version, 5);
     let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
     assert_eq!(mode, "wal");
     let mut tables: Vec<String> = conn
@@ -505,7 +531,7 @@ fn open_creates_the_directory_and_the_schema() {
         .collect::<Result<_, _>>()
         .unwrap();
     tables.sort();
-    assert_eq!(tables, ["cursors", "dedupe_keys", "deliveries", "holds", "inbox"]);
+    assert_eq!(tables, ["cursors", "dedupe_keys", "deliveries", "holds", "inbox", "state_values"]);
     let inbox: Vec<String> = conn
         .prepare("SELECT name FROM pragma_table_info('inbox')")
         .unwrap()
@@ -554,7 +580,7 @@ fn a_database_from_a_newer_flowgate_is_refused() {
     SqliteStore::open(&path).unwrap();
     raw(&path).pragma_update(None, "user_version", 99).unwrap();
     let e = SqliteStore::open(&path).unwrap_err();
-    assert!(matches!(e, StateError::TooNew { found: 99, known: 4, .. }), "{e:?}");
+    assert!(matches!(e, StateError::TooNew { found: 99, known: 5, .. }), "{e:?}");
     assert!(e.to_string().contains(&path.display().to_string()), "{e}");
 }
 
@@ -826,4 +852,121 @@ fn a_sound_state_checks_ok_and_a_backup_is_a_whole_copy() {
     raw(&path).execute("UPDATE holds SET created_at = 'yesterday' WHERE id = 3", []).unwrap();
     let problems = store.check().unwrap();
     assert!(problems.iter().any(|p| p.contains("hold 3: created_at")), "{problems:?}");
+}
+
+// ---- remembered values through runs of a flow ----
+
+mod common;
+
+/// A fake shop that takes stock levels, refusing (500) those of the SKUs in `failing`.
+#[derive(Default)]
+struct Shop {
+    failing: std::collections::HashSet<String>,
+    received: Vec<(String, i64)>,
+}
+
+async fn levels(
+    axum::extract::State(shop): axum::extract::State<Arc<std::sync::Mutex<Shop>>>,
+    body: String,
+) -> axum::http::StatusCode {
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+    let sku = v["sku"].as_str().unwrap_or("?").to_string();
+    let mut shop = shop.lock().unwrap();
+    if shop.failing.contains(&sku) {
+        return axum::http::StatusCode::INTERNAL_SERVER_ERROR;
+    }
+    shop.received.push((sku, v["available"].as_i64().unwrap_or(-1)));
+    axum::http::StatusCode::OK
+}
+
+const LEVELS_FLOW: &str = r#"
+type Level = { sku: String, available: Int }
+
+flow levels {
+  source rows: file { path: "in.ndjson" } : Level
+  state last_sent: Int by record.sku = record.available
+  filter last_sent != record.available
+  sink shop: http.post {
+    url: env("SHOP_URL") + "/levels"
+    retry: { attempts: 2, backoff: fixed(5ms), on: [5xx] }
+  }
+}
+"#;
+
+fn run_levels(dir: &Path, addr: std::net::SocketAddr, input: &str) -> String {
+    std::fs::write(dir.join("in.ndjson"), input).unwrap();
+    let out = assert_cmd::Command::cargo_bin("flowgate")
+        .unwrap()
+        .arg("run")
+        .arg(dir.join("levels.flow"))
+        .env("SHOP_URL", format!("http://{addr}"))
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn a_failed_delivery_does_not_advance_the_state_and_the_next_run_sends_the_level_again() {
+    let shop: Arc<std::sync::Mutex<Shop>> = Arc::default();
+    let app = axum::Router::new().route("/levels", axum::routing::post(levels)).with_state(shop.clone());
+    let addr = common::serve(app);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("levels.flow"), LEVELS_FLOW).unwrap();
+    let received = |shop: &Arc<std::sync::Mutex<Shop>>| std::mem::take(&mut shop.lock().unwrap().received);
+
+    // 10 → 8 → 10 within one input: all three are changes and all three are sent.
+    let log = run_levels(dir.path(), addr, "{\"sku\":\"A\",\"available\":10}\n{\"sku\":\"A\",\"available\":8}\n{\"sku\":\"A\",\"available\":10}\n{\"sku\":\"B\",\"available\":5}\n");
+    assert_eq!(
+        received(&shop),
+        [("A".to_string(), 10), ("A".to_string(), 8), ("A".to_string(), 10), ("B".to_string(), 5)],
+        "{log}"
+    );
+
+    // Unchanged levels are filtered; B's new level is refused, so it is held and B stays at 5.
+    shop.lock().unwrap().failing.insert("B".into());
+    let log = run_levels(dir.path(), addr, "{\"sku\":\"A\",\"available\":10}\n{\"sku\":\"B\",\"available\":7}\n");
+    assert_eq!(received(&shop), [], "{log}");
+    let store = SqliteStore::open_existing(dir.path().join(".flowgate/state.db")).unwrap();
+    assert_eq!(store.state_get("levels", "last_sent", "A").unwrap().as_deref(), Some("10"));
+    assert_eq!(store.state_get("levels", "last_sent", "B").unwrap().as_deref(), Some("5"), "a hold commits nothing");
+    drop(store);
+
+    // Once the shop takes B again, the same level is sent: the failed run did not advance it.
+    shop.lock().unwrap().failing.clear();
+    let log = run_levels(dir.path(), addr, "{\"sku\":\"A\",\"available\":10}\n{\"sku\":\"B\",\"available\":7}\n");
+    assert_eq!(received(&shop), [("B".to_string(), 7)], "{log}");
+    let store = SqliteStore::open_existing(dir.path().join(".flowgate/state.db")).unwrap();
+    assert_eq!(store.state_get("levels", "last_sent", "B").unwrap().as_deref(), Some("7"));
+}
+
+#[test]
+fn a_replayed_hold_compares_with_the_state_as_it_is_then_and_commits_when_delivered() {
+    let shop: Arc<std::sync::Mutex<Shop>> = Arc::default();
+    let app = axum::Router::new().route("/levels", axum::routing::post(levels)).with_state(shop.clone());
+    let addr = common::serve(app);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("levels.flow"), LEVELS_FLOW).unwrap();
+    run_levels(dir.path(), addr, "{\"sku\":\"B\",\"available\":5}\n");
+    shop.lock().unwrap().failing.insert("B".into());
+    run_levels(dir.path(), addr, "{\"sku\":\"B\",\"available\":7}\n");
+    shop.lock().unwrap().failing.clear();
+    assert_eq!(std::mem::take(&mut shop.lock().unwrap().received), [("B".to_string(), 5)]);
+
+    let out = assert_cmd::Command::cargo_bin("flowgate")
+        .unwrap()
+        .args(["holds", "replay"])
+        .arg(dir.path().join("levels.flow"))
+        .arg("--all")
+        .env("SHOP_URL", format!("http://{addr}"))
+        .output()
+        .unwrap();
+    let shown = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{shown}");
+    assert_eq!(std::mem::take(&mut shop.lock().unwrap().received), [("B".to_string(), 7)], "{shown}");
+    let store = SqliteStore::open_existing(dir.path().join(".flowgate/state.db")).unwrap();
+    assert_eq!(store.state_get("levels", "last_sent", "B").unwrap().as_deref(), Some("7"));
+    drop(store);
+    // The replay committed 7, so the same level in the next export is not sent again.
+    run_levels(dir.path(), addr, "{\"sku\":\"B\",\"available\":7}\n");
+    assert_eq!(std::mem::take(&mut shop.lock().unwrap().received), []);
 }

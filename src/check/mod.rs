@@ -15,6 +15,7 @@ mod flow;
 mod narrow;
 mod operators;
 mod scope;
+mod state;
 pub mod typed;
 mod webhook;
 
@@ -103,6 +104,8 @@ pub(crate) struct Checker<'g> {
     record: Option<Type>,
     /// The `let` names of the flow being checked, with where each was bound.
     flow_lets: Vec<(String, Span)>,
+    /// The `state` names of the flow being checked, with where each was declared.
+    flow_states: Vec<(String, Span)>,
 }
 
 impl<'g> Checker<'g> {
@@ -126,6 +129,7 @@ impl<'g> Checker<'g> {
             scope: Scope::default(),
             record: None,
             flow_lets: Vec::new(),
+            flow_states: Vec::new(),
         }
     }
 

@@ -187,6 +187,19 @@ pub enum TStageKind {
     Map(TExpr),
     HoldWhen { cond: TExpr, hold: THold },
     Batch { size: u64, max_wait_ms: Option<u64> },
+    State(Box<TState>),
+    FilterRemember(TExpr),
+}
+
+/// `state NAME: T by KEY = VALUE`: binds `local` (`ty?`) to the value last committed
+/// under `key`, and commits `value`.
+#[derive(Clone, Debug)]
+pub struct TState {
+    pub local: LocalId,
+    pub name: String,
+    pub ty: Type,
+    pub key: TExpr,
+    pub value: TExpr,
 }
 
 #[derive(Clone, Debug)]

@@ -81,6 +81,10 @@ codes! {
     MultipleSources = "E0135", Error, "more than one source";
     InvalidArgument = "E0136", Error, "invalid regular expression, JSONPath or date format";
     SplitAfterBatch = "E0137", Error, "a batch cannot be split";
+    StateKeyNotString = "E0140", Error, "state key is not a String";
+    StateValueType = "E0141", Error, "state value of the wrong type";
+    DuplicateState = "E0142", Error, "state declared twice";
+    StateTypeNotStorable = "E0143", Error, "state type cannot be remembered";
 
     UnusedLookup = "W0001", Warning, "unused lookup";
     UnusedBinding = "W0002", Warning, "unused binding";
@@ -89,4 +93,5 @@ codes! {
     UnreachableStage = "W0005", Warning, "stage after one that always holds";
     NeedlessOptionalHandling = "W0006", Warning, "absence handled on a value that is never absent";
     UnsignedWebhook = "W0007", Warning, "webhook accepts unsigned requests";
+    RememberWithoutState = "W0009", Warning, "`else remember` without a state";
 }

@@ -242,6 +242,13 @@ impl Fmt<'_> {
                 cat!["hold when ", cond, " ", self.reason(hold)]
             }
             StageKind::Batch(options) => cat!["batch ", self.options(options, hi(stage.span))],
+            StageKind::FilterRemember(e) => cat!["filter ", self.expr(e), " else remember"],
+            StageKind::State { name, ty, key, value } => {
+                let name = self.verbatim(name.span);
+                let ty = self.ty(ty, false);
+                let key = self.expr(key);
+                cat!["state ", name, ": ", ty, " by ", key, " = ", self.expr(value)]
+            }
         }
     }
 

@@ -93,6 +93,12 @@ impl FlowGraph {
                         walker.hold(hold, lookups, holds);
                     }
                     StageKind::Batch { .. } => {}
+                    StageKind::FilterRemember(e) => walker.expr(e, lookups, holds),
+                    StageKind::State(s) => {
+                        part.label = format!("state {}", s.name);
+                        walker.expr(&s.key, lookups, holds);
+                        walker.expr(&s.value, lookups, holds);
+                    }
                 }
                 part
             })

@@ -89,6 +89,12 @@ impl Demand {
                 StageKind::Split(e) => d.expr(e, true),
                 StageKind::Map(e) => d.pass_on(e, &st.output),
                 StageKind::Batch { .. } => {}
+                StageKind::FilterRemember(e) => d.expr(e, true),
+                // The key and the value are written to the store whole.
+                StageKind::State(s) => {
+                    d.expr(&s.key, true);
+                    d.expr(&s.value, true);
+                }
             }
             if let StageKind::HoldWhen { hold, .. } = &st.kind {
                 if let Some(m) = &hold.message {

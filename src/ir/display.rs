@@ -68,6 +68,14 @@ fn flow(out: &mut String, f: &Flow) {
                 let wait = max_wait_ms.map(duration).unwrap_or_else(|| "none".into());
                 let _ = writeln!(out, "    size {size}, max_wait {wait}");
             }
+            StageKind::FilterRemember(e) => {
+                line(out, "keep when", e);
+                let _ = writeln!(out, "    else remember");
+            }
+            StageKind::State(s) => {
+                let _ = writeln!(out, "    ${} ({}: {}?) = last by {}", s.slot, s.name, s.ty, expr(&s.key));
+                line(out, "remember", &s.value);
+            }
         }
     }
     for s in &f.sinks {

@@ -75,6 +75,14 @@ fn stage(k: &t::TStageKind) -> StageKind {
         t::TStageKind::Map(e) => StageKind::Map(expr(e)),
         t::TStageKind::HoldWhen { cond, hold: h } => StageKind::HoldWhen { cond: expr(cond), hold: hold(h) },
         t::TStageKind::Batch { size, max_wait_ms } => StageKind::Batch { size: *size, max_wait_ms: *max_wait_ms },
+        t::TStageKind::FilterRemember(e) => StageKind::FilterRemember(expr(e)),
+        t::TStageKind::State(s) => StageKind::State(Box::new(StateStage {
+            slot: s.local,
+            name: s.name.clone(),
+            ty: s.ty.clone(),
+            key: expr(&s.key),
+            value: expr(&s.value),
+        })),
     }
 }
 

@@ -131,6 +131,21 @@ pub enum StageKind {
     Map(Expr),
     HoldWhen { cond: Expr, hold: Hold },
     Batch { size: u64, max_wait_ms: Option<u64> },
+    State(Box<StateStage>),
+    FilterRemember(Expr),
+}
+
+/// `state NAME: T by KEY = VALUE`: binds `slot` to the value last committed for `name`
+/// under `key` (null when none) and carries `value` (a `ty`) to be committed with the
+/// record's end (`StageKind::FilterRemember`, a `filter ... else remember`, commits it
+/// for the records it drops too).
+#[derive(Clone, Debug)]
+pub struct StateStage {
+    pub slot: Slot,
+    pub name: String,
+    pub ty: Type,
+    pub key: Expr,
+    pub value: Expr,
 }
 
 impl StageKind {
@@ -144,6 +159,8 @@ impl StageKind {
             StageKind::Map(_) => "map",
             StageKind::HoldWhen { .. } => "hold when",
             StageKind::Batch { .. } => "batch",
+            StageKind::State(_) => "state",
+            StageKind::FilterRemember(_) => "filter",
         }
     }
 }

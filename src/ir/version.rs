@@ -84,6 +84,8 @@ fn lookup_files(f: &t::TFlow, p: &t::Program) -> Vec<PathBuf> {
                 exprs.extend(hold.message.as_deref());
             }
             t::TStageKind::Batch { .. } => {}
+            t::TStageKind::FilterRemember(e) => exprs.push(e),
+            t::TStageKind::State(s) => exprs.extend([&s.key, &s.value]),
         }
     }
     let options = f.source.iter().flat_map(|s| &s.options).chain(f.sinks.iter().flat_map(|s| &s.options));

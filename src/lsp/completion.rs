@@ -24,6 +24,7 @@ const STAGES: &[(&str, &str)] = &[
     ("map", "map : Type { field: expr }"),
     ("hold when", "hold when condition \"code\" \"message\""),
     ("batch", "batch { size: 100, max_wait: 5s }"),
+    ("state", "state name: Type by key = value"),
     ("sink", "sink name: kind { options }"),
 ];
 

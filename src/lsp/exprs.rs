@@ -48,6 +48,11 @@ pub fn all(analysis: &Analysis) -> Vec<&TExpr> {
                     hold(h, &mut out);
                 }
                 TStageKind::Batch { .. } => {}
+                TStageKind::FilterRemember(e) => walk(e, &mut out),
+                TStageKind::State(s) => {
+                    walk(&s.key, &mut out);
+                    walk(&s.value, &mut out);
+                }
             }
         }
         for o in flow.sinks.iter().flat_map(|s| &s.options) {

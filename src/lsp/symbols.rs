@@ -66,6 +66,8 @@ pub fn of_module(module: &Module, index: &LineIndex<'_>) -> Vec<DocumentSymbol> 
                         },
                         StageKind::HoldWhen { hold, .. } => (format!("hold when \"{}\"", hold.code.node), stage.span),
                         StageKind::Batch(_) => ("batch".to_string(), stage.span),
+                        StageKind::FilterRemember(_) => ("filter else remember".to_string(), stage.span),
+                        StageKind::State { name, .. } => (format!("state {}", name.node), name.span),
                     };
                     parts.push(sym(
                         &name,

@@ -95,6 +95,8 @@ pub(crate) async fn batch_task(rx: mpsc::Receiver<Chunk>, tx: mpsc::Sender<Chunk
             record: Value::list(records.into()),
             slots: head.slots.clone(),
             dedupe: batch.iter().flat_map(|u| u.dedupe.clone()).collect(),
+            state: batch.iter().flat_map(|u| u.state.clone()).collect(),
+            remember: false,
             cursor: None,
             identity: None,
             members: batch,

@@ -59,6 +59,11 @@ fn each_stage_expr(k: &StageKind, f: &mut dyn FnMut(&ir::Expr)) {
         StageKind::Let { value, .. } => f(value),
         StageKind::HoldWhen { cond, .. } => f(cond),
         StageKind::Batch { .. } => {}
+        StageKind::FilterRemember(e) => f(e),
+        StageKind::State(s) => {
+            f(&s.key);
+            f(&s.value);
+        }
     }
 }
 

@@ -12,7 +12,7 @@ use super::unit::Unit;
 use super::RuntimeError;
 use crate::connectors::sink::body_json;
 use crate::ir;
-use crate::state::{JsonText, NewHold, StateStore};
+use crate::state::{JsonText, NewHold, StateStore, StateWrite};
 use crate::types::Type;
 use crate::value::{DecodeError, Plan, Value};
 
@@ -40,16 +40,19 @@ impl FlowInfo {
         self.in_flight.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Commits the dedupe keys of records that ended; they are then the store's to know.
+    /// Commits the dedupe keys and state values of records that ended, in one
+    /// transaction; they are then the store's to know.
     pub fn commit_keys(
         &self,
         store: &dyn StateStore,
         keys: &mut Vec<(String, Option<DateTime<Utc>>)>,
+        states: &mut Vec<StateWrite>,
     ) -> Result<(), RuntimeError> {
-        if keys.is_empty() {
+        if keys.is_empty() && states.is_empty() {
             return Ok(());
         }
-        store.dedupe_commit(&self.name, keys, self.now)?;
+        store.commit_ends(&self.name, keys, states, self.now)?;
+        states.clear();
         let mut in_flight = self.in_flight();
         for (k, _) in keys.drain(..) {
             in_flight.remove(&k);
@@ -209,7 +212,7 @@ mod tests {
         let (info, store) = (info(), MemoryStore::new());
         info.in_flight().extend(["a".to_string(), "b".to_string(), "c".to_string()]);
         let mut keys = vec![("a".to_string(), None), ("b".to_string(), None)];
-        info.commit_keys(&store, &mut keys).unwrap();
+        info.commit_keys(&store, &mut keys, &mut Vec::new()).unwrap();
         assert!(keys.is_empty());
         // A long run's set holds only the keys of records still on their way ...
         assert_eq!(info.in_flight().iter().collect::<Vec<_>>(), vec!["c"]);

@@ -125,7 +125,7 @@ pub async fn run_until(
         joined(&what, t.await)?;
     }
     joined("the sinks", sink_task.await)??;
-    let (mut summary, mut events) = collected?;
+    let (mut summary, mut events, state) = collected?;
     summary.records_in = records_in;
     summary.flow = flow.name.clone();
     summary.version = flow.version.clone();
@@ -145,7 +145,7 @@ pub async fn run_until(
     if !summary.balanced() {
         return Err(RuntimeError::Unbalanced(Box::new(summary)));
     }
-    Ok(RunReport { summary, events })
+    Ok(RunReport { summary, events, state })
 }
 
 /// A task's result, or the error its panic (or cancelling) is.

@@ -195,6 +195,12 @@ pub enum StageKind {
     HoldWhen { cond: Expr, hold: HoldReason },
     /// `batch { size: 100, max_wait: 5s }`
     Batch(Vec<OptionEntry>),
+    /// `state NAME: T by KEY = VALUE`: binds the value last committed under the key (`T?`)
+    /// and commits VALUE under it when the record is delivered.
+    State { name: Ident, ty: TypeExpr, key: Expr, value: Expr },
+    /// `filter expr else remember`: a filter whose dropped records still commit their
+    /// state values.
+    FilterRemember(Expr),
 }
 
 pub type Stage = Spanned<StageKind>;

@@ -233,9 +233,10 @@ fn describe(rule: Rule) -> Option<&'static str> {
         source_decl | kw_source => "`source`",
         sink_decl | kw_sink => "`sink`",
         filter_stage | dedupe_stage | validate_stage | let_stage | split_stage | map_stage | hold_stage
-        | batch_stage | kw_filter | kw_dedupe | kw_validate | kw_let | kw_split | kw_map | kw_batch => {
-            "a stage (filter, dedupe, validate, let, split, map, hold when, batch)"
-        }
+        | batch_stage | state_stage | kw_filter | kw_dedupe | kw_validate | kw_let | kw_split | kw_map | kw_batch
+        | kw_state => "a stage (filter, dedupe, validate, let, split, map, hold when, batch, state)",
+        remember_else => "`else remember`",
+        kw_remember => "`remember`",
         kw_hold | hold_expr => "`hold`",
         kw_when => "`when`",
         kw_by => "`by`",
