@@ -970,3 +970,79 @@ fn a_replayed_hold_compares_with_the_state_as_it_is_then_and_commits_when_delive
     run_levels(dir.path(), addr, "{\"sku\":\"B\",\"available\":7}\n");
     assert_eq!(std::mem::take(&mut shop.lock().unwrap().received), []);
 }
+
+#[test]
+fn a_seeded_dry_run_compares_with_the_seed_and_lists_what_it_would_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("levels.flow"), LEVELS_FLOW).unwrap();
+    std::fs::write(dir.path().join("in.ndjson"), "{\"sku\":\"A\",\"available\":10}\n{\"sku\":\"B\",\"available\":5}\n")
+        .unwrap();
+    std::fs::write(dir.path().join("seed.json"), "{\"last_sent\": {\"A\": 10, \"B\": 4}}").unwrap();
+    let out = assert_cmd::Command::cargo_bin("flowgate")
+        .unwrap()
+        .arg("run")
+        .arg(dir.path().join("levels.flow"))
+        .args(["--dry-run", "--state-seed"])
+        .arg(dir.path().join("seed.json"))
+        .env("SHOP_URL", "http://127.0.0.1:9")
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{report}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(report.contains("in.ndjson:1 → filtered at stage 2 filter"), "A is unchanged: {report}");
+    assert!(report.contains("── state a real run would commit\n   last_sent \"B\" = 5\n"), "{report}");
+    assert!(!dir.path().join(".flowgate").exists(), "a dry run creates no state");
+
+    // A seed naming a state the flow does not have is refused.
+    std::fs::write(dir.path().join("seed.json"), "{\"last_level\": {\"A\": 10}}").unwrap();
+    let out = assert_cmd::Command::cargo_bin("flowgate")
+        .unwrap()
+        .arg("run")
+        .arg(dir.path().join("levels.flow"))
+        .args(["--dry-run", "--state-seed"])
+        .arg(dir.path().join("seed.json"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("flow `levels` has no state `last_level`"));
+}
+
+#[test]
+fn a_test_case_fails_when_the_state_it_would_leave_is_not_the_expected_one() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("levels.flow"), LEVELS_FLOW).unwrap();
+    let case = dir.path().join("levels.tests/changed");
+    std::fs::create_dir_all(case.join("input")).unwrap();
+    std::fs::write(case.join("input/in.ndjson"), "{\"sku\":\"A\",\"available\":8}\n{\"sku\":\"A\",\"available\":10}\n")
+        .unwrap();
+    std::fs::write(case.join("state.json"), "{\"last_sent\": {\"A\": 10, \"B\": 4}}").unwrap();
+    std::fs::write(case.join("expected_state.json"), "{}").unwrap();
+    let test = || {
+        assert_cmd::Command::cargo_bin("flowgate")
+            .unwrap()
+            .arg("test")
+            .arg(dir.path().join("levels.flow"))
+            .output()
+            .unwrap()
+    };
+    let update = assert_cmd::Command::cargo_bin("flowgate")
+        .unwrap()
+        .arg("test")
+        .arg(dir.path().join("levels.flow"))
+        .arg("--update")
+        .output();
+    assert_eq!(update.unwrap().status.code(), Some(0));
+    // 8 then 10 again: both sent, and the state ends where it started for A.
+    let recorded: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(case.join("expected_state.json")).unwrap()).unwrap();
+    assert_eq!(recorded, serde_json::json!({ "last_sent": { "A": 10, "B": 4 } }));
+    let report = std::fs::read_to_string(case.join("expected.txt")).unwrap();
+    assert!(report.contains("delivered         2"), "{report}");
+    assert_eq!(test().status.code(), Some(0));
+
+    std::fs::write(case.join("expected_state.json"), "{\"last_sent\": {\"A\": 8, \"B\": 4}}").unwrap();
+    let out = test();
+    let shown = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{shown}");
+    assert!(shown.contains("-    \"A\": 8,") && shown.contains("+    \"A\": 10,"), "{shown}");
+}
