@@ -282,16 +282,7 @@ impl StateStore for MemoryStore {
         keys: &[(String, Option<DateTime<Utc>>)],
         now: DateTime<Utc>,
     ) -> Result<(), StateError> {
-        let mut inner = self.lock();
-        inner.dedupe.retain(|(f, _), expires| f != flow || expires.is_none_or(|e| e > now));
-        for (key, expires) in keys {
-            inner
-                .dedupe
-                .entry((flow.to_string(), key.clone()))
-                .and_modify(|old| *old = later(*old, *expires))
-                .or_insert(*expires);
-        }
-        Ok(())
+        self.commit_ends(flow, keys, &[], now)
     }
 
     fn commit_ends(
@@ -301,10 +292,17 @@ impl StateStore for MemoryStore {
         states: &[StateWrite],
         now: DateTime<Utc>,
     ) -> Result<(), StateError> {
-        if !keys.is_empty() {
-            self.dedupe_commit(flow, keys, now)?;
-        }
         let mut inner = self.lock();
+        if !keys.is_empty() {
+            inner.dedupe.retain(|(f, _), expires| f != flow || expires.is_none_or(|e| e > now));
+        }
+        for (key, expires) in keys {
+            inner
+                .dedupe
+                .entry((flow.to_string(), key.clone()))
+                .and_modify(|old| *old = later(*old, *expires))
+                .or_insert(*expires);
+        }
         for w in states {
             inner.states.insert((flow.to_string(), w.name.clone(), w.key.clone()), w.value.clone());
         }
