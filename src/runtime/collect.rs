@@ -251,3 +251,32 @@ fn close_holds(
     closing.clear();
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn w(key: &str, value: &str) -> StateWrite {
+        StateWrite { name: "last".into(), key: key.into(), value: value.into() }
+    }
+
+    #[test]
+    fn a_record_that_ends_late_never_overwrites_the_value_of_a_later_one() {
+        let mut states = States::default();
+        states.ended(vec![((3, 0), w("A", "10"))]);
+        // Record 1 was retried and ends after record 3: its 8 is older than the 10.
+        states.ended(vec![((1, 0), w("A", "8")), ((2, 0), w("B", "5"))]);
+        states.ended(vec![((4, 0), w("A", "12"))]);
+        let kept: Vec<(&str, &str)> = states.pending.iter().map(|w| (w.key.as_str(), w.value.as_str())).collect();
+        assert_eq!(kept, [("A", "10"), ("B", "5"), ("A", "12")]);
+    }
+
+    #[test]
+    fn a_dry_run_keeps_one_value_per_key_to_show() {
+        let mut states = States { dry_run: true, ..States::default() };
+        states.ended(vec![((1, 0), w("B", "5")), ((2, 0), w("A", "8")), ((3, 0), w("A", "10"))]);
+        assert!(states.pending.is_empty(), "a dry run commits nothing");
+        let shown: Vec<&str> = states.would_commit.values().map(|w| w.value.as_str()).collect();
+        assert_eq!(shown, ["10", "5"]);
+    }
+}
