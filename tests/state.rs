@@ -852,6 +852,13 @@ fn a_sound_state_checks_ok_and_a_backup_is_a_whole_copy() {
     raw(&path).execute("UPDATE holds SET created_at = 'yesterday' WHERE id = 3", []).unwrap();
     let problems = store.check().unwrap();
     assert!(problems.iter().any(|p| p.contains("hold 3: created_at")), "{problems:?}");
+    // So is a remembered value that is not JSON.
+    let writes = [StateWrite { name: "last".into(), key: "A".into(), value: "10".into() }];
+    store.commit_ends("stock", &[], &writes, t0()).unwrap();
+    assert!(!store.check().unwrap().iter().any(|p| p.contains("state value")));
+    raw(&path).execute("UPDATE state_values SET value = '{oops' WHERE key = 'A'", []).unwrap();
+    let problems = store.check().unwrap();
+    assert!(problems.iter().any(|p| p == "a state value: stock/last 'A': '{oops'"), "{problems:?}");
 }
 
 // ---- remembered values through runs of a flow ----
@@ -1045,4 +1052,49 @@ fn a_test_case_fails_when_the_state_it_would_leave_is_not_the_expected_one() {
     let shown = String::from_utf8_lossy(&out.stdout).into_owned();
     assert_eq!(out.status.code(), Some(1), "{shown}");
     assert!(shown.contains("-    \"A\": 8,") && shown.contains("+    \"A\": 10,"), "{shown}");
+}
+
+#[test]
+fn a_filter_that_remembers_commits_the_values_of_what_it_drops_and_a_plain_one_does_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let flow = r#"
+type Level = { sku: String, available: Int, at: Int }
+
+flow levels {
+  source rows: file { path: "in.ndjson" } : Level
+  state last_at: Int by record.sku = record.at
+  filter last_at == null or record.at > last_at
+  state last_sent: Int by record.sku = record.available
+  filter last_sent != record.available else remember
+  sink out: stdout {}
+}
+"#;
+    std::fs::write(dir.path().join("levels.flow"), flow).unwrap();
+    // A: newer but unchanged, dropped by the remembering filter: its time is committed.
+    // B: older than the last seen, dropped by the plain filter: nothing is committed.
+    std::fs::write(
+        dir.path().join("in.ndjson"),
+        "{\"sku\":\"A\",\"available\":5,\"at\":2}\n{\"sku\":\"B\",\"available\":9,\"at\":0}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("seed.json"),
+        "{\"last_at\": {\"A\": 1, \"B\": 1}, \"last_sent\": {\"A\": 5, \"B\": 7}}",
+    )
+    .unwrap();
+    let out = assert_cmd::Command::cargo_bin("flowgate")
+        .unwrap()
+        .arg("run")
+        .arg(dir.path().join("levels.flow"))
+        .args(["--dry-run", "--state-seed"])
+        .arg(dir.path().join("seed.json"))
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{report}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(report.contains("filtered          2"), "{report}");
+    assert!(
+        report.contains("── state a real run would commit\n   last_at \"A\" = 2\n   last_sent \"A\" = 5\n\n"),
+        "only A's values, both of them: {report}"
+    );
 }
