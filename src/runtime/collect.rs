@@ -202,7 +202,7 @@ pub(crate) async fn collect(
 /// earlier record's that ended after it.
 #[derive(Default)]
 struct States {
-    pending: Vec<StateWrite>,
+    pending: Vec<((u64, u32), StateWrite)>,
     /// Per state name and key, the place of the record whose value was last taken.
     latest: std::collections::HashMap<(String, String), (u64, u32)>,
     /// A dry run commits nothing and shows instead what it would leave, per name and key.
@@ -221,7 +221,7 @@ impl States {
             if self.dry_run {
                 self.would_commit.insert((w.name.clone(), w.key.clone()), w);
             } else {
-                self.pending.push(w);
+                self.pending.push((seq, w));
             }
         }
     }
@@ -267,7 +267,7 @@ mod tests {
         // Record 1 was retried and ends after record 3: its 8 is older than the 10.
         states.ended(vec![((1, 0), w("A", "8")), ((2, 0), w("B", "5"))]);
         states.ended(vec![((4, 0), w("A", "12"))]);
-        let kept: Vec<(&str, &str)> = states.pending.iter().map(|w| (w.key.as_str(), w.value.as_str())).collect();
+        let kept: Vec<(&str, &str)> = states.pending.iter().map(|(_, w)| (w.key.as_str(), w.value.as_str())).collect();
         assert_eq!(kept, [("A", "10"), ("B", "5"), ("A", "12")]);
     }
 

@@ -63,6 +63,7 @@ pub async fn run_until(
         now: opts.now.to_utc(),
         decode: Plan::for_type(&flow.source.ty, &ir::Demand::of_flow(program, flow)),
         in_flight: std::sync::Mutex::default(),
+        assigned: std::sync::Mutex::default(),
         // A dry run ends no holds; a real one ends those of records it takes to their end.
         identify: !opts.dry_run && store.has_open_holds(&flow.name)?,
     });

@@ -2,14 +2,10 @@
 //! when there is none) and carries VALUE on the record, to be committed with its end
 //! (`collect.rs`) only if it is delivered or filtered by a `filter ... else remember`.
 //!
-//! The stage keeps what earlier records of this run assigned (the overlay): a record
-//! sees the value of the last earlier record with its key, whatever that record's end
-//! turns out to be, because the store learns it only once that end is known. Without
-//! it, 10 → 8 → 10 within one input would compare the last 10 with the stored 10 and
-//! drop it, leaving the receiver at 8.
-
-use std::collections::HashMap;
-use std::sync::{Mutex, PoisonError};
+//! A record sees the value the last earlier record of the run with its key assigned
+//! (`FlowInfo::assigned`), whatever that record's end turns out to be, because the store
+//! learns it only once that end is known. Without it, 10 → 8 → 10 within one input
+//! would compare the last 10 with the stored 10 and drop it, leaving the receiver at 8.
 
 use super::{Next, Outcome, Stage, StageCx, Stop};
 use crate::ir;
@@ -25,20 +21,11 @@ pub(crate) struct State {
     ty: Type,
     key: Compiled,
     value: Compiled,
-    /// Per key, the value the latest record of this run assigned.
-    overlay: Mutex<HashMap<String, Value>>,
 }
 
 impl State {
     pub fn new(s: &ir::StateStage) -> State {
-        State {
-            slot: s.slot,
-            name: s.name.clone(),
-            ty: s.ty.clone(),
-            key: compile(&s.key),
-            value: compile(&s.value),
-            overlay: Mutex::default(),
-        }
+        State { slot: s.slot, name: s.name.clone(), ty: s.ty.clone(), key: compile(&s.key), value: compile(&s.value) }
     }
 
     /// What the store remembers under `key`, as the declared type.
@@ -63,14 +50,18 @@ impl Stage for State {
     fn apply(&self, unit: &mut Unit, frame: &Frame<'_>, cx: &StageCx<'_>) -> Result<Next, Outcome> {
         let key = (self.key)(frame)?.key().into_owned();
         let value = (self.value)(frame)?;
-        let mut overlay = self.overlay.lock().unwrap_or_else(PoisonError::into_inner);
-        let last = match overlay.get(&key) {
-            Some(v) => v.clone(),
-            None => self.stored(&key, cx)?,
+        let json = to_json_string(&value, Redaction::Redact);
+        let k = (self.name.clone(), key);
+        // Held across the store's read: a value the collector commits meanwhile is in
+        // the store before it leaves here.
+        let mut assigned = cx.info.assigned();
+        let last = match assigned.get(&k) {
+            Some((_, v)) => v.clone(),
+            None => self.stored(&k.1, cx)?,
         };
         frame.set(self.slot, last);
-        let json = to_json_string(&value, Redaction::Redact);
-        overlay.insert(key.clone(), value);
+        let key = k.1.clone();
+        assigned.insert(k, (unit.seq, value));
         unit.state.push((unit.seq, StateWrite { name: self.name.clone(), key, value: json }));
         Ok(Next::Same)
     }
