@@ -70,25 +70,24 @@ impl Checker<'_> {
         TStageKind::State(Box::new(TState { local, name: name.node.clone(), ty: declared, key: k, value: v }))
     }
 
-    /// A remembered value is written to the state store as JSON and read back as its type.
+    /// A remembered value is written to the state store and read back as its type; an
+    /// optional one would remember an absence, which the binding (already optional for
+    /// "nothing remembered yet") could not tell apart.
     fn state_type(&mut self, declared: &Type, ty: &TypeExpr) {
-        let why = if declared.contains_secret() {
-            "a secret is never written to the state store"
-        } else if matches!(declared, Type::Never | Type::Null | Type::Fn(..)) {
-            "it has no value that can be stored"
-        } else if declared.is_optional() {
-            "the binding is already optional (nothing remembered yet); remember the value itself"
-        } else {
+        if !declared.is_optional() {
             return;
-        };
+        }
         let d = Diagnostic::new(
             Code::StateTypeNotStorable,
             &self.file,
             ty.span,
-            format!("a state cannot remember values of type {declared}: {why}"),
-            "not storable",
+            format!("a state cannot remember values of type {declared}: it would remember an absence"),
+            "optional",
         )
-        .with_help("remember a String, number, date, Bool, or a record or list of them");
+        .with_help(format!(
+            "declare it as `{}`: the binding is optional already, absent while nothing is remembered",
+            declared.unwrap_optional()
+        ));
         self.report(d);
     }
 
