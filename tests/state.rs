@@ -1098,3 +1098,41 @@ flow levels {
         "only A's values, both of them: {report}"
     );
 }
+
+#[test]
+fn a_remembered_value_of_another_type_holds_the_record_and_commits_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let flow = r#"
+type Level = { sku: String, available: Int }
+
+flow levels {
+  source rows: file { path: "in.ndjson" } : Level
+  state last_sent: Int by record.sku = record.available
+  filter last_sent != record.available
+  sink out: file { path: "out.ndjson" }
+}
+"#;
+    std::fs::write(dir.path().join("levels.flow"), flow).unwrap();
+    std::fs::write(dir.path().join("in.ndjson"), "{\"sku\":\"A\",\"available\":5}\n{\"sku\":\"B\",\"available\":6}\n")
+        .unwrap();
+    let db = dir.path().join(".flowgate/state.db");
+    {
+        // Written when the flow still remembered text.
+        let store = SqliteStore::open(&db).unwrap();
+        let old = [StateWrite { name: "last_sent".into(), key: "A".into(), value: "\"five\"".into() }];
+        store.commit_ends("levels", &[], &old, t0()).unwrap();
+    }
+    let out = assert_cmd::Command::cargo_bin("flowgate")
+        .unwrap()
+        .arg("run")
+        .arg(dir.path().join("levels.flow"))
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(log.contains("held              1   state_unreadable: 1"), "{log}");
+    let store = SqliteStore::open_existing(&db).unwrap();
+    let held = store.holds(&HoldFilter::held()).unwrap();
+    assert!(held[0].message.contains("state `last_sent` under key A does not read as Int"), "{}", held[0].message);
+    assert_eq!(store.state_get("levels", "last_sent", "A").unwrap().as_deref(), Some("\"five\""));
+    assert_eq!(store.state_get("levels", "last_sent", "B").unwrap().as_deref(), Some("6"));
+}

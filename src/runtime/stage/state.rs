@@ -40,7 +40,7 @@ impl State {
         decode_json(text.as_bytes(), &self.ty).map_err(|e| {
             Outcome::Held(Stop {
                 code: "state_unreadable".into(),
-                message: format!("state `{}` under key {key} is not a {}: {e}", self.name, self.ty),
+                message: format!("state `{}` under key {key} does not read as {}: {e}", self.name, self.ty),
             })
         })
     }
