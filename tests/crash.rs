@@ -1,5 +1,6 @@
 //! Crash safety: `flowgate run` is killed with SIGKILL at random points and restarted;
-//! in the end every record is booked exactly once by the ERP or held exactly once.
+//! in the end every record is booked exactly once by the ERP or held exactly once, and
+//! the flow's `state` remembers exactly the records that were booked.
 
 use std::collections::{HashMap, HashSet};
 use std::fs;
@@ -53,7 +54,7 @@ fn killed_runs_lose_nothing_and_book_nothing_twice() {
     let (addr, erp) = start_erp();
     let dir = tempfile::tempdir().unwrap();
     let flow = dir.path().join("crash.flow");
-    fs::copy("tests/fixtures/http/crash.flow", &flow).unwrap();
+    fs::copy("tests/fixtures/http/crash_state.flow", &flow).unwrap();
     let total = 3000;
     let mut input = String::new();
     for i in 0..total {
@@ -117,6 +118,13 @@ fn killed_runs_lose_nothing_and_book_nothing_twice() {
         held_set.len()
     );
     assert_eq!(held_set.len(), 3 * total / 20, "exactly the bad, invalid and refused records are held");
+    // A value is committed with its record's delivery, never before: the remembered refs
+    // are the booked ones (one remembered but not booked would be filtered for good).
+    let db = rusqlite::Connection::open(dir.path().join(".flowgate/state.db")).unwrap();
+    let mut stmt = db.prepare("SELECT key FROM state_values WHERE flow = 'crash' AND name = 'last_amount'").unwrap();
+    let remembered: HashSet<String> = stmt.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
+    let booked_refs: HashSet<String> = booked.iter().map(|r| r.to_string()).collect();
+    assert_eq!(remembered, booked_refs, "the state remembers exactly the booked records");
     eprintln!(
         "{finished_early} of 20 runs finished before the kill; {} repeated sends absorbed by idempotency keys",
         e.repeats

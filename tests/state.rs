@@ -8,7 +8,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use flowgate::state::{
     Hold, HoldCount, HoldFilter, HoldId, HoldStatus, JsonText, MemoryStore, NewHold, SqliteStore, StateError,
-    StateStore,
+    StateStore, StateWrite,
 };
 
 fn at(s: &str) -> DateTime<Utc> {
@@ -415,6 +415,30 @@ fn requests_stored_together_are_each_stored_once(store: &dyn StateStore) {
     assert_eq!(bodies, vec![b"{\"id\":0}".to_vec(), b"{\"id\":2}".to_vec(), b"{}".to_vec()]);
 }
 
+fn write(name: &str, key: &str, value: &str) -> StateWrite {
+    StateWrite { name: name.into(), key: key.into(), value: value.into() }
+}
+
+fn state_values_are_per_flow_name_and_key_and_the_later_write_wins(store: &dyn StateStore) {
+    assert_eq!(store.state_get("stock", "last", "LOC1:SKU-1").unwrap(), None);
+    let writes =
+        [write("last", "LOC1:SKU-1", "10"), write("last", "LOC1:SKU-1", "8"), write("seen", "LOC1:SKU-1", "3")];
+    store.commit_ends("stock", &[], &writes, t0()).unwrap();
+    assert_eq!(store.state_get("stock", "last", "LOC1:SKU-1").unwrap().as_deref(), Some("8"));
+    assert_eq!(store.state_get("stock", "seen", "LOC1:SKU-1").unwrap().as_deref(), Some("3"));
+    assert_eq!(store.state_get("other", "last", "LOC1:SKU-1").unwrap(), None);
+    assert_eq!(store.state_get("stock", "last", "LOC2:SKU-1").unwrap(), None);
+    store.commit_ends("stock", &[], &[write("last", "LOC1:SKU-1", "{\"n\":10}")], t0()).unwrap();
+    assert_eq!(store.state_get("stock", "last", "LOC1:SKU-1").unwrap().as_deref(), Some("{\"n\":10}"));
+}
+
+fn dedupe_keys_and_state_values_commit_together(store: &dyn StateStore) {
+    let keys = [("order-1".to_string(), None)];
+    store.commit_ends("orders", &keys, &[write("last_total", "order-1", "\"19.90\"")], t0()).unwrap();
+    assert!(store.dedupe_seen("orders", "order-1", t0()).unwrap());
+    assert_eq!(store.state_get("orders", "last_total", "order-1").unwrap().as_deref(), Some("\"19.90\""));
+}
+
 macro_rules! for_each_store {
     ($($spec:ident),* $(,)?) => {
         mod sqlite {
@@ -454,6 +478,8 @@ for_each_store!(
     retention_purges_what_ended_long_ago_and_never_what_is_held,
     erasure_removes_everything_about_a_person_and_nothing_else,
     requests_stored_together_are_each_stored_once,
+    state_values_are_per_flow_name_and_key_and_the_later_write_wins,
+    dedupe_keys_and_state_values_commit_together,
 );
 
 // ---- what only the SQLite file shows ----
@@ -494,7 +520,7 @@ fn open_creates_the_directory_and_the_schema() {
     SqliteStore::open(&path).unwrap();
     let conn = raw(&path);
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
-    assert_eq!(version, 4);
+    assert_eq!(version, 5);
     let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
     assert_eq!(mode, "wal");
     let mut tables: Vec<String> = conn
@@ -505,7 +531,7 @@ fn open_creates_the_directory_and_the_schema() {
         .collect::<Result<_, _>>()
         .unwrap();
     tables.sort();
-    assert_eq!(tables, ["cursors", "dedupe_keys", "deliveries", "holds", "inbox"]);
+    assert_eq!(tables, ["cursors", "dedupe_keys", "deliveries", "holds", "inbox", "state_values"]);
     let inbox: Vec<String> = conn
         .prepare("SELECT name FROM pragma_table_info('inbox')")
         .unwrap()
@@ -554,7 +580,7 @@ fn a_database_from_a_newer_flowgate_is_refused() {
     SqliteStore::open(&path).unwrap();
     raw(&path).pragma_update(None, "user_version", 99).unwrap();
     let e = SqliteStore::open(&path).unwrap_err();
-    assert!(matches!(e, StateError::TooNew { found: 99, known: 4, .. }), "{e:?}");
+    assert!(matches!(e, StateError::TooNew { found: 99, known: 5, .. }), "{e:?}");
     assert!(e.to_string().contains(&path.display().to_string()), "{e}");
 }
 
@@ -826,4 +852,287 @@ fn a_sound_state_checks_ok_and_a_backup_is_a_whole_copy() {
     raw(&path).execute("UPDATE holds SET created_at = 'yesterday' WHERE id = 3", []).unwrap();
     let problems = store.check().unwrap();
     assert!(problems.iter().any(|p| p.contains("hold 3: created_at")), "{problems:?}");
+    // So is a remembered value that is not JSON.
+    let writes = [StateWrite { name: "last".into(), key: "A".into(), value: "10".into() }];
+    store.commit_ends("stock", &[], &writes, t0()).unwrap();
+    assert!(!store.check().unwrap().iter().any(|p| p.contains("state value")));
+    raw(&path).execute("UPDATE state_values SET value = '{oops' WHERE key = 'A'", []).unwrap();
+    let problems = store.check().unwrap();
+    assert!(problems.iter().any(|p| p == "a state value: stock/last 'A': '{oops'"), "{problems:?}");
+}
+
+// ---- remembered values through runs of a flow ----
+
+mod common;
+
+/// A fake shop that takes stock levels, refusing (500) those of the SKUs in `failing`.
+#[derive(Default)]
+struct Shop {
+    failing: std::collections::HashSet<String>,
+    received: Vec<(String, i64)>,
+}
+
+async fn levels(
+    axum::extract::State(shop): axum::extract::State<Arc<std::sync::Mutex<Shop>>>,
+    body: String,
+) -> axum::http::StatusCode {
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+    let sku = v["sku"].as_str().unwrap_or("?").to_string();
+    let mut shop = shop.lock().unwrap();
+    if shop.failing.contains(&sku) {
+        return axum::http::StatusCode::INTERNAL_SERVER_ERROR;
+    }
+    shop.received.push((sku, v["available"].as_i64().unwrap_or(-1)));
+    axum::http::StatusCode::OK
+}
+
+const LEVELS_FLOW: &str = r#"
+type Level = { sku: String, available: Int }
+
+flow levels {
+  source rows: file { path: "in.ndjson" } : Level
+  state last_sent: Int by record.sku = record.available
+  filter last_sent != record.available
+  sink shop: http.post {
+    url: env("SHOP_URL") + "/levels"
+    retry: { attempts: 2, backoff: fixed(5ms), on: [5xx] }
+  }
+}
+"#;
+
+fn run_levels(dir: &Path, addr: std::net::SocketAddr, input: &str) -> String {
+    std::fs::write(dir.join("in.ndjson"), input).unwrap();
+    let out = assert_cmd::Command::cargo_bin("flowgate")
+        .unwrap()
+        .arg("run")
+        .arg(dir.join("levels.flow"))
+        .env("SHOP_URL", format!("http://{addr}"))
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn a_failed_delivery_does_not_advance_the_state_and_the_next_run_sends_the_level_again() {
+    let shop: Arc<std::sync::Mutex<Shop>> = Arc::default();
+    let app = axum::Router::new().route("/levels", axum::routing::post(levels)).with_state(shop.clone());
+    let addr = common::serve(app);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("levels.flow"), LEVELS_FLOW).unwrap();
+    let received = |shop: &Arc<std::sync::Mutex<Shop>>| std::mem::take(&mut shop.lock().unwrap().received);
+
+    // 10 → 8 → 10 within one input: all three are changes and all three are sent.
+    let log = run_levels(dir.path(), addr, "{\"sku\":\"A\",\"available\":10}\n{\"sku\":\"A\",\"available\":8}\n{\"sku\":\"A\",\"available\":10}\n{\"sku\":\"B\",\"available\":5}\n");
+    assert_eq!(
+        received(&shop),
+        [("A".to_string(), 10), ("A".to_string(), 8), ("A".to_string(), 10), ("B".to_string(), 5)],
+        "{log}"
+    );
+
+    // Unchanged levels are filtered; B's new level is refused, so it is held and B stays at 5.
+    shop.lock().unwrap().failing.insert("B".into());
+    let log = run_levels(dir.path(), addr, "{\"sku\":\"A\",\"available\":10}\n{\"sku\":\"B\",\"available\":7}\n");
+    assert_eq!(received(&shop), [], "{log}");
+    let store = SqliteStore::open_existing(dir.path().join(".flowgate/state.db")).unwrap();
+    assert_eq!(store.state_get("levels", "last_sent", "A").unwrap().as_deref(), Some("10"));
+    assert_eq!(store.state_get("levels", "last_sent", "B").unwrap().as_deref(), Some("5"), "a hold commits nothing");
+    drop(store);
+
+    // Once the shop takes B again, the same level is sent: the failed run did not advance it.
+    shop.lock().unwrap().failing.clear();
+    let log = run_levels(dir.path(), addr, "{\"sku\":\"A\",\"available\":10}\n{\"sku\":\"B\",\"available\":7}\n");
+    assert_eq!(received(&shop), [("B".to_string(), 7)], "{log}");
+    let store = SqliteStore::open_existing(dir.path().join(".flowgate/state.db")).unwrap();
+    assert_eq!(store.state_get("levels", "last_sent", "B").unwrap().as_deref(), Some("7"));
+}
+
+#[test]
+fn a_replayed_hold_compares_with_the_state_as_it_is_then_and_commits_when_delivered() {
+    let shop: Arc<std::sync::Mutex<Shop>> = Arc::default();
+    let app = axum::Router::new().route("/levels", axum::routing::post(levels)).with_state(shop.clone());
+    let addr = common::serve(app);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("levels.flow"), LEVELS_FLOW).unwrap();
+    run_levels(dir.path(), addr, "{\"sku\":\"B\",\"available\":5}\n");
+    shop.lock().unwrap().failing.insert("B".into());
+    run_levels(dir.path(), addr, "{\"sku\":\"B\",\"available\":7}\n");
+    shop.lock().unwrap().failing.clear();
+    assert_eq!(std::mem::take(&mut shop.lock().unwrap().received), [("B".to_string(), 5)]);
+
+    let out = assert_cmd::Command::cargo_bin("flowgate")
+        .unwrap()
+        .args(["holds", "replay"])
+        .arg(dir.path().join("levels.flow"))
+        .arg("--all")
+        .env("SHOP_URL", format!("http://{addr}"))
+        .output()
+        .unwrap();
+    let shown = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{shown}");
+    assert_eq!(std::mem::take(&mut shop.lock().unwrap().received), [("B".to_string(), 7)], "{shown}");
+    let store = SqliteStore::open_existing(dir.path().join(".flowgate/state.db")).unwrap();
+    assert_eq!(store.state_get("levels", "last_sent", "B").unwrap().as_deref(), Some("7"));
+    drop(store);
+    // The replay committed 7, so the same level in the next export is not sent again.
+    run_levels(dir.path(), addr, "{\"sku\":\"B\",\"available\":7}\n");
+    assert_eq!(std::mem::take(&mut shop.lock().unwrap().received), []);
+}
+
+#[test]
+fn a_seeded_dry_run_compares_with_the_seed_and_lists_what_it_would_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("levels.flow"), LEVELS_FLOW).unwrap();
+    std::fs::write(dir.path().join("in.ndjson"), "{\"sku\":\"A\",\"available\":10}\n{\"sku\":\"B\",\"available\":5}\n")
+        .unwrap();
+    std::fs::write(dir.path().join("seed.json"), "{\"last_sent\": {\"A\": 10, \"B\": 4}}").unwrap();
+    let out = assert_cmd::Command::cargo_bin("flowgate")
+        .unwrap()
+        .arg("run")
+        .arg(dir.path().join("levels.flow"))
+        .args(["--dry-run", "--state-seed"])
+        .arg(dir.path().join("seed.json"))
+        .env("SHOP_URL", "http://127.0.0.1:9")
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{report}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(report.contains("in.ndjson:1 → filtered at stage 2 filter"), "A is unchanged: {report}");
+    assert!(report.contains("── state a real run would commit\n   last_sent \"B\" = 5\n"), "{report}");
+    assert!(!dir.path().join(".flowgate").exists(), "a dry run creates no state");
+
+    // A seed naming a state the flow does not have is refused.
+    std::fs::write(dir.path().join("seed.json"), "{\"last_level\": {\"A\": 10}}").unwrap();
+    let out = assert_cmd::Command::cargo_bin("flowgate")
+        .unwrap()
+        .arg("run")
+        .arg(dir.path().join("levels.flow"))
+        .args(["--dry-run", "--state-seed"])
+        .arg(dir.path().join("seed.json"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("flow `levels` has no state `last_level`"));
+}
+
+#[test]
+fn a_test_case_fails_when_the_state_it_would_leave_is_not_the_expected_one() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("levels.flow"), LEVELS_FLOW).unwrap();
+    let case = dir.path().join("levels.tests/changed");
+    std::fs::create_dir_all(case.join("input")).unwrap();
+    std::fs::write(case.join("input/in.ndjson"), "{\"sku\":\"A\",\"available\":8}\n{\"sku\":\"A\",\"available\":10}\n")
+        .unwrap();
+    std::fs::write(case.join("state.json"), "{\"last_sent\": {\"A\": 10, \"B\": 4}}").unwrap();
+    std::fs::write(case.join("expected_state.json"), "{}").unwrap();
+    let test = || {
+        assert_cmd::Command::cargo_bin("flowgate")
+            .unwrap()
+            .arg("test")
+            .arg(dir.path().join("levels.flow"))
+            .output()
+            .unwrap()
+    };
+    let update = assert_cmd::Command::cargo_bin("flowgate")
+        .unwrap()
+        .arg("test")
+        .arg(dir.path().join("levels.flow"))
+        .arg("--update")
+        .output();
+    assert_eq!(update.unwrap().status.code(), Some(0));
+    // 8 then 10 again: both sent, and the state ends where it started for A.
+    let recorded: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(case.join("expected_state.json")).unwrap()).unwrap();
+    assert_eq!(recorded, serde_json::json!({ "last_sent": { "A": 10, "B": 4 } }));
+    let report = std::fs::read_to_string(case.join("expected.txt")).unwrap();
+    assert!(report.contains("delivered         2"), "{report}");
+    assert_eq!(test().status.code(), Some(0));
+
+    std::fs::write(case.join("expected_state.json"), "{\"last_sent\": {\"A\": 8, \"B\": 4}}").unwrap();
+    let out = test();
+    let shown = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{shown}");
+    assert!(shown.contains("-    \"A\": 8,") && shown.contains("+    \"A\": 10,"), "{shown}");
+}
+
+#[test]
+fn a_filter_that_remembers_commits_the_values_of_what_it_drops_and_a_plain_one_does_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let flow = r#"
+type Level = { sku: String, available: Int, at: Int }
+
+flow levels {
+  source rows: file { path: "in.ndjson" } : Level
+  state last_at: Int by record.sku = record.at
+  filter last_at == null or record.at > last_at
+  state last_sent: Int by record.sku = record.available
+  filter last_sent != record.available else remember
+  sink out: stdout {}
+}
+"#;
+    std::fs::write(dir.path().join("levels.flow"), flow).unwrap();
+    // A: newer but unchanged, dropped by the remembering filter: its time is committed.
+    // B: older than the last seen, dropped by the plain filter: nothing is committed.
+    std::fs::write(
+        dir.path().join("in.ndjson"),
+        "{\"sku\":\"A\",\"available\":5,\"at\":2}\n{\"sku\":\"B\",\"available\":9,\"at\":0}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("seed.json"),
+        "{\"last_at\": {\"A\": 1, \"B\": 1}, \"last_sent\": {\"A\": 5, \"B\": 7}}",
+    )
+    .unwrap();
+    let out = assert_cmd::Command::cargo_bin("flowgate")
+        .unwrap()
+        .arg("run")
+        .arg(dir.path().join("levels.flow"))
+        .args(["--dry-run", "--state-seed"])
+        .arg(dir.path().join("seed.json"))
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{report}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(report.contains("filtered          2"), "{report}");
+    assert!(
+        report.contains("── state a real run would commit\n   last_at \"A\" = 2\n   last_sent \"A\" = 5\n\n"),
+        "only A's values, both of them: {report}"
+    );
+}
+
+#[test]
+fn a_remembered_value_of_another_type_holds_the_record_and_commits_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let flow = r#"
+type Level = { sku: String, available: Int }
+
+flow levels {
+  source rows: file { path: "in.ndjson" } : Level
+  state last_sent: Int by record.sku = record.available
+  filter last_sent != record.available
+  sink out: file { path: "out.ndjson" }
+}
+"#;
+    std::fs::write(dir.path().join("levels.flow"), flow).unwrap();
+    std::fs::write(dir.path().join("in.ndjson"), "{\"sku\":\"A\",\"available\":5}\n{\"sku\":\"B\",\"available\":6}\n")
+        .unwrap();
+    let db = dir.path().join(".flowgate/state.db");
+    {
+        // Written when the flow still remembered text.
+        let store = SqliteStore::open(&db).unwrap();
+        let old = [StateWrite { name: "last_sent".into(), key: "A".into(), value: "\"five\"".into() }];
+        store.commit_ends("levels", &[], &old, t0()).unwrap();
+    }
+    let out = assert_cmd::Command::cargo_bin("flowgate")
+        .unwrap()
+        .arg("run")
+        .arg(dir.path().join("levels.flow"))
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(log.contains("held              1   state_unreadable: 1"), "{log}");
+    let store = SqliteStore::open_existing(&db).unwrap();
+    let held = store.holds(&HoldFilter::held()).unwrap();
+    assert!(held[0].message.contains("state `last_sent` under key A does not read as Int"), "{}", held[0].message);
+    assert_eq!(store.state_get("levels", "last_sent", "A").unwrap().as_deref(), Some("\"five\""));
+    assert_eq!(store.state_get("levels", "last_sent", "B").unwrap().as_deref(), Some("6"));
 }

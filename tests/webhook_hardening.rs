@@ -382,6 +382,18 @@ impl StateStore for FailingDisk {
     ) -> Result<(), StateError> {
         self.inner.dedupe_commit(flow, keys, now)
     }
+    fn commit_ends(
+        &self,
+        flow: &str,
+        keys: &[(String, Option<DateTime<Utc>>)],
+        states: &[flowgate::state::StateWrite],
+        now: DateTime<Utc>,
+    ) -> Result<(), StateError> {
+        self.inner.commit_ends(flow, keys, states, now)
+    }
+    fn state_get(&self, flow: &str, name: &str, key: &str) -> Result<Option<String>, StateError> {
+        self.inner.state_get(flow, name, key)
+    }
     fn inbox_add(
         &self,
         flow: &str,

@@ -16,6 +16,8 @@ use crate::types::{Mismatch, Type};
 impl Checker<'_> {
     pub(super) fn check_flow(&mut self, f: &FlowDecl) {
         self.flow_lets.clear();
+        self.flow_states.clear();
+        self.warn_remember_without_state(f);
         let mut sink_names: Vec<(&str, Span)> = Vec::new();
         for s in &f.sinks {
             if let Some((_, first)) = sink_names.iter().find(|(n, _)| *n == s.name.node) {
@@ -473,6 +475,12 @@ impl Checker<'_> {
                 self.assume(cond, true);
                 TStageKind::Filter(t)
             }
+            StageKind::FilterRemember(cond) => {
+                let t = self.expr_against(cond, &Type::Bool, "a `filter` condition");
+                self.assume(cond, true);
+                TStageKind::FilterRemember(t)
+            }
+            StageKind::State { name, ty, key, value } => self.state_stage(name, ty, key, value),
             StageKind::Dedupe { key, within } => {
                 let k = self.expr(key, None);
                 if !(k.ty.is_scalar() || k.ty.is_error()) {

@@ -371,6 +371,8 @@ pub(super) fn stage_exprs(stage: &Stage) -> Vec<&Expr> {
         StageKind::Batch(opts) => opts.iter().map(|o| &o.value).collect(),
         StageKind::Group(g) => vec![&g.key, &g.body],
         StageKind::Enrich(e) => e.options.iter().map(|o| &o.value).collect(),
+        StageKind::State { key, value, .. } => vec![key, value],
+        StageKind::FilterRemember(e) => vec![e],
     }
 }
 

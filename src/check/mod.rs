@@ -18,6 +18,7 @@ mod lookup_http;
 mod narrow;
 mod operators;
 mod scope;
+mod state;
 pub mod typed;
 mod webhook;
 
@@ -108,6 +109,8 @@ pub(crate) struct Checker<'g> {
     flow_lets: Vec<(String, Span)>,
     /// The names the flow's `enrich` stages bind that are not bound yet.
     enrich_ahead: Vec<(String, Span)>,
+    /// The `state` names of the flow being checked, with where each was declared.
+    flow_states: Vec<(String, Span)>,
 }
 
 impl<'g> Checker<'g> {
@@ -132,6 +135,7 @@ impl<'g> Checker<'g> {
             record: None,
             flow_lets: Vec::new(),
             enrich_ahead: Vec::new(),
+            flow_states: Vec::new(),
         }
     }
 

@@ -207,6 +207,8 @@ pub enum TStageKind {
     Batch { size: u64, max_wait_ms: Option<u64> },
     Group(Box<TGroup>),
     Enrich(Box<TEnrich>),
+    State(Box<TState>),
+    FilterRemember(TExpr),
 }
 
 /// `group by key within d { ... }`: the key each record is grouped by, the aggregates the
@@ -281,6 +283,17 @@ pub struct TEnrich {
     /// The declared response type; `T?` binds null when `select` finds nothing.
     pub ty: Type,
     pub select: Option<String>,
+}
+
+/// `state NAME: T by KEY = VALUE`: binds `local` (`ty?`) to the value last committed
+/// under `key`, and commits `value`.
+#[derive(Clone, Debug)]
+pub struct TState {
+    pub local: LocalId,
+    pub name: String,
+    pub ty: Type,
+    pub key: TExpr,
+    pub value: TExpr,
 }
 
 #[derive(Clone, Debug)]

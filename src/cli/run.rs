@@ -38,6 +38,10 @@ pub struct RunArgs {
     /// The state database (default: .flowgate/state.db beside the flow).
     #[arg(long)]
     state: Option<PathBuf>,
+    /// With --dry-run: start from these state values (`{ "NAME": { "KEY": value } }`)
+    /// instead of the state database's.
+    #[arg(long, value_name = "FILE", requires = "dry_run")]
+    state_seed: Option<PathBuf>,
     /// Exit 1 when any record was held (for CI dry runs).
     #[arg(long)]
     fail_on_hold: bool,
@@ -123,6 +127,8 @@ pub fn run(args: &RunArgs) -> u8 {
     // no state yet none is created; it runs as a first real run would, on empty state.
     let path = args.state.clone().unwrap_or_else(|| default_state(&loaded.base_dir));
     let opened = match (args.dry_run, path.exists()) {
+        // A seeded dry run starts from the seed alone, never from the database's values.
+        (true, _) if args.state_seed.is_some() => SqliteStore::in_memory().map(|s| Arc::new(s) as Arc<dyn StateStore>),
         (true, false) => SqliteStore::in_memory().map(|s| Arc::new(s) as Arc<dyn StateStore>),
         (true, true) => SqliteStore::open_existing(&path).map(|s| Arc::new(s) as Arc<dyn StateStore>),
         // A real run refuses a state whose file fails SQLite's quick check.
@@ -137,6 +143,18 @@ pub fn run(args: &RunArgs) -> u8 {
             return exit::CANNOT_RUN;
         }
     };
+    if let Some(seed) = &args.state_seed {
+        let seeded = std::fs::read_to_string(seed)
+            .map_err(|e| e.to_string())
+            .and_then(|text| runtime::state_seed(loaded.flow(), &text))
+            .and_then(|writes| {
+                store.commit_ends(&loaded.flow().name, &[], &writes, now.to_utc()).map_err(|e| e.to_string())
+            });
+        if let Err(e) = seeded {
+            eprintln!("error: {}: {e}", seed.display());
+            return exit::CANNOT_RUN;
+        }
+    }
     // A real run (with its webhook server) owns its state until it ends, before it reads
     // or sends anything; a dry run only reads.
     let command = format!("flowgate run {}", args.flow_file.display());

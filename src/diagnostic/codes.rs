@@ -83,6 +83,10 @@ codes! {
     SplitAfterBatch = "E0137", Error, "a batch cannot be split";
     UnknownTimeZone = "E0138", Error, "unknown time zone";
     InvalidTimeOfDay = "E0139", Error, "invalid time of day";
+    StateKeyNotString = "E0140", Error, "state key is not a String";
+    StateValueType = "E0141", Error, "state value of the wrong type";
+    DuplicateState = "E0142", Error, "state declared twice";
+    StateTypeNotStorable = "E0143", Error, "state type cannot be remembered";
     UntypedEnrichment = "E0145", Error, "enrichment response used untyped";
     InvalidEnrichSelect = "E0146", Error, "enrichment select is not a JSONPath literal";
     EnrichmentBeforeStage = "E0147", Error, "enrichment used before its stage";
@@ -100,6 +104,7 @@ codes! {
     NeedlessOptionalHandling = "W0006", Warning, "absence handled on a value that is never absent";
     UnsignedWebhook = "W0007", Warning, "webhook accepts unsigned requests";
     TimeWithoutZone = "W0008", Warning, "date and time read without a zone";
+    RememberWithoutState = "W0009", Warning, "`else remember` without a state";
     UnlimitedEnrichment = "W0010", Warning, "enrichment calls out without a rate limit";
     GroupDropsKey = "W0011", Warning, "a group's record does not carry its key";
 }

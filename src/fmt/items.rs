@@ -276,6 +276,13 @@ impl Fmt<'_> {
                 let ty = self.ty(t, false);
                 cat!["enrich ", name, ": ", e.kind.node.as_str(), " ", options, " : ", ty]
             }
+            StageKind::FilterRemember(e) => cat!["filter ", self.expr(e), " else remember"],
+            StageKind::State { name, ty, key, value } => {
+                let name = self.verbatim(name.span);
+                let ty = self.ty(ty, false);
+                let key = self.expr(key);
+                cat!["state ", name, ": ", ty, " by ", key, " = ", self.expr(value)]
+            }
         }
     }
 

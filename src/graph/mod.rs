@@ -108,6 +108,12 @@ impl FlowGraph {
                             walker.expr(x, lookups, holds);
                         }
                     }
+                    StageKind::FilterRemember(e) => walker.expr(e, lookups, holds),
+                    StageKind::State(s) => {
+                        part.label = format!("state {}", s.name);
+                        walker.expr(&s.key, lookups, holds);
+                        walker.expr(&s.value, lookups, holds);
+                    }
                 }
                 part
             })

@@ -103,6 +103,12 @@ impl Demand {
                         d.expr(x, true);
                     }
                 }
+                StageKind::FilterRemember(e) => d.expr(e, true),
+                // The key and the value are written to the store whole.
+                StageKind::State(s) => {
+                    d.expr(&s.key, true);
+                    d.expr(&s.value, true);
+                }
             }
             if let StageKind::HoldWhen { hold, .. } = &st.kind {
                 if let Some(m) = &hold.message {

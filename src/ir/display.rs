@@ -94,6 +94,14 @@ fn flow(out: &mut String, f: &Flow) {
                     let _ = writeln!(out, "    {name} = {}", expr(x));
                 }
             }
+            StageKind::FilterRemember(e) => {
+                line(out, "keep when", e);
+                let _ = writeln!(out, "    else remember");
+            }
+            StageKind::State(s) => {
+                let _ = writeln!(out, "    ${} ({}: {}?) = last by {}", s.slot, s.name, s.ty, expr(&s.key));
+                line(out, "remember", &s.value);
+            }
         }
     }
     for s in &f.sinks {

@@ -94,6 +94,14 @@ fn stage(k: &t::TStageKind) -> StageKind {
             },
             select: e.select.clone(),
         })),
+        t::TStageKind::FilterRemember(e) => StageKind::FilterRemember(expr(e)),
+        t::TStageKind::State(s) => StageKind::State(Box::new(StateStage {
+            slot: s.local,
+            name: s.name.clone(),
+            ty: s.ty.clone(),
+            key: expr(&s.key),
+            value: expr(&s.value),
+        })),
     }
 }
 

@@ -133,6 +133,8 @@ pub enum StageKind {
     Batch { size: u64, max_wait_ms: Option<u64> },
     Group(Box<Group>),
     Enrich(Box<Enrich>),
+    State(Box<StateStage>),
+    FilterRemember(Expr),
 }
 
 pub use crate::check::typed::Aggregate;
@@ -160,6 +162,19 @@ pub struct Enrich {
     pub select: Option<String>,
 }
 
+/// `state NAME: T by KEY = VALUE`: binds `slot` to the value last committed for `name`
+/// under `key` (null when none) and carries `value` (a `ty`) to be committed with the
+/// record's end (`StageKind::FilterRemember`, a `filter ... else remember`, commits it
+/// for the records it drops too).
+#[derive(Clone, Debug)]
+pub struct StateStage {
+    pub slot: Slot,
+    pub name: String,
+    pub ty: Type,
+    pub key: Expr,
+    pub value: Expr,
+}
+
 impl StageKind {
     pub fn name(&self) -> &'static str {
         match self {
@@ -173,6 +188,8 @@ impl StageKind {
             StageKind::Batch { .. } => "batch",
             StageKind::Group(_) => "group",
             StageKind::Enrich(_) => "enrich",
+            StageKind::State(_) => "state",
+            StageKind::FilterRemember(_) => "filter",
         }
     }
 }

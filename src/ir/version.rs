@@ -90,6 +90,8 @@ fn lookup_files(f: &t::TFlow, p: &t::Program) -> Vec<PathBuf> {
                 exprs.push(&g.body);
             }
             t::TStageKind::Enrich(e) => exprs.extend(e.options.iter().map(|o| &o.value)),
+            t::TStageKind::FilterRemember(e) => exprs.push(e),
+            t::TStageKind::State(s) => exprs.extend([&s.key, &s.value]),
         }
     }
     let options = f.source.iter().flat_map(|s| &s.options).chain(f.sinks.iter().flat_map(|s| &s.options));

@@ -26,6 +26,7 @@ const STAGES: &[(&str, &str)] = &[
     ("batch", "batch { size: 100, max_wait: 5s }"),
     ("group by", "group by record.key { key: key, records: count() }"),
     ("enrich", "enrich name: http.get { url: ... } : Type"),
+    ("state", "state name: Type by key = value"),
     ("sink", "sink name: kind { options }"),
 ];
 

@@ -57,7 +57,9 @@ pub fn at(analysis: &Analysis, offset: usize) -> Option<(Arc<SourceFile>, Span)>
                     continue;
                 }
                 let bound = flow.stages.iter().rev().filter(|s| s.span.end <= o).find_map(|s| match &s.node {
-                    StageKind::Let { name: n, .. } if n.node == *name => Some(n.span),
+                    StageKind::Let { name: n, .. } | StageKind::State { name: n, .. } if n.node == *name => {
+                        Some(n.span)
+                    }
                     _ => None,
                 });
                 return bound.map(|s| (analysis.file.clone(), s));
@@ -160,7 +162,9 @@ pub fn for_each_type_expr<'a>(m: &'a LoadedModule, f: &mut dyn FnMut(&'a TypeExp
                 flow.sources.iter().for_each(|s| visit_type(&s.ty, f));
                 for stage in &flow.stages {
                     match &stage.node {
-                        StageKind::Let { ty: Some(t), .. } | StageKind::Map { target: Some(t), .. } => visit_type(t, f),
+                        StageKind::Let { ty: Some(t), .. }
+                        | StageKind::Map { target: Some(t), .. }
+                        | StageKind::State { ty: t, .. } => visit_type(t, f),
                         _ => {}
                     }
                 }

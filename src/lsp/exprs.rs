@@ -58,6 +58,11 @@ pub fn all(analysis: &Analysis) -> Vec<&TExpr> {
                         walk(&o.value, &mut out);
                     }
                 }
+                TStageKind::FilterRemember(e) => walk(e, &mut out),
+                TStageKind::State(s) => {
+                    walk(&s.key, &mut out);
+                    walk(&s.value, &mut out);
+                }
             }
         }
         for o in flow.sinks.iter().flat_map(|s| &s.options) {

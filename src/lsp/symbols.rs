@@ -68,6 +68,8 @@ pub fn of_module(module: &Module, index: &LineIndex<'_>) -> Vec<DocumentSymbol> 
                         StageKind::Batch(_) => ("batch".to_string(), stage.span),
                         StageKind::Group(_) => ("group by".to_string(), stage.span),
                         StageKind::Enrich(e) => (format!("enrich {}", e.name.node), e.name.span),
+                        StageKind::FilterRemember(_) => ("filter else remember".to_string(), stage.span),
+                        StageKind::State { name, .. } => (format!("state {}", name.node), name.span),
                     };
                     parts.push(sym(
                         &name,

@@ -79,26 +79,7 @@ pub(crate) async fn batch_task(rx: mpsc::Receiver<Chunk>, tx: mpsc::Sender<Chunk
                 }
             }
         }
-        let records: Vec<Value> = batch.iter().map(|u| u.record.clone()).collect();
-        let head = &batch[0];
-        let last = batch.last().map_or("", |u| &u.source_ref);
-        let source_ref: Arc<str> = match batch.len() {
-            1 => head.source_ref.clone(),
-            n if *head.source_ref == *last => Arc::from(format!("{} ({n} records)", head.source_ref)),
-            n => Arc::from(format!("{} .. {last} ({n} records)", head.source_ref)),
-        };
-        let unit = Unit {
-            seq: head.seq,
-            source_ref,
-            entered: head.entered.clone(),
-            raw: head.raw.clone(),
-            record: Value::list(records.into()),
-            slots: head.slots.clone(),
-            dedupe: batch.iter().flat_map(|u| u.dedupe.clone()).collect(),
-            cursor: None,
-            identity: None,
-            members: batch,
-        };
+        let unit = Unit::carrying(batch);
         if tx.send(vec![unit]).await.is_err() {
             return;
         }

@@ -1,5 +1,6 @@
 //! The collector: hears of every record's end, counts it, writes holds (in transactions
-//! of up to 64), commits dedupe keys, marks inbox requests done and moves the cursor.
+//! of up to 64), commits dedupe keys and state values, marks inbox requests done and
+//! moves the cursor.
 
 use std::sync::Arc;
 
@@ -13,19 +14,21 @@ use super::summary::Summary;
 use super::unit::Unit;
 use super::{RunOptions, RuntimeError};
 use crate::metrics;
-use crate::state::{NewHold, StateStore};
+use crate::state::{NewHold, StateStore, StateWrite};
 
-/// Counts every end, writes holds (in transactions of up to 64) and commits dedupe keys.
+/// Counts every end, writes holds (in transactions of up to 64) and commits dedupe keys
+/// and state values. Also gives the state values a dry run would have committed.
 pub(crate) async fn collect(
     mut rx: mpsc::Receiver<Msg>,
     store: Arc<dyn StateStore>,
     opts: &RunOptions,
     info: &FlowInfo,
-) -> Result<(Summary, Vec<Event>), RuntimeError> {
+) -> Result<(Summary, Vec<Event>, Vec<StateWrite>), RuntimeError> {
     let mut summary = Summary::default();
     let mut events = Vec::new();
     let mut holds: Vec<NewHold> = Vec::new();
     let mut keys: Vec<(String, Option<DateTime<Utc>>)> = Vec::new();
+    let mut states = States { dry_run: opts.dry_run, ..States::default() };
     // Identities of records a rule took to their end, with how: their holds end.
     let mut closing: Vec<(String, String)> = Vec::new();
     // Identities of records held in this run: another part of one of them going through
@@ -69,6 +72,7 @@ pub(crate) async fn collect(
                     }
                 }
                 keys.extend(unit.dedupe);
+                states.ended(unit.state);
             }
             Msg::Filtered { unit, stage, why, repeat } => {
                 // A filtered batch ends each of its records.
@@ -91,6 +95,9 @@ pub(crate) async fn collect(
                     });
                 }
                 keys.extend(unit.dedupe);
+                if unit.remember {
+                    states.ended(unit.state);
+                }
             }
             Msg::Held { unit, stage, hold } => {
                 let unit_is_member = !unit.members.is_empty();
@@ -151,8 +158,8 @@ pub(crate) async fn collect(
             store.add_holds(std::mem::take(&mut holds))?;
             holds.clear();
         }
-        if keys.len() >= 256 && !opts.dry_run {
-            info.commit_keys(store.as_ref(), &mut keys)?;
+        if (keys.len() >= 256 || states.pending.len() >= 256) && !opts.dry_run {
+            info.commit_keys(store.as_ref(), &mut keys, &mut states.pending)?;
         }
         if closing.len() >= 64 {
             close_holds(store.as_ref(), info, &mut closing, &held_now)?;
@@ -161,13 +168,17 @@ pub(crate) async fn collect(
             // Holds first: the cursor moves past a record only once its hold is on disk.
             store.add_holds(std::mem::take(&mut holds))?;
             holds.clear();
+            // State values too: a record the cursor has moved past is never read again.
+            if !states.pending.is_empty() {
+                info.commit_keys(store.as_ref(), &mut keys, &mut states.pending)?;
+            }
             store.set_cursor(&info.name, &info.source, &cursor)?;
         }
         if !ends.inbox_done.is_empty() && !opts.dry_run {
             // Holds first: a request is done only once its holds are on disk.
             store.add_holds(std::mem::take(&mut holds))?;
             holds.clear();
-            info.commit_keys(store.as_ref(), &mut keys)?;
+            info.commit_keys(store.as_ref(), &mut keys, &mut states.pending)?;
             store.inbox_done(&info.name, &ends.inbox_done)?;
             ends.inbox_done.clear();
         }
@@ -176,13 +187,44 @@ pub(crate) async fn collect(
         if !holds.is_empty() {
             store.add_holds(std::mem::take(&mut holds))?;
         }
-        info.commit_keys(store.as_ref(), &mut keys)?;
+        info.commit_keys(store.as_ref(), &mut keys, &mut states.pending)?;
         close_holds(store.as_ref(), info, &mut closing, &held_now)?;
     }
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
-    Ok((summary, events))
+    Ok((summary, events, states.would_commit.into_values().collect()))
+}
+
+/// State values of ended records waiting for their commit. Records may end out of
+/// input order (a delivery retried while a later one went through), so each key keeps
+/// the value of the latest record in input order that ended with a commit, never an
+/// earlier record's that ended after it.
+#[derive(Default)]
+struct States {
+    pending: Vec<((u64, u32), StateWrite)>,
+    /// Per state name and key, the place of the record whose value was last taken.
+    latest: std::collections::HashMap<(String, String), (u64, u32)>,
+    /// A dry run commits nothing and shows instead what it would leave, per name and key.
+    dry_run: bool,
+    would_commit: std::collections::BTreeMap<(String, String), StateWrite>,
+}
+
+impl States {
+    fn ended(&mut self, writes: Vec<((u64, u32), StateWrite)>) {
+        for (seq, w) in writes {
+            let at = self.latest.entry((w.name.clone(), w.key.clone())).or_insert(seq);
+            if *at > seq {
+                continue;
+            }
+            *at = seq;
+            if self.dry_run {
+                self.would_commit.insert((w.name.clone(), w.key.clone()), w);
+            } else {
+                self.pending.push((seq, w));
+            }
+        }
+    }
 }
 
 /// The identities of the records that ended with `unit`: its own, or its batch's.
@@ -235,4 +277,33 @@ fn close_holds(
     }
     closing.clear();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn w(key: &str, value: &str) -> StateWrite {
+        StateWrite { name: "last".into(), key: key.into(), value: value.into() }
+    }
+
+    #[test]
+    fn a_record_that_ends_late_never_overwrites_the_value_of_a_later_one() {
+        let mut states = States::default();
+        states.ended(vec![((3, 0), w("A", "10"))]);
+        // Record 1 was retried and ends after record 3: its 8 is older than the 10.
+        states.ended(vec![((1, 0), w("A", "8")), ((2, 0), w("B", "5"))]);
+        states.ended(vec![((4, 0), w("A", "12"))]);
+        let kept: Vec<(&str, &str)> = states.pending.iter().map(|(_, w)| (w.key.as_str(), w.value.as_str())).collect();
+        assert_eq!(kept, [("A", "10"), ("B", "5"), ("A", "12")]);
+    }
+
+    #[test]
+    fn a_dry_run_keeps_one_value_per_key_to_show() {
+        let mut states = States { dry_run: true, ..States::default() };
+        states.ended(vec![((1, 0), w("B", "5")), ((2, 0), w("A", "8")), ((3, 0), w("A", "10"))]);
+        assert!(states.pending.is_empty(), "a dry run commits nothing");
+        let shown: Vec<&str> = states.would_commit.values().map(|w| w.value.as_str()).collect();
+        assert_eq!(shown, ["10", "5"]);
+    }
 }

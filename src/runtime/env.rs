@@ -71,6 +71,11 @@ fn each_stage_expr(k: &StageKind, f: &mut dyn FnMut(&ir::Expr)) {
             f(&g.body);
         }
         StageKind::Enrich(e) => e.call.options.iter().for_each(|(_, x)| f(x)),
+        StageKind::FilterRemember(e) => f(e),
+        StageKind::State(s) => {
+            f(&s.key);
+            f(&s.value);
+        }
     }
 }
 

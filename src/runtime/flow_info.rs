@@ -1,7 +1,7 @@
 //! Facts about the running flow that every task needs: how to make a hold, and the
 //! dedupe keys taken by records still on their way.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use chrono::{DateTime, Utc};
@@ -12,9 +12,12 @@ use super::unit::Unit;
 use super::RuntimeError;
 use crate::connectors::sink::body_json;
 use crate::ir;
-use crate::state::{JsonText, NewHold, StateStore};
+use crate::state::{JsonText, NewHold, StateStore, StateWrite};
 use crate::types::Type;
 use crate::value::{DecodeError, Plan, Value};
+
+/// A state value as a record assigned it: the record's place, and the value.
+pub(crate) type Assigned = ((u64, u32), Value);
 
 pub(crate) struct FlowInfo {
     pub name: String,
@@ -29,6 +32,12 @@ pub(crate) struct FlowInfo {
     /// record ended. The collector removes keys as it commits them, so this stays as
     /// small as the records in flight however long the run (a dry run commits nothing).
     pub in_flight: Mutex<HashSet<String>>,
+    /// State values assigned by records of this run whose commit is still to come, per
+    /// state name and key, with the place of the record that assigned each. A later
+    /// record compares with these rather than with the store, which learns a value only
+    /// once its record ended; the collector removes a value once it is committed, so this
+    /// stays as small as the records in flight (and those held after assigning).
+    pub assigned: Mutex<HashMap<(String, String), Assigned>>,
     /// The flow has holds still open: records that end say who they are, so that a hold
     /// of the same record ends with them.
     pub identify: bool,
@@ -40,16 +49,33 @@ impl FlowInfo {
         self.in_flight.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Commits the dedupe keys of records that ended; they are then the store's to know.
+    pub fn assigned(&self) -> MutexGuard<'_, HashMap<(String, String), Assigned>> {
+        self.assigned.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Commits the dedupe keys and state values (each with the place of the record that
+    /// assigned it) of records that ended, in one transaction; they are then the store's
+    /// to know.
     pub fn commit_keys(
         &self,
         store: &dyn StateStore,
         keys: &mut Vec<(String, Option<DateTime<Utc>>)>,
+        states: &mut Vec<((u64, u32), StateWrite)>,
     ) -> Result<(), RuntimeError> {
-        if keys.is_empty() {
+        if keys.is_empty() && states.is_empty() {
             return Ok(());
         }
-        store.dedupe_commit(&self.name, keys, self.now)?;
+        let writes: Vec<StateWrite> = states.iter().map(|(_, w)| w.clone()).collect();
+        store.commit_ends(&self.name, keys, &writes, self.now)?;
+        // Committed, a value is read from the store; one a later record assigned since stays.
+        let mut assigned = self.assigned();
+        for (seq, w) in states.drain(..) {
+            let k = (w.name, w.key);
+            if assigned.get(&k).is_some_and(|(at, _)| *at == seq) {
+                assigned.remove(&k);
+            }
+        }
+        drop(assigned);
         let mut in_flight = self.in_flight();
         for (k, _) in keys.drain(..) {
             in_flight.remove(&k);
@@ -200,6 +226,7 @@ mod tests {
             now: chrono::Utc::now(),
             decode: Plan::Build,
             in_flight: Mutex::default(),
+            assigned: Mutex::default(),
             identify: false,
         }
     }
@@ -209,12 +236,26 @@ mod tests {
         let (info, store) = (info(), MemoryStore::new());
         info.in_flight().extend(["a".to_string(), "b".to_string(), "c".to_string()]);
         let mut keys = vec![("a".to_string(), None), ("b".to_string(), None)];
-        info.commit_keys(&store, &mut keys).unwrap();
+        info.commit_keys(&store, &mut keys, &mut Vec::new()).unwrap();
         assert!(keys.is_empty());
         // A long run's set holds only the keys of records still on their way ...
         assert_eq!(info.in_flight().iter().collect::<Vec<_>>(), vec!["c"]);
         // ... and the store knows the others, so a later duplicate is still caught.
         assert!(store.dedupe_seen("orders", "a", info.now).unwrap());
         assert!(!store.dedupe_seen("orders", "c", info.now).unwrap());
+    }
+
+    #[test]
+    fn a_committed_value_is_read_from_the_store_and_one_assigned_since_stays() {
+        let (info, store) = (info(), MemoryStore::new());
+        let w = |key: &str, v: &str| StateWrite { name: "last".into(), key: key.into(), value: v.into() };
+        info.assigned().insert(("last".into(), "A".into()), ((1, 0), Value::Int(8)));
+        info.assigned().insert(("last".into(), "B".into()), ((3, 0), Value::Int(4)));
+        let mut states = vec![((1, 0), w("A", "8")), ((2, 0), w("B", "5"))];
+        info.commit_keys(&store, &mut Vec::new(), &mut states).unwrap();
+        assert!(states.is_empty());
+        assert_eq!(store.state_get("orders", "last", "A").unwrap().as_deref(), Some("8"));
+        let left: Vec<String> = info.assigned().keys().map(|(_, k)| k.clone()).collect();
+        assert_eq!(left, ["B"], "B was assigned again by record 3, still on its way");
     }
 }

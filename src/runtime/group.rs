@@ -145,7 +145,7 @@ async fn close(
             None => continue,
         };
         let folded = catch_unwind(AssertUnwindSafe(|| fold(plan, &ctx.shared, key, &members)));
-        let mut unit = group_unit(members);
+        let mut unit = Unit::carrying(members);
         ctx.groups.fetch_add(1, Ordering::Relaxed);
         let result = match folded {
             Ok(r) => r,
@@ -217,31 +217,6 @@ fn aggregate(kind: Aggregate, values: Vec<Value>, n: usize) -> Result<Value, Sto
     })
 }
 
-/// The unit a group travels as: its first record's place, every record's dedupe keys,
-/// and the records themselves as members, each to end with the group.
-fn group_unit(members: Vec<Unit>) -> Unit {
-    let records: Vec<Value> = members.iter().map(|u| u.record.clone()).collect();
-    let head = &members[0];
-    let last = members.last().map_or("", |u| &u.source_ref);
-    let source_ref: Arc<str> = match members.len() {
-        1 => head.source_ref.clone(),
-        n if *head.source_ref == *last => Arc::from(format!("{} ({n} records)", head.source_ref)),
-        n => Arc::from(format!("{} .. {last} ({n} records)", head.source_ref)),
-    };
-    Unit {
-        seq: head.seq,
-        source_ref,
-        entered: head.entered.clone(),
-        raw: head.raw.clone(),
-        record: Value::list(records.into()),
-        slots: head.slots.clone(),
-        dedupe: members.iter().flat_map(|u| u.dedupe.clone()).collect(),
-        cursor: None,
-        identity: None,
-        members,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -292,6 +267,7 @@ flow stock {
             now: chrono::Utc::now(),
             decode: Plan::Build,
             in_flight: std::sync::Mutex::default(),
+            assigned: std::sync::Mutex::default(),
             identify: false,
         });
         let shared = Arc::new(Shared { functions: Vec::new(), lookups: Vec::new(), ctx: Box::new(NoCtx) });

@@ -41,7 +41,7 @@ pub use lookups::Table;
 pub use outcome::{Event, RunReport};
 pub use run::{run, run_until};
 pub use source::webhook_endpoint;
-pub use stage::Stop;
+pub use stage::{state_seed, Stop};
 pub use summary::Summary;
 pub use unit::Unit;
 

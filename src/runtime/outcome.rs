@@ -28,6 +28,9 @@ impl Event {
 pub struct RunReport {
     pub summary: Summary,
     pub events: Vec<Event>,
+    /// A dry run's state values that a real run would have committed, one per state and
+    /// key, in name and key order.
+    pub state: Vec<crate::state::StateWrite>,
 }
 
 /// Where a record stopped: the stage's index and label, or `None` for the source or sinks.

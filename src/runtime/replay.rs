@@ -246,6 +246,19 @@ impl StateStore for Capturing {
     ) -> Result<(), StateError> {
         self.inner.dedupe_commit(flow, keys, now)
     }
+    fn commit_ends(
+        &self,
+        flow: &str,
+        keys: &[(String, Option<DateTime<Utc>>)],
+        states: &[crate::state::StateWrite],
+        now: DateTime<Utc>,
+    ) -> Result<(), StateError> {
+        self.inner.commit_ends(flow, keys, states, now)
+    }
+    /// A replayed record compares with what is remembered now, not when it was held.
+    fn state_get(&self, flow: &str, name: &str, key: &str) -> Result<Option<String>, StateError> {
+        self.inner.state_get(flow, name, key)
+    }
     fn inbox_add(
         &self,
         flow: &str,

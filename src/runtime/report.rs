@@ -1,5 +1,5 @@
 //! The dry-run report: what every sink would have sent, what was filtered and held,
-//! in input order, then the summary. Deterministic, so it can be diffed and kept as a
+//! in input order, the state values it would commit, then the summary. Deterministic, so it can be diffed and kept as a
 //! test expectation.
 
 use std::fmt::Write;
@@ -24,6 +24,13 @@ pub fn render(report: &RunReport) -> String {
                 let src = hold.source_ref.as_deref().unwrap_or("?");
                 let _ = writeln!(out, "── {src} → held `{}` at {}{line}: {}", hold.reason, hold.stage, hold.message);
             }
+        }
+        out.push('\n');
+    }
+    if !report.state.is_empty() {
+        out.push_str("── state a real run would commit\n");
+        for w in &report.state {
+            let _ = writeln!(out, "   {} {:?} = {}", w.name, w.key, w.value);
         }
         out.push('\n');
     }

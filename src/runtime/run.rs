@@ -71,6 +71,7 @@ pub async fn run_until(
         now: opts.now.to_utc(),
         decode: Plan::for_type(&flow.source.ty, &ir::Demand::of_flow(program, flow)),
         in_flight: std::sync::Mutex::default(),
+        assigned: std::sync::Mutex::default(),
         // A dry run ends no holds; a real one ends those of records it takes to their end.
         identify: !opts.dry_run && store.has_open_holds(&flow.name)?,
     });
@@ -162,7 +163,7 @@ pub async fn run_until(
         joined(&what, t.await)?;
     }
     joined("the sinks", sink_task.await)??;
-    let (mut summary, mut events) = collected?;
+    let (mut summary, mut events, state) = collected?;
     summary.records_in = records_in;
     summary.groups = groups_out.load(std::sync::atomic::Ordering::Relaxed);
     summary.flow = flow.name.clone();
@@ -186,7 +187,7 @@ pub async fn run_until(
     if !summary.balanced() {
         return Err(RuntimeError::Unbalanced(Box::new(summary)));
     }
-    Ok(RunReport { summary, events })
+    Ok(RunReport { summary, events, state })
 }
 
 /// A dry run's recorded answers to `enrich` calls and HTTP lookups: none without

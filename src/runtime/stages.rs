@@ -166,6 +166,7 @@ mod tests {
             now: chrono::Utc::now(),
             decode: Plan::Build,
             in_flight: std::sync::Mutex::default(),
+            assigned: std::sync::Mutex::default(),
             identify: false,
         });
         let shared = Arc::new(Shared { functions: Vec::new(), lookups: Vec::new(), ctx: Box::new(NoCtx) });

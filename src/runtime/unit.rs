@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::mpsc;
 
 use crate::connectors::RawText;
+use crate::state::StateWrite;
 use crate::value::Value;
 
 /// Chunks of records waiting between two tasks. Small: memory stays flat, and a stop
@@ -37,6 +38,11 @@ pub struct Unit {
     pub slots: Vec<Value>,
     /// Dedupe keys to commit once the record reaches its end.
     pub dedupe: Vec<(String, Option<DateTime<Utc>>)>,
+    /// State values to commit if the record is delivered (or filtered with `remember`),
+    /// each with the place of the record that assigned it: the later one wins.
+    pub state: Vec<((u64, u32), StateWrite)>,
+    /// Filtered by a `filter ... else remember`: its state values are committed too.
+    pub remember: bool,
     /// After a `batch` stage: the records in the batch (the record is their list).
     pub members: Vec<Unit>,
     /// A polled record's cursor value: where the next poll starts once it has ended.
@@ -64,15 +70,45 @@ impl Unit {
             record: value,
             slots: vec![Value::Null; slots],
             dedupe: Vec::new(),
+            state: Vec::new(),
+            remember: false,
             members: Vec::new(),
             cursor,
             identity: None,
         }
     }
 
-    /// What the collector needs of a record delivered or filtered: its place in the
-    /// input and what it leaves behind (dedupe keys, cursor), not its data. Messages to the
-    /// collector then stay small however far it falls behind. With `identify`, the
+    /// One unit for records that travel and end together (a batch, a group): the first
+    /// record's place, every record's dedupe keys and state values, their list as the
+    /// record, and the records themselves as members, each to end with it.
+    pub(crate) fn carrying(members: Vec<Unit>) -> Unit {
+        let records: Vec<Value> = members.iter().map(|u| u.record.clone()).collect();
+        let head = &members[0];
+        let last = members.last().map_or("", |u| &u.source_ref);
+        let source_ref: Arc<str> = match members.len() {
+            1 => head.source_ref.clone(),
+            n if *head.source_ref == *last => Arc::from(format!("{} ({n} records)", head.source_ref)),
+            n => Arc::from(format!("{} .. {last} ({n} records)", head.source_ref)),
+        };
+        Unit {
+            seq: head.seq,
+            source_ref,
+            entered: head.entered.clone(),
+            raw: head.raw.clone(),
+            record: Value::list(records.into()),
+            slots: head.slots.clone(),
+            dedupe: members.iter().flat_map(|u| u.dedupe.clone()).collect(),
+            state: members.iter().flat_map(|u| u.state.clone()).collect(),
+            remember: false,
+            cursor: None,
+            identity: None,
+            members,
+        }
+    }
+
+    /// What the collector needs of a record delivered or filtered: its place in the input
+    /// and what it leaves behind (dedupe keys, state values, cursor), not its data.
+    /// Messages to the collector then stay small however far it falls behind. With `identify`, the
     /// record's identity too, worked out here rather than in the collector, which every
     /// record passes through.
     pub(crate) fn at_end(self, identify: bool) -> Unit {
@@ -87,6 +123,8 @@ impl Unit {
             record: Value::Null,
             slots: Vec::new(),
             dedupe: self.dedupe,
+            state: self.state,
+            remember: self.remember,
             members: self.members.into_iter().map(|m| m.at_end(identify)).collect(),
             cursor: self.cursor,
             identity,

@@ -24,7 +24,7 @@ impl SqliteStore {
     }
 
     /// Every problem found: SQLite's full integrity check, then whether every hold,
-    /// dedupe key, cursor, delivery and inbox request is as this version writes it.
+    /// dedupe key, state value, cursor, delivery and inbox request is as this version writes it.
     /// Empty when the state is sound.
     pub fn check(&self) -> Result<Vec<String>, StateError> {
         let mut problems = self.pragma_check("integrity_check")?;
@@ -59,6 +59,11 @@ impl SqliteStore {
             "SELECT flow || '/' || sink || ' ' || quote(key) || ': status ' || quote(status) || ' at ' || \
              quote(delivered_at) FROM deliveries \
              WHERE key = '' OR status NOT BETWEEN 100 AND 599 OR julianday(delivered_at) IS NULL",
+        )?;
+        rows(
+            "a state value",
+            "SELECT flow || '/' || name || ' ' || quote(key) || ': ' || quote(value) FROM state_values \
+             WHERE json_valid(value) = 0 OR julianday(updated_at) IS NULL",
         )?;
         rows(
             "an inbox request",

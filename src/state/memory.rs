@@ -7,7 +7,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use chrono::{DateTime, Utc};
 
-use super::{Hold, HoldCount, HoldFilter, HoldId, HoldStatus, InboxItem, NewHold, StateError, StateStore};
+use super::{Hold, HoldCount, HoldFilter, HoldId, HoldStatus, InboxItem, NewHold, StateError, StateStore, StateWrite};
 
 /// The name a `MemoryStore` gives itself in error messages.
 const NAME: &str = ":memory:";
@@ -27,6 +27,8 @@ struct Inner {
     /// In id order; ids start at 1 and are never reused.
     holds: Vec<Hold>,
     dedupe: HashMap<(String, String), Option<DateTime<Utc>>>,
+    /// Remembered values: flow, state name and key to JSON text.
+    states: HashMap<(String, String, String), String>,
     cursors: HashMap<(String, String), String>,
     deliveries: HashMap<(String, String, String), (u16, DateTime<Utc>)>,
     /// Flow, dedupe key, done, and the request.
@@ -280,8 +282,20 @@ impl StateStore for MemoryStore {
         keys: &[(String, Option<DateTime<Utc>>)],
         now: DateTime<Utc>,
     ) -> Result<(), StateError> {
+        self.commit_ends(flow, keys, &[], now)
+    }
+
+    fn commit_ends(
+        &self,
+        flow: &str,
+        keys: &[(String, Option<DateTime<Utc>>)],
+        states: &[StateWrite],
+        now: DateTime<Utc>,
+    ) -> Result<(), StateError> {
         let mut inner = self.lock();
-        inner.dedupe.retain(|(f, _), expires| f != flow || expires.is_none_or(|e| e > now));
+        if !keys.is_empty() {
+            inner.dedupe.retain(|(f, _), expires| f != flow || expires.is_none_or(|e| e > now));
+        }
         for (key, expires) in keys {
             inner
                 .dedupe
@@ -289,7 +303,14 @@ impl StateStore for MemoryStore {
                 .and_modify(|old| *old = later(*old, *expires))
                 .or_insert(*expires);
         }
+        for w in states {
+            inner.states.insert((flow.to_string(), w.name.clone(), w.key.clone()), w.value.clone());
+        }
         Ok(())
+    }
+
+    fn state_get(&self, flow: &str, name: &str, key: &str) -> Result<Option<String>, StateError> {
+        Ok(self.lock().states.get(&(flow.to_string(), name.to_string(), key.to_string())).cloned())
     }
 
     fn cursor(&self, flow: &str, source: &str) -> Result<Option<String>, StateError> {

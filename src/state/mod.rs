@@ -1,5 +1,5 @@
-//! The durable state of flows: holds, dedupe keys, source cursors, the delivery log and
-//! (later) the webhook inbox, behind one trait so the runtime never knows which database
+//! The durable state of flows: holds, dedupe keys, remembered values, source cursors, the
+//! delivery log and the webhook inbox, behind one trait so the runtime never knows which database
 //! keeps them. SQLite is the embedded default; `MemoryStore` serves dry runs and tests.
 //!
 //! The store owns no policy: when to hold, when a key may be committed and what a
@@ -9,6 +9,7 @@
 mod check;
 mod identity;
 mod json_text;
+mod kv;
 mod lease;
 mod memory;
 mod retention;
@@ -23,6 +24,7 @@ use serde::{Deserialize, Serialize};
 
 pub use identity::record_identity;
 pub use json_text::JsonText;
+pub use kv::StateWrite;
 pub use lease::{Lease, LeaseHolder};
 pub use memory::MemoryStore;
 pub use retention::{Erased, Purged, ERASED, PURGED};
@@ -99,6 +101,19 @@ pub trait StateStore: Send + Sync {
         keys: &[(String, Option<DateTime<Utc>>)],
         now: DateTime<Utc>,
     ) -> Result<(), StateError>;
+
+    /// Commits what records that reached their end leave behind, in one transaction:
+    /// dedupe keys as `dedupe_commit` does, and state values (the later of two writes to
+    /// one key wins). A crash before it returns keeps neither.
+    fn commit_ends(
+        &self,
+        flow: &str,
+        keys: &[(String, Option<DateTime<Utc>>)],
+        states: &[StateWrite],
+        now: DateTime<Utc>,
+    ) -> Result<(), StateError>;
+    /// The value (JSON text) last committed for `flow`'s state `name` under `key`.
+    fn state_get(&self, flow: &str, name: &str, key: &str) -> Result<Option<String>, StateError>;
 
     /// Stores a webhook request before it is answered, so an answered request is never
     /// lost. `Ok(false)` when a request with the same dedupe key is already stored: the

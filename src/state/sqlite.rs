@@ -22,7 +22,7 @@ use rusqlite::{params, params_from_iter, Connection, OpenFlags, OptionalExtensio
 
 use super::{
     record_identity, Hold, HoldCount, HoldFilter, HoldId, HoldStatus, InboxItem, JsonText, NewHold, StateError,
-    StateStore,
+    StateStore, StateWrite,
 };
 
 /// How long a write waits for another process (a running flow, `flowgate holds`)
@@ -31,7 +31,7 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Each entry takes the schema from version `i` to `i + 1`. Append; never edit one
 /// that has shipped.
-const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4];
+const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, super::kv::SCHEMA_V5];
 
 /// The batch a hold's record was held with: a replay takes the batch's held records
 /// together and sends them as that batch again, never a part of it.
@@ -221,7 +221,7 @@ impl SqliteStore {
 
     /// The connection for single-row checks. Each statement is its own read transaction,
     /// so it sees every commit made before it started, on either connection.
-    fn read_lock(&self) -> MutexGuard<'_, Connection> {
+    pub(super) fn read_lock(&self) -> MutexGuard<'_, Connection> {
         match &self.reader {
             Some(r) => r.lock().unwrap_or_else(|e| e.into_inner()),
             None => self.lock(),
@@ -238,7 +238,7 @@ impl SqliteStore {
 
     /// Runs `f` in one write transaction (taken at once, so two writers never
     /// deadlock upgrading a read lock) and commits it.
-    fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T, StateError>) -> Result<T, StateError> {
+    pub(super) fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T, StateError>) -> Result<T, StateError> {
         let mut conn = self.lock();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(|e| self.db(e))?;
         let out = f(&tx)?;
@@ -386,7 +386,7 @@ fn db_error(path: &Path, e: rusqlite::Error) -> StateError {
 }
 
 /// A time as stored: RFC 3339, UTC, nine fraction digits (fixed width, sorts as text).
-fn timestamp(t: DateTime<Utc>) -> String {
+pub(super) fn timestamp(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Nanos, true)
 }
 
@@ -721,27 +721,21 @@ impl StateStore for SqliteStore {
         keys: &[(String, Option<DateTime<Utc>>)],
         now: DateTime<Utc>,
     ) -> Result<(), StateError> {
-        if keys.is_empty() {
-            return Ok(());
-        }
-        self.write(|tx| {
-            // The purge rides along with each commit: the index makes it cheap, and a
-            // flow that commits nothing has nothing new to purge.
-            tx.execute("DELETE FROM dedupe_keys WHERE flow = ?1 AND expires_at <= ?2", params![flow, timestamp(now)])
-                .map_err(|e| self.db(e))?;
-            let mut stmt = tx
-                .prepare_cached(
-                    "INSERT INTO dedupe_keys (flow, key, expires_at) VALUES (?1, ?2, ?3) \
-                     ON CONFLICT (flow, key) DO UPDATE SET expires_at = \
-                     CASE WHEN dedupe_keys.expires_at IS NULL OR excluded.expires_at IS NULL THEN NULL \
-                     ELSE max(dedupe_keys.expires_at, excluded.expires_at) END",
-                )
-                .map_err(|e| self.db(e))?;
-            for (key, expires) in keys {
-                stmt.execute(params![flow, key, expires.map(timestamp)]).map_err(|e| self.db(e))?;
-            }
-            Ok(())
-        })
+        self.kv_commit(flow, keys, &[], now)
+    }
+
+    fn commit_ends(
+        &self,
+        flow: &str,
+        keys: &[(String, Option<DateTime<Utc>>)],
+        states: &[StateWrite],
+        now: DateTime<Utc>,
+    ) -> Result<(), StateError> {
+        self.kv_commit(flow, keys, states, now)
+    }
+
+    fn state_get(&self, flow: &str, name: &str, key: &str) -> Result<Option<String>, StateError> {
+        self.kv_get(flow, name, key)
     }
 
     fn cursor(&self, flow: &str, source: &str) -> Result<Option<String>, StateError> {

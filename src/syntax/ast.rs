@@ -200,6 +200,12 @@ pub enum StageKind {
     Group(Box<GroupStage>),
     /// `enrich name: http.get { url: ... } : T`: a call out whose answer is bound to `name`.
     Enrich(Box<Enrich>),
+    /// `state NAME: T by KEY = VALUE`: binds the value last committed under the key (`T?`)
+    /// and commits VALUE under it when the record is delivered.
+    State { name: Ident, ty: TypeExpr, key: Expr, value: Expr },
+    /// `filter expr else remember`: a filter whose dropped records still commit their
+    /// state values.
+    FilterRemember(Expr),
 }
 
 /// `group by key within 30s : T { ... }`

@@ -20,7 +20,8 @@ pub fn deepest_beyond(m: &Module, limit: usize) -> Option<Span> {
             Item::Flow(f) => {
                 for s in &f.stages {
                     match &s.node {
-                        StageKind::Filter(e) | StageKind::Split(e) => exprs.push(e),
+                        StageKind::Filter(e) | StageKind::Split(e) | StageKind::FilterRemember(e) => exprs.push(e),
+                        StageKind::State { key, value, .. } => exprs.extend([key, value]),
                         StageKind::Dedupe { key, .. } => exprs.push(key),
                         StageKind::Validate(rules) => exprs.extend(rules.iter().map(|r| &r.cond)),
                         StageKind::Let { value, .. } => exprs.push(value),

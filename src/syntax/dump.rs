@@ -303,6 +303,15 @@ impl Dumper {
         let span = stage.span;
         match &stage.node {
             StageKind::Filter(e) => self.node("filter", 0, span, vec![self.expr(e)]),
+            StageKind::FilterRemember(e) => {
+                self.node("filter", 0, span, vec![self.expr(e), self.plain("else", 0, vec![atom("remember")])])
+            }
+            StageKind::State { name, ty, key, value } => self.node(
+                "state",
+                2,
+                span,
+                vec![self.ident(name), self.plain(":", 1, vec![self.ty(ty)]), self.expr(key), self.expr(value)],
+            ),
             StageKind::Dedupe { key, within } => {
                 let mut rest = vec![self.expr(key)];
                 if let Some(w) = within {

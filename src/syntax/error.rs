@@ -233,10 +233,12 @@ fn describe(rule: Rule) -> Option<&'static str> {
         source_decl | kw_source => "`source`",
         sink_decl | kw_sink => "`sink`",
         filter_stage | dedupe_stage | validate_stage | let_stage | split_stage | map_stage | hold_stage
-        | batch_stage | group_stage | enrich_stage | kw_filter | kw_dedupe | kw_validate | kw_let | kw_split | kw_map
-        | kw_batch | kw_group | kw_enrich => {
-            "a stage (filter, dedupe, validate, let, split, map, hold when, batch, group by, enrich)"
+        | batch_stage | group_stage | enrich_stage | state_stage | kw_filter | kw_dedupe | kw_validate | kw_let
+        | kw_split | kw_map | kw_batch | kw_group | kw_enrich | kw_state => {
+            "a stage (filter, dedupe, validate, let, split, map, hold when, batch, group by, enrich, state)"
         }
+        remember_else => "`else remember`",
+        kw_remember => "`remember`",
         group_within => "`within`",
         kw_hold | hold_expr => "`hold`",
         kw_when => "`when`",

@@ -112,8 +112,10 @@ fn parse_unchecked(text: &str) -> (Module, Vec<SyntaxError>) {
 }
 
 const DECL_WORDS: &[&str] = &["import", "type", "lookup", "fn", "flow"];
-const FLOW_WORDS: &[&str] =
-    &["source", "sink", "filter", "dedupe", "validate", "let", "split", "map", "hold", "batch", "group", "enrich"];
+const FLOW_WORDS: &[&str] = &[
+    "source", "sink", "filter", "dedupe", "validate", "let", "split", "map", "hold", "batch", "group", "enrich",
+    "state",
+];
 
 fn recover(text: &str, whole: &pest::error::Error<Rule>) -> (Module, Vec<SyntaxError>) {
     let mut module = Module::default();
@@ -197,7 +199,7 @@ fn chunks(text: &str, from: usize, to: usize, words: &[&str], column0: bool) -> 
     let mut in_comment = false;
     for line in text[from..to].split_inclusive('\n') {
         let trimmed = if column0 { line } else { line.trim_start() };
-        if pos != from && !in_comment && words.iter().any(|w| starts_with_word(trimmed, w)) {
+        if pos != from && !in_comment && words.iter().any(|w| starts_with_word(trimmed, w) && !is_field(trimmed, w)) {
             cuts.push(pos + (line.len() - trimmed.len()));
         }
         if let (Some(open), close) = (line.rfind("/*"), line.rfind("*/")) {
@@ -209,6 +211,11 @@ fn chunks(text: &str, from: usize, to: usize, words: &[&str], column0: bool) -> 
     }
     cuts.push(to);
     cuts.windows(2).map(|w| (w[0], w[1])).collect()
+}
+
+/// `state: "CA"` in a record is a field (addresses have one), not a `state` stage.
+fn is_field(text: &str, word: &str) -> bool {
+    word == "state" && text[word.len()..].trim_start().starts_with(':')
 }
 
 fn starts_with_word(text: &str, word: &str) -> bool {

@@ -243,7 +243,21 @@ impl Builder {
         let mut inner = pair.into_inner();
         inner.next(); // the stage keyword
         let kind = match rule {
-            Rule::filter_stage => StageKind::Filter(self.expr(next(&mut inner))),
+            Rule::filter_stage => {
+                let cond = self.expr(next(&mut inner));
+                match inner.next() {
+                    Some(_) => StageKind::FilterRemember(cond),
+                    None => StageKind::Filter(cond),
+                }
+            }
+            Rule::state_stage => {
+                let name = self.ident(next(&mut inner));
+                let ty = self.type_expr(next(&mut inner));
+                inner.next(); // `by`
+                let key = self.expr(next(&mut inner));
+                let value = self.expr(next(&mut inner));
+                StageKind::State { name, ty, key, value }
+            }
             Rule::dedupe_stage => {
                 inner.next(); // `by`
                 let key = self.expr(next(&mut inner));

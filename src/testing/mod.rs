@@ -6,6 +6,10 @@
 //! 2026-01-01T00:00:00Z). A case passes when the report matches exactly. `env` gives
 //! the case's environment (`NAME=value` lines; what it leaves out reads as `<NAME>`), and
 //! `responses/` the recorded answers to the flow's `enrich` calls.
+//!
+//! A flow with `state` stages may start from the values in `state.json`
+//! (`{ "NAME": { "KEY": value } }`); when the case has `expected_state.json`, the state the
+//! run would leave (the seed, then what it would commit) must match it as JSON too.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -13,7 +17,7 @@ use std::sync::Arc;
 use similar::TextDiff;
 
 use crate::runtime::{self, RunOptions};
-use crate::state::MemoryStore;
+use crate::state::{MemoryStore, StateStore, StateWrite};
 
 pub const DEFAULT_NOW: &str = "2026-01-01T00:00:00Z";
 
@@ -56,16 +60,36 @@ pub fn cases(flow_file: &Path) -> Vec<Case> {
 
 /// Runs one case as a dry run and compares (or, with `update`, rewrites) its report.
 pub fn run_case(case: &Case, program: &crate::ir::Program, flow: usize, base_dir: &Path, update: bool) -> CaseResult {
-    let actual = match report(case, program, flow, base_dir) {
+    let (actual, state) = match run(case, program, flow, base_dir) {
         Ok(r) => r,
         Err(e) => return CaseResult::Error(e),
     };
     let expected_path = case.dir.join("expected.txt");
+    let state_path = case.dir.join("expected_state.json");
     if update {
-        return match std::fs::write(&expected_path, &actual) {
+        let wrote = std::fs::write(&expected_path, &actual).map_err(|e| format!("{}: {e}", expected_path.display()));
+        let wrote = wrote.and_then(|()| match state_path.exists() {
+            true => std::fs::write(&state_path, pretty(&state)).map_err(|e| format!("{}: {e}", state_path.display())),
+            false => Ok(()),
+        });
+        return match wrote {
             Ok(()) => CaseResult::Updated,
-            Err(e) => CaseResult::Error(format!("{}: {e}", expected_path.display())),
+            Err(e) => CaseResult::Error(e),
         };
+    }
+    if let Ok(text) = std::fs::read_to_string(&state_path) {
+        let expected: serde_json::Value = match serde_json::from_str(&text) {
+            Ok(v) => v,
+            Err(e) => return CaseResult::Error(format!("{}: {e}", state_path.display())),
+        };
+        if expected != state {
+            let diff = TextDiff::from_lines(&pretty(&expected), &pretty(&state))
+                .unified_diff()
+                .context_radius(3)
+                .header("expected_state.json", "actual state")
+                .to_string();
+            return CaseResult::Failed(diff);
+        }
     }
     let expected = match std::fs::read_to_string(&expected_path) {
         Ok(t) => t,
@@ -83,8 +107,22 @@ pub fn run_case(case: &Case, program: &crate::ir::Program, flow: usize, base_dir
     }
 }
 
+fn pretty(v: &serde_json::Value) -> String {
+    serde_json::to_string_pretty(v).unwrap_or_default() + "\n"
+}
+
 /// The dry-run report of a case.
 pub fn report(case: &Case, program: &crate::ir::Program, flow: usize, base_dir: &Path) -> Result<String, String> {
+    run(case, program, flow, base_dir).map(|(report, _)| report)
+}
+
+/// The dry-run report of a case, and the state it would leave: `{ "NAME": { "KEY": value } }`.
+fn run(
+    case: &Case,
+    program: &crate::ir::Program,
+    flow: usize,
+    base_dir: &Path,
+) -> Result<(String, serde_json::Value), String> {
     let input_dir = case.dir.join("input");
     let input_dir = input_dir.canonicalize().unwrap_or(input_dir);
     let mut inputs: Vec<String> = std::fs::read_dir(&input_dir)
@@ -120,9 +158,28 @@ pub fn report(case: &Case, program: &crate::ir::Program, flow: usize, base_dir: 
     };
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
     let flow_ir = program.flows.get(flow).ok_or("no such flow")?;
-    let report =
-        rt.block_on(runtime::run(program, flow_ir, Arc::new(MemoryStore::new()), opts)).map_err(|e| e.to_string())?;
-    Ok(runtime::report::render(&report))
+    let seed = match std::fs::read_to_string(case.dir.join("state.json")) {
+        Ok(text) => runtime::state_seed(flow_ir, &text).map_err(|e| format!("state.json: {e}"))?,
+        Err(_) => Vec::new(),
+    };
+    let store = Arc::new(MemoryStore::new());
+    store.commit_ends(&flow_ir.name, &[], &seed, now.to_utc()).map_err(|e| e.to_string())?;
+    let report = rt.block_on(runtime::run(program, flow_ir, store, opts)).map_err(|e| e.to_string())?;
+    let state = left_state(seed.iter().chain(&report.state));
+    Ok((runtime::report::render(&report), state))
+}
+
+/// State values as a seed file writes them; a later write to a name and key wins.
+fn left_state<'a>(writes: impl Iterator<Item = &'a StateWrite>) -> serde_json::Value {
+    let mut out = serde_json::Map::new();
+    for w in writes {
+        let value = serde_json::from_str(&w.value).unwrap_or(serde_json::Value::Null);
+        let keys = out.entry(w.name.clone()).or_insert_with(|| serde_json::Value::Object(serde_json::Map::new()));
+        if let serde_json::Value::Object(keys) = keys {
+            keys.insert(w.key.clone(), value);
+        }
+    }
+    serde_json::Value::Object(out)
 }
 
 /// `NAME=value` lines; blank lines and `#` comments skipped.

@@ -8,6 +8,9 @@ mod filter;
 mod hold_when;
 mod map;
 mod split;
+mod state;
+
+pub use state::seed as state_seed;
 mod validate;
 
 use super::eval::{Frame, Shared};
@@ -96,7 +99,9 @@ pub(crate) enum StageResult {
 /// a task of its own, between runs of stages.
 pub(crate) fn build(s: &ir::Stage) -> Box<dyn Stage> {
     match &s.kind {
-        StageKind::Filter(e) => Box::new(filter::Filter::new(e)),
+        StageKind::Filter(e) => Box::new(filter::Filter::new(e, false)),
+        StageKind::FilterRemember(e) => Box::new(filter::Filter::new(e, true)),
+        StageKind::State(s) => Box::new(state::State::new(s)),
         StageKind::Dedupe { key, within_ms } => Box::new(dedupe::Dedupe::new(key, *within_ms)),
         StageKind::Validate(rules) => Box::new(validate::Validate::new(rules)),
         StageKind::Let { slot, value, .. } => Box::new(bind::Let::new(*slot, value)),
