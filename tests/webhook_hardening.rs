@@ -374,14 +374,6 @@ impl StateStore for FailingDisk {
     fn dedupe_seen(&self, flow: &str, key: &str, now: DateTime<Utc>) -> Result<bool, StateError> {
         self.inner.dedupe_seen(flow, key, now)
     }
-    fn dedupe_commit(
-        &self,
-        flow: &str,
-        keys: &[(String, Option<DateTime<Utc>>)],
-        now: DateTime<Utc>,
-    ) -> Result<(), StateError> {
-        self.inner.dedupe_commit(flow, keys, now)
-    }
     fn commit_ends(
         &self,
         flow: &str,

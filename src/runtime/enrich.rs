@@ -100,10 +100,10 @@ impl EnrichStage {
         let eval = |c: &Compiled| c(&frame).map_err(Stop::from_eval);
         let mut url = eval(&self.url)?.to_string();
         if let Some(q) = &self.query {
-            url = with_query(&url, &pairs(&eval(q)?, false));
+            url = with_query(&url, &eval(q)?.text_pairs(false));
         }
         let headers = match &self.headers {
-            Some(h) => pairs(&eval(h)?, true),
+            Some(h) => eval(h)?.text_pairs(true),
             None => Vec::new(),
         };
         let body = match &self.body {
@@ -191,22 +191,6 @@ fn encode(text: &str) -> String {
         }
     }
     out
-}
-
-/// A record value as query or header pairs, absent values left out; `reveal` writes
-/// secrets out (for headers, which are sent and never shown).
-fn pairs(v: &Value, reveal: bool) -> Vec<(String, String)> {
-    let Value::Record(r) = v else { return Vec::new() };
-    r.fields()
-        .filter(|(_, v)| !v.is_null())
-        .map(|(k, v)| {
-            let text = match v {
-                Value::Secret(s) if reveal => s.to_string(),
-                other => other.to_string(),
-            };
-            (k.to_string(), text)
-        })
-        .collect()
 }
 
 type Pending = (Unit, JoinHandle<Result<Value, Stop>>);

@@ -80,20 +80,7 @@ fn request(h: &HttpLookup, shared: &Shared) -> Result<Request, String> {
     let eval = |e: &crate::ir::Expr| compile(e)(&frame).map_err(|e| super::stage::Stop::from_eval(e).message);
     let url = eval(&h.url)?.to_string();
     let headers = match &h.headers {
-        Some(e) => match eval(e)? {
-            Value::Record(r) => r
-                .fields()
-                .filter(|(_, v)| !v.is_null())
-                .map(|(k, v)| {
-                    let text = match v {
-                        Value::Secret(s) => s.to_string(),
-                        other => other.to_string(),
-                    };
-                    (k.to_string(), text)
-                })
-                .collect(),
-            _ => Vec::new(),
-        },
+        Some(e) => eval(e)?.text_pairs(true),
         None => Vec::new(),
     };
     Ok(Request { method: "GET".into(), url, headers, body: None })

@@ -238,14 +238,6 @@ impl StateStore for Capturing {
     fn dedupe_seen(&self, _flow: &str, _key: &str, _now: DateTime<Utc>) -> Result<bool, StateError> {
         Ok(false)
     }
-    fn dedupe_commit(
-        &self,
-        flow: &str,
-        keys: &[(String, Option<DateTime<Utc>>)],
-        now: DateTime<Utc>,
-    ) -> Result<(), StateError> {
-        self.inner.dedupe_commit(flow, keys, now)
-    }
     fn commit_ends(
         &self,
         flow: &str,

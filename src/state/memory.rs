@@ -276,15 +276,6 @@ impl StateStore for MemoryStore {
         })
     }
 
-    fn dedupe_commit(
-        &self,
-        flow: &str,
-        keys: &[(String, Option<DateTime<Utc>>)],
-        now: DateTime<Utc>,
-    ) -> Result<(), StateError> {
-        self.commit_ends(flow, keys, &[], now)
-    }
-
     fn commit_ends(
         &self,
         flow: &str,

@@ -100,7 +100,9 @@ pub trait StateStore: Send + Sync {
         flow: &str,
         keys: &[(String, Option<DateTime<Utc>>)],
         now: DateTime<Utc>,
-    ) -> Result<(), StateError>;
+    ) -> Result<(), StateError> {
+        self.commit_ends(flow, keys, &[], now)
+    }
 
     /// Commits what records that reached their end leave behind, in one transaction:
     /// dedupe keys as `dedupe_commit` does, and state values (the later of two writes to

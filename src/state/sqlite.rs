@@ -715,15 +715,6 @@ impl StateStore for SqliteStore {
         stmt.query_row(params![flow, key, timestamp(now)], |r| r.get(0)).map_err(|e| self.db(e))
     }
 
-    fn dedupe_commit(
-        &self,
-        flow: &str,
-        keys: &[(String, Option<DateTime<Utc>>)],
-        now: DateTime<Utc>,
-    ) -> Result<(), StateError> {
-        self.kv_commit(flow, keys, &[], now)
-    }
-
     fn commit_ends(
         &self,
         flow: &str,

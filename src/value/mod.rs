@@ -117,6 +117,22 @@ impl fmt::Debug for Record {
 }
 
 impl Value {
+    /// A record's fields as text pairs (query parameters, headers), absent values left
+    /// out; `reveal` writes secrets out, for headers, which are sent and never shown.
+    pub fn text_pairs(&self, reveal: bool) -> Vec<(String, String)> {
+        let Value::Record(r) = self else { return Vec::new() };
+        r.fields()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(k, v)| {
+                let text = match v {
+                    Value::Secret(s) if reveal => s.to_string(),
+                    other => other.to_string(),
+                };
+                (k.to_string(), text)
+            })
+            .collect()
+    }
+
     pub fn str(s: &str) -> Value {
         Value::Str(EcoString::from(s))
     }

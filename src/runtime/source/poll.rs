@@ -88,11 +88,11 @@ impl Source for PollSource {
                     let frame = Frame::new(Value::Null, vec![cur], &shared);
                     let base = url(&frame).map_err(setup)?.to_string();
                     let params = match &query {
-                        Some(q) => pairs(&q(&frame).map_err(setup)?),
+                        Some(q) => q(&frame).map_err(setup)?.text_pairs(false),
                         None => Vec::new(),
                     };
                     let hs = match &headers {
-                        Some(h) => pairs_revealed(&h(&frame).map_err(setup)?),
+                        Some(h) => h(&frame).map_err(setup)?.text_pairs(true),
                         None => Vec::new(),
                     };
                     (with_query(&base, &params).map_err(RuntimeError::Setup)?, hs)
@@ -161,33 +161,5 @@ impl Source for PollSource {
             }
             Ok(n)
         })
-    }
-}
-
-/// A record value as query or header pairs (absent values left out).
-fn pairs(v: &Value) -> Vec<(String, String)> {
-    match v {
-        Value::Record(r) => {
-            r.fields().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k.to_string(), v.to_string())).collect()
-        }
-        _ => Vec::new(),
-    }
-}
-
-/// Header pairs with secrets written out: they are sent, never shown.
-fn pairs_revealed(v: &Value) -> Vec<(String, String)> {
-    match v {
-        Value::Record(r) => r
-            .fields()
-            .filter(|(_, v)| !v.is_null())
-            .map(|(k, v)| {
-                let text = match v {
-                    Value::Secret(s) => s.to_string(),
-                    other => other.to_string(),
-                };
-                (k.to_string(), text)
-            })
-            .collect(),
-        _ => Vec::new(),
     }
 }
