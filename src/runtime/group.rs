@@ -111,10 +111,18 @@ pub(crate) async fn group_task(rx: mpsc::Receiver<Chunk>, tx: mpsc::Sender<Chunk
 
 /// The key a record is grouped by. In a replay, a record held with others (a group, or a
 /// batch of groups) is grouped with those others only, by its key, so the groups are
-/// formed again exactly as they were held.
+/// formed again exactly as they were held. A replayed record held alone, before the
+/// group, is held again: the records it would have been grouped with ended without it,
+/// and a group of it alone would send a total of part of them as if it were the whole
+/// (one bin's level as a location's stock).
 fn key_of(plan: &GroupPlan, ctx: &GroupCtx, unit: &Unit) -> Result<String, Stop> {
-    let replayed =
-        ctx.regroup.as_ref().and_then(|g| g.get(usize::try_from(unit.seq.0).ok()?.checked_sub(1)?).copied().flatten());
+    let replayed = match &ctx.regroup {
+        Some(g) => match usize::try_from(unit.seq.0).ok().and_then(|n| g.get(n.checked_sub(1)?)) {
+            Some(Some(n)) => Some(*n),
+            _ => return Err(incomplete(plan)),
+        },
+        None => None,
+    };
     let frame = Frame::new(unit.record.clone(), unit.slots.clone(), &ctx.shared);
     let step = catch_unwind(AssertUnwindSafe(|| (plan.key)(&frame)));
     let key = match step {
@@ -126,6 +134,18 @@ fn key_of(plan: &GroupPlan, ctx: &GroupCtx, unit: &Unit) -> Result<String, Stop>
         Some(n) => format!("\u{0}replayed {n}\u{0}{key}"),
         None => key,
     })
+}
+
+/// Why a replayed record held before the group is held again.
+fn incomplete(plan: &GroupPlan) -> Stop {
+    Stop {
+        code: "group_incomplete".into(),
+        message: format!(
+            "held before {}, the record is not replayed into a group of its own: its group went on without it; \
+             discard the hold, and the record counts when the input brings it again with the others",
+            plan.label
+        ),
+    }
 }
 
 /// Folds every open group and sends it on (or holds it), in the order of its key's first

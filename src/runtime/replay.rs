@@ -40,7 +40,9 @@ pub async fn replay(
         writeln!(file, "{}", replay_line(h)).map_err(|e| RuntimeError::Input(e.to_string()))?;
     }
     drop(file);
-    opts.regroup = groups.iter().any(Option::is_some).then(|| Arc::new(groups));
+    // Every replay marks its records, those held alone too (`None`), so a group stage can
+    // tell a record held before it from one held with its group.
+    opts.regroup = Some(Arc::new(groups));
     opts.inputs = Some(vec![input.to_string_lossy().to_string()]);
     // Written one record a line, whatever format the flow's own source reads.
     opts.input_format = Some(crate::connectors::Format::Ndjson);
