@@ -262,3 +262,32 @@ flow slow {
     assert_eq!(got, vec![100, 200, 300, 400, 500, 600, 700, 800]);
     assert_eq!(gauge.lock().unwrap().max, 3, "three calls at once, never more");
 }
+
+#[test]
+fn a_retry_after_far_in_the_future_holds_the_record_instead_of_stalling_the_run() {
+    let calls: Arc<Mutex<u32>> = Arc::default();
+    let c = calls.clone();
+    let app = Router::new().route(
+        "/orders/{id}/fulfillment_orders.json",
+        get(move || {
+            let c = c.clone();
+            async move {
+                *c.lock().unwrap() += 1;
+                (StatusCode::TOO_MANY_REQUESTS, [("retry-after", "999999")], "come back in eleven days")
+            }
+        }),
+    );
+    let addr = common::serve(app);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(run(&flow("Fo"), &[1, 2], Some(addr), None));
+    });
+    let report = rx.recv_timeout(std::time::Duration::from_secs(30)).expect("the run ends instead of waiting 11 days");
+    for end in ends(&report) {
+        let (reason, message) = end.unwrap_err();
+        assert_eq!(reason, "enrichment_failed");
+        assert!(message.contains("answered 429 after 1 attempt") && message.contains("999999"), "{message}");
+    }
+    assert_eq!(report.summary.held, 2);
+    assert_eq!(*calls.lock().unwrap(), 2, "a server that asks for days is not asked again within the run");
+}
