@@ -291,3 +291,35 @@ fn a_retry_after_far_in_the_future_holds_the_record_instead_of_stalling_the_run(
     assert_eq!(report.summary.held, 2);
     assert_eq!(*calls.lock().unwrap(), 2, "a server that asks for days is not asked again within the run");
 }
+
+#[test]
+fn requests_that_differ_only_in_their_headers_are_cached_apart() {
+    let app = Router::new().route(
+        "/shop.json",
+        get(|headers: HeaderMap| async move {
+            let shop = headers.get("x-shop").and_then(|v| v.to_str().ok()).unwrap_or("none").to_string();
+            serde_json::json!({ "id": shop.len(), "status": shop }).to_string()
+        }),
+    );
+    let addr = common::serve(app);
+    let text = r#"
+type In = { id: Int }
+type Fo = { id: Int, status: String }
+
+flow shops {
+  source in: file { path: "in.ndjson" } : In
+  enrich fo: http.get {
+    url: env("SHOP_URL") + "/shop.json"
+    headers: { "X-Shop": if record.id == 1 then "north" else "southwest" }
+    cache: 10m
+    rate: 1000/s
+  } : Fo
+  map { id: record.id, shop: fo.status }
+  sink out: stdout {}
+}
+"#;
+    let report = run(text, &[1, 2, 1, 2], Some(addr), None);
+    let got: Vec<String> =
+        ends(&report).iter().map(|e| e.as_ref().expect("delivered")["shop"].as_str().unwrap().to_string()).collect();
+    assert_eq!(got, ["north", "southwest", "north", "southwest"]);
+}

@@ -32,6 +32,20 @@ impl Request {
         }
     }
 
+    /// What identifies a request for the cache: its `key` and its headers too, since two
+    /// shops or tenants may share a URL and differ only in a header. Kept in memory only,
+    /// never shown.
+    fn cache_key(&self) -> String {
+        let mut key = self.key();
+        for (k, v) in &self.headers {
+            key.push('\n');
+            key.push_str(&k.to_ascii_lowercase());
+            key.push_str(": ");
+            key.push_str(v);
+        }
+        key
+    }
+
     /// `GET https://shop.example/...`, scrubbed for messages.
     pub fn line(&self) -> String {
         format!("{} {}", self.method, crate::scrub::scrub(&self.url))
@@ -180,7 +194,7 @@ impl Caller {
             let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
             let now = Instant::now();
             cache.retain(|_, (at, _)| now.duration_since(*at) < ttl);
-            cache.entry(req.key()).or_insert_with(|| (now, Arc::new(OnceCell::new()))).1.clone()
+            cache.entry(req.cache_key()).or_insert_with(|| (now, Arc::new(OnceCell::new()))).1.clone()
         };
         // A failed call leaves the cell empty: the next identical request tries again.
         cell.get_or_try_init(|| self.ask(req)).await.cloned()
