@@ -323,3 +323,20 @@ flow shops {
         ends(&report).iter().map(|e| e.as_ref().expect("delivered")["shop"].as_str().unwrap().to_string()).collect();
     assert_eq!(got, ["north", "southwest", "north", "southwest"]);
 }
+
+#[test]
+fn an_answer_larger_than_the_limit_holds_the_record_rather_than_filling_memory() {
+    let app = Router::new().route(
+        "/orders/{id}/fulfillment_orders.json",
+        get(|| async {
+            let pad = "x".repeat((flowgate::confine::MAX_LOOKUP_BYTES + 1024) as usize);
+            format!(r#"{{"fulfillment_orders":[{{"id":1,"status":"open","pad":"{pad}"}}]}}"#)
+        }),
+    );
+    let addr = common::serve(app);
+    let report = run(&flow("Fo"), &[1], Some(addr), None);
+    let (reason, message) = ends(&report)[0].clone().unwrap_err();
+    assert_eq!(reason, "enrichment_failed");
+    assert!(message.contains("larger than"), "{message}");
+    assert!(message.len() < 2_000, "the message stays short: {} bytes", message.len());
+}

@@ -234,8 +234,12 @@ async fn send(client: &reqwest::Client, req: &Request) -> Result<Answer, Failure
     })?;
     let status = resp.status().as_u16();
     let retry_after = retry_after_of(resp.headers());
-    let text = match tokio::time::timeout(Duration::from_secs(30), resp.text()).await {
-        Ok(Ok(t)) => t,
+    let text = match tokio::time::timeout(Duration::from_secs(30), read_limited(resp, MAX_ANSWER_BYTES)).await {
+        Ok(Ok(Some(t))) => t,
+        Ok(Ok(None)) => {
+            let excerpt = format!("the answer is larger than {} MiB", MAX_ANSWER_BYTES >> 20);
+            return Err(Failure::Status { status, excerpt, retry_after: None });
+        }
         Ok(Err(e)) if e.is_timeout() => return Err(Failure::Timeout),
         Ok(Err(e)) => return Err(Failure::Connection(crate::scrub::scrub(&e.to_string()).into_owned())),
         Err(_) => return Err(Failure::Timeout),
@@ -244,6 +248,25 @@ async fn send(client: &reqwest::Client, req: &Request) -> Result<Answer, Failure
         return Ok(Arc::from(text));
     }
     Err(Failure::Status { status, excerpt: excerpt(&text), retry_after })
+}
+
+/// The largest answer read: as large as a lookup file may be. A server that answers
+/// without end (or with a whole export) must not take the process's memory with it.
+const MAX_ANSWER_BYTES: u64 = crate::confine::MAX_LOOKUP_BYTES;
+
+/// The body as text, or `None` once it is longer than `limit` bytes (read no further).
+async fn read_limited(mut resp: reqwest::Response, limit: u64) -> Result<Option<String>, reqwest::Error> {
+    if resp.content_length().is_some_and(|n| n > limit) {
+        return Ok(None);
+    }
+    let mut bytes = Vec::new();
+    while let Some(chunk) = resp.chunk().await? {
+        if (bytes.len() + chunk.len()) as u64 > limit {
+            return Ok(None);
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
 }
 
 #[cfg(test)]
