@@ -113,10 +113,11 @@ impl StateStore for MemoryStore {
                 erased.inbox += 1;
             }
         }
-        let keys = inner.dedupe.len() + inner.deliveries.len();
+        let keys = inner.dedupe.len() + inner.deliveries.len() + inner.states.len();
         inner.dedupe.retain(|(_, k), _| !k.to_lowercase().contains(&lower));
         inner.deliveries.retain(|(_, _, k), _| !k.to_lowercase().contains(&lower));
-        erased.keys = (keys - inner.dedupe.len() - inner.deliveries.len()) as u64;
+        inner.states.retain(|(_, _, k), v| !k.to_lowercase().contains(&lower) && !v.to_lowercase().contains(&lower));
+        erased.keys = (keys - inner.dedupe.len() - inner.deliveries.len() - inner.states.len()) as u64;
         Ok(erased)
     }
 

@@ -32,7 +32,7 @@ pub struct Purged {
 pub struct Erased {
     pub holds: u64,
     pub inbox: u64,
-    /// Dedupe and delivery-log keys deleted.
+    /// Dedupe keys, delivery-log keys and remembered state values deleted.
     pub keys: u64,
 }
 
@@ -78,5 +78,6 @@ pub(super) fn erase_sqlite(tx: &rusqlite::Transaction<'_>, key: &str, now: &str)
     )?;
     let dedupe = tx.execute("DELETE FROM dedupe_keys WHERE instr(lower(key), lower(?1)) > 0", [key])?;
     let deliveries = tx.execute("DELETE FROM deliveries WHERE instr(lower(key), lower(?1)) > 0", [key])?;
-    Ok(Erased { holds: holds as u64, inbox: inbox as u64, keys: (dedupe + deliveries) as u64 })
+    let states = super::kv::erase_state_values(tx, key)?;
+    Ok(Erased { holds: holds as u64, inbox: inbox as u64, keys: (dedupe + deliveries + states) as u64 })
 }
