@@ -2,7 +2,7 @@
 //! cache, the network (with the retry policy, rate limit and `Retry-After` every HTTP
 //! caller shares), or, in dry runs and tests, from recorded responses.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -174,16 +174,53 @@ pub enum Via {
 
 type Cached = Arc<OnceCell<Answer>>;
 
+/// Most answers a stage's cache keeps; past it the oldest go first. A run of a million
+/// orders, each with its own URL, must neither keep a million answers nor look through
+/// them all for each call.
+const CACHE_ENTRIES: usize = 10_000;
+
+/// Answers by request, and the requests in the order they were first asked: with one
+/// TTL for all, the oldest (the first to expire) are always at the front.
+#[derive(Default)]
+struct Cache {
+    by_key: HashMap<String, (Instant, Cached)>,
+    order: VecDeque<(Instant, String)>,
+}
+
+impl Cache {
+    /// The cell for `key`, a new one when there is none or it expired.
+    fn cell(&mut self, key: String, now: Instant, ttl: Duration) -> Cached {
+        while let Some((at, _)) = self.order.front() {
+            if now.duration_since(*at) < ttl && self.order.len() < CACHE_ENTRIES {
+                break;
+            }
+            if let Some((at, old)) = self.order.pop_front() {
+                // Only the entry this place was made for: a key asked again since has a later one.
+                if self.by_key.get(&old).is_some_and(|(t, _)| *t == at) {
+                    self.by_key.remove(&old);
+                }
+            }
+        }
+        if let Some((_, cell)) = self.by_key.get(&key) {
+            return cell.clone();
+        }
+        let cell = Arc::new(OnceCell::new());
+        self.order.push_back((now, key.clone()));
+        self.by_key.insert(key, (now, cell.clone()));
+        cell
+    }
+}
+
 /// One `enrich` stage's caller: its way out and its cache.
 pub struct Caller {
     via: Via,
     ttl: Option<Duration>,
-    cache: Mutex<HashMap<String, (Instant, Cached)>>,
+    cache: Mutex<Cache>,
 }
 
 impl Caller {
     pub fn new(via: Via, ttl: Option<Duration>) -> Caller {
-        Caller { via, ttl, cache: Mutex::new(HashMap::new()) }
+        Caller { via, ttl, cache: Mutex::default() }
     }
 
     /// The answer to `req`: from the cache while it is fresh (a request already on its
@@ -192,9 +229,7 @@ impl Caller {
         let Some(ttl) = self.ttl else { return self.ask(req).await };
         let cell = {
             let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-            let now = Instant::now();
-            cache.retain(|_, (at, _)| now.duration_since(*at) < ttl);
-            cache.entry(req.cache_key()).or_insert_with(|| (now, Arc::new(OnceCell::new()))).1.clone()
+            cache.cell(req.cache_key(), Instant::now(), ttl)
         };
         // A failed call leaves the cell empty: the next identical request tries again.
         cell.get_or_try_init(|| self.ask(req)).await.cloned()
@@ -283,5 +318,20 @@ mod tests {
         assert_eq!(&*r.answer(&req("https://shop.example/a.json?x=1")).unwrap(), r#"{"a":1}"#);
         let Err(CallError::Unrecorded(m)) = r.answer(&req("https://shop.example/b.json")) else { panic!() };
         assert!(m.contains("GET https://shop.example/b.json") && m.contains("add a file to"), "{m}");
+    }
+
+    #[test]
+    fn the_cache_keeps_fresh_answers_and_never_more_than_its_limit() {
+        let mut cache = Cache::default();
+        let (t0, ttl) = (Instant::now(), Duration::from_secs(600));
+        let first = cache.cell("a".into(), t0, ttl);
+        assert!(Arc::ptr_eq(&first, &cache.cell("a".into(), t0 + Duration::from_secs(599), ttl)));
+        assert!(!Arc::ptr_eq(&first, &cache.cell("a".into(), t0 + Duration::from_secs(601), ttl)), "expired");
+        let later = t0 + Duration::from_secs(700);
+        for i in 0..CACHE_ENTRIES * 3 {
+            cache.cell(format!("k{i}"), later, ttl);
+        }
+        assert!(cache.by_key.len() <= CACHE_ENTRIES && cache.order.len() <= CACHE_ENTRIES);
+        assert!(cache.by_key.contains_key(&format!("k{}", CACHE_ENTRIES * 3 - 1)), "the newest stays");
     }
 }
