@@ -114,8 +114,14 @@ impl Recordings {
         Recordings { by_request: HashMap::new(), dir: Some(dir.display().to_string()) }
     }
 
+    /// The recording of `req`: the one for its body, else one that gives no body (which
+    /// answers the method and URL whatever the body).
     fn answer(&self, req: &Request) -> Result<Answer, CallError> {
-        let Some((status, body)) = self.by_request.get(&req.key()) else {
+        let found = self
+            .by_request
+            .get(&req.key())
+            .or_else(|| req.body.as_ref().and_then(|_| self.by_request.get(&format!("{} {}", req.method, req.url))));
+        let Some((status, body)) = found else {
             let file = match &self.dir {
                 Some(d) => format!("add a file to {d}"),
                 None => "pass recorded responses with `--responses DIR`".to_string(),
@@ -318,6 +324,25 @@ mod tests {
         assert_eq!(&*r.answer(&req("https://shop.example/a.json?x=1")).unwrap(), r#"{"a":1}"#);
         let Err(CallError::Unrecorded(m)) = r.answer(&req("https://shop.example/b.json")) else { panic!() };
         assert!(m.contains("GET https://shop.example/b.json") && m.contains("add a file to"), "{m}");
+    }
+
+    #[test]
+    fn a_recording_without_a_body_answers_a_post_whatever_its_body() {
+        let dir = tempfile::tempdir().unwrap();
+        let recs = r#"[
+            { "request": { "method": "POST", "url": "https://erp.example/price" }, "body": { "any": true } },
+            { "request": { "method": "POST", "url": "https://erp.example/price", "body": { "sku": "A" } }, "body": { "a": 1 } }
+        ]"#;
+        std::fs::write(dir.path().join("a.json"), recs).unwrap();
+        let r = Recordings::load(dir.path()).unwrap();
+        let post = |body: Json| Request {
+            method: "POST".into(),
+            url: "https://erp.example/price".into(),
+            headers: Vec::new(),
+            body: Some(body),
+        };
+        assert_eq!(&*r.answer(&post(serde_json::json!({ "sku": "A" }))).unwrap(), r#"{"a":1}"#);
+        assert_eq!(&*r.answer(&post(serde_json::json!({ "sku": "B" }))).unwrap(), r#"{"any":true}"#);
     }
 
     #[test]
