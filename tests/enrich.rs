@@ -340,3 +340,23 @@ fn an_answer_larger_than_the_limit_holds_the_record_rather_than_filling_memory()
     assert!(message.contains("larger than"), "{message}");
     assert!(message.len() < 2_000, "the message stays short: {} bytes", message.len());
 }
+
+#[test]
+fn a_server_slower_than_the_timeout_holds_the_record_once_the_timeout_passes() {
+    let app = Router::new().route(
+        "/orders/{id}/fulfillment_orders.json",
+        get(|| async {
+            tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+            r#"{"fulfillment_orders":[{"id":1,"status":"open"}]}"#
+        }),
+    );
+    let addr = common::serve(app);
+    let started = std::time::Instant::now();
+    let report = run(&flow("Fo").replace("timeout: 5s", "timeout: 1s"), &[1, 2], Some(addr), None);
+    for end in ends(&report) {
+        let (reason, message) = end.unwrap_err();
+        assert_eq!(reason, "enrichment_failed");
+        assert!(message.contains("timed out after 1 attempt"), "{message}");
+    }
+    assert!(started.elapsed() < std::time::Duration::from_secs(4), "{:?}", started.elapsed());
+}
