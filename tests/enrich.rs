@@ -360,3 +360,44 @@ fn a_server_slower_than_the_timeout_holds_the_record_once_the_timeout_passes() {
     }
     assert!(started.elapsed() < std::time::Duration::from_secs(4), "{:?}", started.elapsed());
 }
+
+#[test]
+fn a_header_value_that_cannot_be_sent_holds_the_record_at_once_without_retries() {
+    let calls: Arc<Mutex<u32>> = Arc::default();
+    let c = calls.clone();
+    let app = Router::new().route(
+        "/shop.json",
+        get(move || {
+            let c = c.clone();
+            async move {
+                *c.lock().unwrap() += 1;
+                r#"{"id":1,"status":"open"}"#
+            }
+        }),
+    );
+    let addr = common::serve(app);
+    let text = r#"
+type In = { id: Int }
+type Fo = { id: Int, status: String }
+
+flow shops {
+  source in: file { path: "in.ndjson" } : In
+  enrich fo: http.get {
+    url: env("SHOP_URL") + "/shop.json"
+    headers: { "X-Note": if record.id == 1 then "line one\nline two" else "fine" }
+    rate: 1000/s
+  } : Fo
+  map { id: record.id, shop: fo.status }
+  sink out: stdout {}
+}
+"#;
+    let started = std::time::Instant::now();
+    let report = run(text, &[1, 2], Some(addr), None);
+    let got = ends(&report);
+    let (reason, message) = got[0].clone().unwrap_err();
+    assert_eq!(reason, "enrichment_failed");
+    assert!(message.contains("`X-Note`") && message.contains("cannot be sent"), "{message}");
+    assert!(got[1].is_ok(), "{got:?}");
+    assert_eq!(*calls.lock().unwrap(), 1, "only the request that can be sent is");
+    assert!(started.elapsed() < std::time::Duration::from_millis(900), "no retries: {:?}", started.elapsed());
+}

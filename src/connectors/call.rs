@@ -242,6 +242,14 @@ impl Caller {
     }
 
     async fn ask(&self, req: &Request) -> Result<Answer, CallError> {
+        // A header built from the data (a line break in it, say) fails the same way at
+        // every try: it is named at once rather than retried as a connection error.
+        if let Some((name, why)) = req.headers.iter().find_map(|(k, v)| {
+            let bad = reqwest::header::HeaderName::from_bytes(k.as_bytes()).err().map(|e| e.to_string());
+            bad.or_else(|| reqwest::header::HeaderValue::from_str(v).err().map(|e| e.to_string())).map(|e| (k, e))
+        }) {
+            return Err(CallError::Failed(format!("{}: header `{name}` cannot be sent ({why})", req.line())));
+        }
         match &self.via {
             Via::Recorded(r) => r.answer(req),
             Via::Network { client, policy, limiter } => {
