@@ -262,3 +262,142 @@ flow slow {
     assert_eq!(got, vec![100, 200, 300, 400, 500, 600, 700, 800]);
     assert_eq!(gauge.lock().unwrap().max, 3, "three calls at once, never more");
 }
+
+#[test]
+fn a_retry_after_far_in_the_future_holds_the_record_instead_of_stalling_the_run() {
+    let calls: Arc<Mutex<u32>> = Arc::default();
+    let c = calls.clone();
+    let app = Router::new().route(
+        "/orders/{id}/fulfillment_orders.json",
+        get(move || {
+            let c = c.clone();
+            async move {
+                *c.lock().unwrap() += 1;
+                (StatusCode::TOO_MANY_REQUESTS, [("retry-after", "999999")], "come back in eleven days")
+            }
+        }),
+    );
+    let addr = common::serve(app);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(run(&flow("Fo"), &[1, 2], Some(addr), None));
+    });
+    let report = rx.recv_timeout(std::time::Duration::from_secs(30)).expect("the run ends instead of waiting 11 days");
+    for end in ends(&report) {
+        let (reason, message) = end.unwrap_err();
+        assert_eq!(reason, "enrichment_failed");
+        assert!(message.contains("answered 429 after 1 attempt") && message.contains("999999"), "{message}");
+    }
+    assert_eq!(report.summary.held, 2);
+    assert_eq!(*calls.lock().unwrap(), 2, "a server that asks for days is not asked again within the run");
+}
+
+#[test]
+fn requests_that_differ_only_in_their_headers_are_cached_apart() {
+    let app = Router::new().route(
+        "/shop.json",
+        get(|headers: HeaderMap| async move {
+            let shop = headers.get("x-shop").and_then(|v| v.to_str().ok()).unwrap_or("none").to_string();
+            serde_json::json!({ "id": shop.len(), "status": shop }).to_string()
+        }),
+    );
+    let addr = common::serve(app);
+    let text = r#"
+type In = { id: Int }
+type Fo = { id: Int, status: String }
+
+flow shops {
+  source in: file { path: "in.ndjson" } : In
+  enrich fo: http.get {
+    url: env("SHOP_URL") + "/shop.json"
+    headers: { "X-Shop": if record.id == 1 then "north" else "southwest" }
+    cache: 10m
+    rate: 1000/s
+  } : Fo
+  map { id: record.id, shop: fo.status }
+  sink out: stdout {}
+}
+"#;
+    let report = run(text, &[1, 2, 1, 2], Some(addr), None);
+    let got: Vec<String> =
+        ends(&report).iter().map(|e| e.as_ref().expect("delivered")["shop"].as_str().unwrap().to_string()).collect();
+    assert_eq!(got, ["north", "southwest", "north", "southwest"]);
+}
+
+#[test]
+fn an_answer_larger_than_the_limit_holds_the_record_rather_than_filling_memory() {
+    let app = Router::new().route(
+        "/orders/{id}/fulfillment_orders.json",
+        get(|| async {
+            let pad = "x".repeat((flowgate::confine::MAX_LOOKUP_BYTES + 1024) as usize);
+            format!(r#"{{"fulfillment_orders":[{{"id":1,"status":"open","pad":"{pad}"}}]}}"#)
+        }),
+    );
+    let addr = common::serve(app);
+    let report = run(&flow("Fo"), &[1], Some(addr), None);
+    let (reason, message) = ends(&report)[0].clone().unwrap_err();
+    assert_eq!(reason, "enrichment_failed");
+    assert!(message.contains("larger than"), "{message}");
+    assert!(message.len() < 2_000, "the message stays short: {} bytes", message.len());
+}
+
+#[test]
+fn a_server_slower_than_the_timeout_holds_the_record_once_the_timeout_passes() {
+    let app = Router::new().route(
+        "/orders/{id}/fulfillment_orders.json",
+        get(|| async {
+            tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+            r#"{"fulfillment_orders":[{"id":1,"status":"open"}]}"#
+        }),
+    );
+    let addr = common::serve(app);
+    let started = std::time::Instant::now();
+    let report = run(&flow("Fo").replace("timeout: 5s", "timeout: 1s"), &[1, 2], Some(addr), None);
+    for end in ends(&report) {
+        let (reason, message) = end.unwrap_err();
+        assert_eq!(reason, "enrichment_failed");
+        assert!(message.contains("timed out after 1 attempt"), "{message}");
+    }
+    assert!(started.elapsed() < std::time::Duration::from_secs(4), "{:?}", started.elapsed());
+}
+
+#[test]
+fn a_header_value_that_cannot_be_sent_holds_the_record_at_once_without_retries() {
+    let calls: Arc<Mutex<u32>> = Arc::default();
+    let c = calls.clone();
+    let app = Router::new().route(
+        "/shop.json",
+        get(move || {
+            let c = c.clone();
+            async move {
+                *c.lock().unwrap() += 1;
+                r#"{"id":1,"status":"open"}"#
+            }
+        }),
+    );
+    let addr = common::serve(app);
+    let text = r#"
+type In = { id: Int }
+type Fo = { id: Int, status: String }
+
+flow shops {
+  source in: file { path: "in.ndjson" } : In
+  enrich fo: http.get {
+    url: env("SHOP_URL") + "/shop.json"
+    headers: { "X-Note": if record.id == 1 then "line one\nline two" else "fine" }
+    rate: 1000/s
+  } : Fo
+  map { id: record.id, shop: fo.status }
+  sink out: stdout {}
+}
+"#;
+    let started = std::time::Instant::now();
+    let report = run(text, &[1, 2], Some(addr), None);
+    let got = ends(&report);
+    let (reason, message) = got[0].clone().unwrap_err();
+    assert_eq!(reason, "enrichment_failed");
+    assert!(message.contains("`X-Note`") && message.contains("cannot be sent"), "{message}");
+    assert!(got[1].is_ok(), "{got:?}");
+    assert_eq!(*calls.lock().unwrap(), 1, "only the request that can be sent is");
+    assert!(started.elapsed() < std::time::Duration::from_millis(900), "no retries: {:?}", started.elapsed());
+}

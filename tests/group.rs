@@ -394,3 +394,17 @@ flow pushed {
     assert!(stderr.contains("groups out        3"), "{stderr}");
     assert!(stderr.contains("delivered         4"), "{stderr}");
 }
+
+#[test]
+fn each_record_of_a_held_group_is_listed_under_its_own_key() {
+    let flow = STOCK.replace("  sink out:", "  hold when record.location == \"east\" \"paused\"\n  sink out:");
+    let dir = stock_dir(&flow);
+    let out = flowgate().current_dir(dir.path()).args(["run", "stock.flow"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let held = exported(&dir.path().join(".flowgate/state.db"), "held");
+    let keys: Vec<(&str, &str)> = held
+        .iter()
+        .map(|h| (h["record"]["sku"].as_str().unwrap(), h["blocking_key"].as_str().unwrap_or("-")))
+        .collect();
+    assert_eq!(keys, [("D", "D"), ("F", "F")]);
+}

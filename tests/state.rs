@@ -399,6 +399,44 @@ fn erasure_removes_everything_about_a_person_and_nothing_else(store: &dyn StateS
     assert!(store.dedupe_seen("orders", "#1002", t0()).unwrap());
 }
 
+fn erasure_keeps_the_held_record_of_another_person_held_with_them(store: &dyn StateStore) {
+    // Two customers' records held together (a group or batch): each hold keeps the
+    // group's input, and the sink's message quotes both.
+    let mut jane = hold("orders", "http_500", "#1001", 0);
+    jane.record = JsonText::from(serde_json::json!({"name": "#1001", "email": "jane@example.com"}));
+    let mut john = hold("orders", "http_500", "#1002", 0);
+    john.record = JsonText::from(serde_json::json!({"name": "#1002", "email": "john@example.com"}));
+    let group = JsonText::from(serde_json::json!([{"email": "jane@example.com"}, {"email": "john@example.com"}]));
+    for h in [&mut jane, &mut john] {
+        h.stage_input = group.clone();
+        h.message = "answered 500: rejected jane@example.com".into();
+    }
+    let ids = store.add_holds(vec![jane, john]).unwrap();
+    store.erase("jane@example.com", t0()).unwrap();
+    let jane = store.hold(ids[0]).unwrap().unwrap();
+    assert_eq!((jane.status, jane.record.as_str()), (HoldStatus::Discarded, "null"));
+    let john = store.hold(ids[1]).unwrap().unwrap();
+    assert_eq!(john.status, HoldStatus::Held, "john's record is still to be delivered");
+    assert!(john.record.as_str().contains("john@example.com"));
+    for text in [john.record.as_str(), john.stage_input.as_str(), john.message.as_str()] {
+        assert!(!text.contains("jane"), "{text}");
+    }
+}
+
+fn erasure_removes_remembered_values_whose_key_or_value_mentions_the_person(store: &dyn StateStore) {
+    let writes = [
+        write("last_order", "Jane.Doe@example.com", "\"2026-11-01T00:00:00Z\""),
+        write("contact", "C-1", "{\"email\":\"jane.doe@example.com\"}"),
+        write("last_order", "john@example.com", "\"2026-11-02T00:00:00Z\""),
+    ];
+    store.commit_ends("customers", &[], &writes, t0()).unwrap();
+    let erased = store.erase("jane.doe@example.com", t0()).unwrap();
+    assert_eq!(erased, flowgate::state::Erased { holds: 0, inbox: 0, keys: 2 });
+    assert_eq!(store.state_get("customers", "last_order", "Jane.Doe@example.com").unwrap(), None);
+    assert_eq!(store.state_get("customers", "contact", "C-1").unwrap(), None);
+    assert!(store.state_get("customers", "last_order", "john@example.com").unwrap().is_some());
+}
+
 fn requests_stored_together_are_each_stored_once(store: &dyn StateStore) {
     use flowgate::state::NewRequest;
     let h = serde_json::json!({});
@@ -477,6 +515,8 @@ for_each_store!(
     a_hold_ends_when_its_record_is_taken_to_its_end,
     retention_purges_what_ended_long_ago_and_never_what_is_held,
     erasure_removes_everything_about_a_person_and_nothing_else,
+    erasure_removes_remembered_values_whose_key_or_value_mentions_the_person,
+    erasure_keeps_the_held_record_of_another_person_held_with_them,
     requests_stored_together_are_each_stored_once,
     state_values_are_per_flow_name_and_key_and_the_later_write_wins,
     dedupe_keys_and_state_values_commit_together,

@@ -90,8 +90,17 @@ pub(super) fn decls() -> Vec<Decl> {
     ]
 }
 
+/// Longer than any IANA name (the longest has 32 characters). A name from the data
+/// longer than this is neither compared with every zone's name for a suggestion (which
+/// takes seconds for a field of a few kilobytes) nor quoted whole in a hold.
+const LONGEST_ZONE: usize = 64;
+
 /// The zone named `name`: an IANA name, spelt as the database spells it.
 pub(super) fn zone(name: &str) -> Result<Tz, EvalError> {
+    if name.len() > LONGEST_ZONE {
+        let cut: String = name.chars().take(LONGEST_ZONE).collect();
+        return Err(EvalError::failed(format!("`{cut}...` is not a known time zone")));
+    }
     name.parse::<Tz>().map_err(|_| {
         let hint = match suggestion(name) {
             Some(s) => format!(": {s}"),
@@ -335,6 +344,15 @@ mod tests {
         assert_eq!(check_at_local(&[None, Some(s("9am")), Some(s("Europe/London"))]).map_err(|(i, _)| i), Err(1));
         assert_eq!(check_at_local(&[None, Some(s("09:00")), Some(s("London"))]).map_err(|(i, _)| i), Err(2));
         assert_eq!(check_parse_local(&[None, Some(s("%Y %z")), None]).map_err(|(i, _)| i), Err(1));
+    }
+
+    #[test]
+    fn a_long_zone_name_from_the_data_fails_at_once() {
+        let name = format!("Europe/{}", "x".repeat(20_000));
+        let started = std::time::Instant::now();
+        let e = failure(call(local_date, &[Value::DateTime(DateTime::UNIX_EPOCH.fixed_offset()), s(&name)]));
+        assert!(started.elapsed() < std::time::Duration::from_millis(500), "{:?}", started.elapsed());
+        assert!(e.contains("is not a known time zone") && e.len() < 200, "{}", &e[..200.min(e.len())]);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! cache, the network (with the retry policy, rate limit and `Retry-After` every HTTP
 //! caller shares), or, in dry runs and tests, from recorded responses.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -30,6 +30,20 @@ impl Request {
             Some(b) => format!("{} {} {b}", self.method, self.url),
             None => format!("{} {}", self.method, self.url),
         }
+    }
+
+    /// What identifies a request for the cache: its `key` and its headers too, since two
+    /// shops or tenants may share a URL and differ only in a header. Kept in memory only,
+    /// never shown.
+    fn cache_key(&self) -> String {
+        let mut key = self.key();
+        for (k, v) in &self.headers {
+            key.push('\n');
+            key.push_str(&k.to_ascii_lowercase());
+            key.push_str(": ");
+            key.push_str(v);
+        }
+        key
     }
 
     /// `GET https://shop.example/...`, scrubbed for messages.
@@ -100,8 +114,14 @@ impl Recordings {
         Recordings { by_request: HashMap::new(), dir: Some(dir.display().to_string()) }
     }
 
+    /// The recording of `req`: the one for its body, else one that gives no body (which
+    /// answers the method and URL whatever the body).
     fn answer(&self, req: &Request) -> Result<Answer, CallError> {
-        let Some((status, body)) = self.by_request.get(&req.key()) else {
+        let found = self
+            .by_request
+            .get(&req.key())
+            .or_else(|| req.body.as_ref().and_then(|_| self.by_request.get(&format!("{} {}", req.method, req.url))));
+        let Some((status, body)) = found else {
             let file = match &self.dir {
                 Some(d) => format!("add a file to {d}"),
                 None => "pass recorded responses with `--responses DIR`".to_string(),
@@ -160,16 +180,53 @@ pub enum Via {
 
 type Cached = Arc<OnceCell<Answer>>;
 
+/// Most answers a stage's cache keeps; past it the oldest go first. A run of a million
+/// orders, each with its own URL, must neither keep a million answers nor look through
+/// them all for each call.
+const CACHE_ENTRIES: usize = 10_000;
+
+/// Answers by request, and the requests in the order they were first asked: with one
+/// TTL for all, the oldest (the first to expire) are always at the front.
+#[derive(Default)]
+struct Cache {
+    by_key: HashMap<String, (Instant, Cached)>,
+    order: VecDeque<(Instant, String)>,
+}
+
+impl Cache {
+    /// The cell for `key`, a new one when there is none or it expired.
+    fn cell(&mut self, key: String, now: Instant, ttl: Duration) -> Cached {
+        while let Some((at, _)) = self.order.front() {
+            if now.duration_since(*at) < ttl && self.order.len() < CACHE_ENTRIES {
+                break;
+            }
+            if let Some((at, old)) = self.order.pop_front() {
+                // Only the entry this place was made for: a key asked again since has a later one.
+                if self.by_key.get(&old).is_some_and(|(t, _)| *t == at) {
+                    self.by_key.remove(&old);
+                }
+            }
+        }
+        if let Some((_, cell)) = self.by_key.get(&key) {
+            return cell.clone();
+        }
+        let cell = Arc::new(OnceCell::new());
+        self.order.push_back((now, key.clone()));
+        self.by_key.insert(key, (now, cell.clone()));
+        cell
+    }
+}
+
 /// One `enrich` stage's caller: its way out and its cache.
 pub struct Caller {
     via: Via,
     ttl: Option<Duration>,
-    cache: Mutex<HashMap<String, (Instant, Cached)>>,
+    cache: Mutex<Cache>,
 }
 
 impl Caller {
     pub fn new(via: Via, ttl: Option<Duration>) -> Caller {
-        Caller { via, ttl, cache: Mutex::new(HashMap::new()) }
+        Caller { via, ttl, cache: Mutex::default() }
     }
 
     /// The answer to `req`: from the cache while it is fresh (a request already on its
@@ -178,15 +235,21 @@ impl Caller {
         let Some(ttl) = self.ttl else { return self.ask(req).await };
         let cell = {
             let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-            let now = Instant::now();
-            cache.retain(|_, (at, _)| now.duration_since(*at) < ttl);
-            cache.entry(req.key()).or_insert_with(|| (now, Arc::new(OnceCell::new()))).1.clone()
+            cache.cell(req.cache_key(), Instant::now(), ttl)
         };
         // A failed call leaves the cell empty: the next identical request tries again.
         cell.get_or_try_init(|| self.ask(req)).await.cloned()
     }
 
     async fn ask(&self, req: &Request) -> Result<Answer, CallError> {
+        // A header built from the data (a line break in it, say) fails the same way at
+        // every try: it is named at once rather than retried as a connection error.
+        if let Some((name, why)) = req.headers.iter().find_map(|(k, v)| {
+            let bad = reqwest::header::HeaderName::from_bytes(k.as_bytes()).err().map(|e| e.to_string());
+            bad.or_else(|| reqwest::header::HeaderValue::from_str(v).err().map(|e| e.to_string())).map(|e| (k, e))
+        }) {
+            return Err(CallError::Failed(format!("{}: header `{name}` cannot be sent ({why})", req.line())));
+        }
         match &self.via {
             Via::Recorded(r) => r.answer(req),
             Via::Network { client, policy, limiter } => {
@@ -220,8 +283,12 @@ async fn send(client: &reqwest::Client, req: &Request) -> Result<Answer, Failure
     })?;
     let status = resp.status().as_u16();
     let retry_after = retry_after_of(resp.headers());
-    let text = match tokio::time::timeout(Duration::from_secs(30), resp.text()).await {
-        Ok(Ok(t)) => t,
+    let text = match tokio::time::timeout(Duration::from_secs(30), read_limited(resp, MAX_ANSWER_BYTES)).await {
+        Ok(Ok(Some(t))) => t,
+        Ok(Ok(None)) => {
+            let excerpt = format!("the answer is larger than {} MiB", MAX_ANSWER_BYTES >> 20);
+            return Err(Failure::Status { status, excerpt, retry_after: None });
+        }
         Ok(Err(e)) if e.is_timeout() => return Err(Failure::Timeout),
         Ok(Err(e)) => return Err(Failure::Connection(crate::scrub::scrub(&e.to_string()).into_owned())),
         Err(_) => return Err(Failure::Timeout),
@@ -230,6 +297,25 @@ async fn send(client: &reqwest::Client, req: &Request) -> Result<Answer, Failure
         return Ok(Arc::from(text));
     }
     Err(Failure::Status { status, excerpt: excerpt(&text), retry_after })
+}
+
+/// The largest answer read: as large as a lookup file may be. A server that answers
+/// without end (or with a whole export) must not take the process's memory with it.
+const MAX_ANSWER_BYTES: u64 = crate::confine::MAX_LOOKUP_BYTES;
+
+/// The body as text, or `None` once it is longer than `limit` bytes (read no further).
+async fn read_limited(mut resp: reqwest::Response, limit: u64) -> Result<Option<String>, reqwest::Error> {
+    if resp.content_length().is_some_and(|n| n > limit) {
+        return Ok(None);
+    }
+    let mut bytes = Vec::new();
+    while let Some(chunk) = resp.chunk().await? {
+        if (bytes.len() + chunk.len()) as u64 > limit {
+            return Ok(None);
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
 }
 
 #[cfg(test)]
@@ -246,5 +332,39 @@ mod tests {
         assert_eq!(&*r.answer(&req("https://shop.example/a.json?x=1")).unwrap(), r#"{"a":1}"#);
         let Err(CallError::Unrecorded(m)) = r.answer(&req("https://shop.example/b.json")) else { panic!() };
         assert!(m.contains("GET https://shop.example/b.json") && m.contains("add a file to"), "{m}");
+    }
+
+    #[test]
+    fn a_recording_without_a_body_answers_a_post_whatever_its_body() {
+        let dir = tempfile::tempdir().unwrap();
+        let recs = r#"[
+            { "request": { "method": "POST", "url": "https://erp.example/price" }, "body": { "any": true } },
+            { "request": { "method": "POST", "url": "https://erp.example/price", "body": { "sku": "A" } }, "body": { "a": 1 } }
+        ]"#;
+        std::fs::write(dir.path().join("a.json"), recs).unwrap();
+        let r = Recordings::load(dir.path()).unwrap();
+        let post = |body: Json| Request {
+            method: "POST".into(),
+            url: "https://erp.example/price".into(),
+            headers: Vec::new(),
+            body: Some(body),
+        };
+        assert_eq!(&*r.answer(&post(serde_json::json!({ "sku": "A" }))).unwrap(), r#"{"a":1}"#);
+        assert_eq!(&*r.answer(&post(serde_json::json!({ "sku": "B" }))).unwrap(), r#"{"any":true}"#);
+    }
+
+    #[test]
+    fn the_cache_keeps_fresh_answers_and_never_more_than_its_limit() {
+        let mut cache = Cache::default();
+        let (t0, ttl) = (Instant::now(), Duration::from_secs(600));
+        let first = cache.cell("a".into(), t0, ttl);
+        assert!(Arc::ptr_eq(&first, &cache.cell("a".into(), t0 + Duration::from_secs(599), ttl)));
+        assert!(!Arc::ptr_eq(&first, &cache.cell("a".into(), t0 + Duration::from_secs(601), ttl)), "expired");
+        let later = t0 + Duration::from_secs(700);
+        for i in 0..CACHE_ENTRIES * 3 {
+            cache.cell(format!("k{i}"), later, ttl);
+        }
+        assert!(cache.by_key.len() <= CACHE_ENTRIES && cache.order.len() <= CACHE_ENTRIES);
+        assert!(cache.by_key.contains_key(&format!("k{}", CACHE_ENTRIES * 3 - 1)), "the newest stays");
     }
 }

@@ -9,6 +9,11 @@ use tokio::time::Instant;
 
 use crate::value::Value;
 
+/// The longest `Retry-After` waited out. A server asking for longer (a misconfigured or
+/// hostile one can ask for days) fails the try at once: the record is held, to be
+/// replayed, rather than stalling the run or its other records behind it.
+pub const RETRY_AFTER_LIMIT: Duration = Duration::from_secs(120);
+
 /// When to try again, and how long to wait.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RetryPolicy {
@@ -90,8 +95,11 @@ impl RetryPolicy {
     }
 
     pub(crate) fn retries(&self, f: &Failure) -> bool {
-        if let Failure::Status { status, .. } = f {
+        if let Failure::Status { status, retry_after, .. } = f {
             if self.never.contains(status) || self.never_classes.contains(&(status / 100)) {
+                return false;
+            }
+            if retry_after.is_some_and(|ra| ra > RETRY_AFTER_LIMIT) {
                 return false;
             }
         }
@@ -103,12 +111,13 @@ impl RetryPolicy {
     }
 
     /// The wait before try `attempt + 1`: full jitter over the exponential step, or what
-    /// the server asked for with `Retry-After` when that is longer.
+    /// the server asked for with `Retry-After` when that is longer (never more than
+    /// `RETRY_AFTER_LIMIT`).
     pub(crate) fn delay(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
         let step = self.base_ms.saturating_mul(1u64 << attempt.min(30)).min(self.max_ms.max(self.base_ms));
         let jittered = Duration::from_millis(fastrand::u64(0..=step));
         match retry_after {
-            Some(ra) => ra.max(jittered),
+            Some(ra) => ra.min(RETRY_AFTER_LIMIT).max(jittered),
             None => jittered,
         }
     }
@@ -185,6 +194,14 @@ pub(crate) enum Failure {
 impl Failure {
     /// `answered 422 after 1 attempt: {"error": ...}`
     pub(crate) fn describe(&self, tries: &str) -> String {
+        let tries = match self {
+            Failure::Status { retry_after: Some(ra), .. } if *ra > RETRY_AFTER_LIMIT => format!(
+                "{tries}, asking to wait {}s (more than the {}s a retry waits at most)",
+                ra.as_secs(),
+                RETRY_AFTER_LIMIT.as_secs()
+            ),
+            _ => tries.to_string(),
+        };
         match self {
             Failure::Status { status, excerpt, .. } if excerpt.is_empty() => format!("answered {status} after {tries}"),
             Failure::Status { status, excerpt, .. } => format!("answered {status} after {tries}: {excerpt}"),
@@ -233,5 +250,23 @@ mod tests {
         assert!(!p.retries(&status(422)));
         let never = Value::list(vec![Value::Int(503)].into());
         assert!(!p.with_no_retry(Some(&never)).retries(&status(503)));
+    }
+
+    #[test]
+    fn a_retry_after_past_the_limit_is_not_waited_for() {
+        let p = RetryPolicy::default();
+        let asking = |secs| Failure::Status {
+            status: 429,
+            excerpt: String::new(),
+            retry_after: Some(Duration::from_secs(secs)),
+        };
+        assert!(p.retries(&asking(30)));
+        assert!(!p.retries(&asking(999_999)));
+        assert_eq!(p.delay(0, Some(Duration::from_secs(999_999))), RETRY_AFTER_LIMIT);
+        let m = asking(999_999).describe("1 attempt");
+        assert_eq!(
+            m,
+            "answered 429 after 1 attempt, asking to wait 999999s (more than the 120s a retry waits at most)"
+        );
     }
 }

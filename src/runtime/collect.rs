@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::mpsc;
 
 use super::accounting::Ends;
-use super::flow_info::{entered_json, FlowInfo};
+use super::flow_info::{blocking_key, entered_json, FlowInfo};
 use super::outcome::{Event, Msg};
 use super::summary::Summary;
 use super::unit::Unit;
@@ -112,6 +112,10 @@ pub(crate) async fn collect(
                     "record held"
                 );
                 let count = members.len();
+                // A held batch's hold is keyed by its first record; each of its records
+                // is listed under its own key instead, unless a sink named the batch.
+                let head_key = members.first().and_then(|m| blocking_key(&m.entered));
+                let keyed_by_head = unit_is_member && hold.blocking_key == head_key;
                 let mut spare = Some(*hold);
                 // The records of a held batch are held together: a replay sends them as
                 // that batch again, never a part of it.
@@ -135,6 +139,9 @@ pub(crate) async fn collect(
                     summary.per_stage.entry(label).or_default().1 += 1;
                     if unit_is_member || !m.members.is_empty() {
                         h.record = entered_json(&m);
+                    }
+                    if keyed_by_head {
+                        h.blocking_key = blocking_key(&m.entered);
                     }
                     h.source_ref = Some(m.source_ref.to_string());
                     h.batch.clone_from(&batch);

@@ -177,7 +177,7 @@ fn is_entered(unit: &Unit, v: &Value) -> bool {
 }
 
 /// The key an operator searches by: the order name or number, else an id or SKU.
-fn blocking_key(v: &Value) -> Option<String> {
+pub(crate) fn blocking_key(v: &Value) -> Option<String> {
     ir::KEY_FIELDS.iter().find_map(|k| {
         v.field(k).filter(|x| !x.is_null() && !matches!(x, Value::Record(_) | Value::List(_))).map(|x| x.to_string())
     })

@@ -82,3 +82,13 @@ impl SqliteStore {
         })
     }
 }
+
+/// Deletes the remembered values whose key or value mentions `text` (ignoring case), for
+/// an erasure: a state keyed by email, or remembering a customer, keeps personal data for
+/// as long as the flow runs otherwise. The next record with such a key is a first sighting.
+pub(super) fn erase_state_values(tx: &rusqlite::Transaction<'_>, text: &str) -> rusqlite::Result<usize> {
+    tx.execute(
+        "DELETE FROM state_values WHERE instr(lower(key), lower(?1)) > 0 OR instr(lower(value), lower(?1)) > 0",
+        [text],
+    )
+}

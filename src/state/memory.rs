@@ -94,6 +94,18 @@ impl StateStore for MemoryStore {
         let mut erased = super::Erased::default();
         let lower = key.to_lowercase();
         for h in inner.holds.iter_mut().filter(|h| super::retention::mentions(h, key)) {
+            if !super::retention::about(h, key) {
+                // Another person's record held with theirs: it stays held, to be delivered.
+                if h.stage_input.as_str().to_lowercase().contains(&lower) {
+                    h.stage_input = super::JsonText::null();
+                }
+                if h.message.to_lowercase().contains(&lower) {
+                    h.message = super::ERASED.to_string();
+                }
+                h.updated_at = now;
+                erased.holds += 1;
+                continue;
+            }
             h.record = super::JsonText::null();
             h.stage_input = super::JsonText::null();
             h.message = super::ERASED.to_string();
@@ -113,10 +125,11 @@ impl StateStore for MemoryStore {
                 erased.inbox += 1;
             }
         }
-        let keys = inner.dedupe.len() + inner.deliveries.len();
+        let keys = inner.dedupe.len() + inner.deliveries.len() + inner.states.len();
         inner.dedupe.retain(|(_, k), _| !k.to_lowercase().contains(&lower));
         inner.deliveries.retain(|(_, _, k), _| !k.to_lowercase().contains(&lower));
-        erased.keys = (keys - inner.dedupe.len() - inner.deliveries.len()) as u64;
+        inner.states.retain(|(_, _, k), v| !k.to_lowercase().contains(&lower) && !v.to_lowercase().contains(&lower));
+        erased.keys = (keys - inner.dedupe.len() - inner.deliveries.len() - inner.states.len()) as u64;
         Ok(erased)
     }
 

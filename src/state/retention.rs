@@ -32,7 +32,7 @@ pub struct Purged {
 pub struct Erased {
     pub holds: u64,
     pub inbox: u64,
-    /// Dedupe and delivery-log keys deleted.
+    /// Dedupe keys, delivery-log keys and remembered state values deleted.
     pub keys: u64,
 }
 
@@ -44,6 +44,16 @@ pub(super) fn mentions(hold: &Hold, key: &str) -> bool {
         || [hold.record.as_str(), hold.stage_input.as_str(), hold.message.as_str()]
             .iter()
             .any(|t| t.to_lowercase().contains(&key))
+}
+
+/// Whether `hold`'s own record is about `key`: its blocking key, or its record mentions
+/// it. Only such a hold is discarded by an erasure; one that mentions `key` only in its
+/// stage input or message (a record held in a group or batch with the person's) keeps
+/// its record, still to be delivered, and loses those two instead.
+pub(super) fn about(hold: &Hold, key: &str) -> bool {
+    let key = key.to_lowercase();
+    hold.blocking_key.as_deref().is_some_and(|k| k.to_lowercase() == key)
+        || hold.record.as_str().to_lowercase().contains(&key)
 }
 
 /// `purge` in one SQLite transaction; `before` as the store writes times.
@@ -67,10 +77,18 @@ pub(super) fn erase_sqlite(tx: &rusqlite::Transaction<'_>, key: &str, now: &str)
          record_id = NULL, updated_at = ?3, \
          outcome = CASE status WHEN 'held' THEN ?2 ELSE outcome END, \
          status = CASE status WHEN 'held' THEN 'discarded' ELSE status END \
-         WHERE lower(blocking_key) = lower(?1) OR instr(lower(record), lower(?1)) > 0 \
-         OR instr(lower(stage_input), lower(?1)) > 0 OR instr(lower(message), lower(?1)) > 0",
+         WHERE lower(blocking_key) = lower(?1) OR instr(lower(record), lower(?1)) > 0",
         rusqlite::params![key, ERASED, now],
     )?;
+    // Another person's record held with theirs keeps its record and status (see `about`).
+    let beside = tx.execute(
+        "UPDATE holds SET updated_at = ?3, \
+         stage_input = CASE WHEN instr(lower(stage_input), lower(?1)) > 0 THEN 'null' ELSE stage_input END, \
+         message = CASE WHEN instr(lower(message), lower(?1)) > 0 THEN ?2 ELSE message END \
+         WHERE instr(lower(stage_input), lower(?1)) > 0 OR instr(lower(message), lower(?1)) > 0",
+        rusqlite::params![key, ERASED, now],
+    )?;
+    let holds = holds + beside;
     let inbox = tx.execute(
         "UPDATE inbox SET body = X'', headers = '{}', status = 'done' \
          WHERE instr(lower(CAST(body AS TEXT)), lower(?1)) > 0",
@@ -78,5 +96,6 @@ pub(super) fn erase_sqlite(tx: &rusqlite::Transaction<'_>, key: &str, now: &str)
     )?;
     let dedupe = tx.execute("DELETE FROM dedupe_keys WHERE instr(lower(key), lower(?1)) > 0", [key])?;
     let deliveries = tx.execute("DELETE FROM deliveries WHERE instr(lower(key), lower(?1)) > 0", [key])?;
-    Ok(Erased { holds: holds as u64, inbox: inbox as u64, keys: (dedupe + deliveries) as u64 })
+    let states = super::kv::erase_state_values(tx, key)?;
+    Ok(Erased { holds: holds as u64, inbox: inbox as u64, keys: (dedupe + deliveries + states) as u64 })
 }
