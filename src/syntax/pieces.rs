@@ -1,0 +1,221 @@
+//! Parsing a file a piece at a time, so memory stays bounded on a very large file.
+//!
+//! pest keeps a token for every rule it matched until its parse ends: one parse of a
+//! 50 MiB file held gigabytes of them. Here a file is parsed one declaration at a time,
+//! and a large inline lookup table a run of rows at a time. Whenever a piece fails on its
+//! own, the caller parses the whole file as before, so errors read as they always did.
+//!
+//! The result equals the whole file's parse. A piece that parses alone ends after only
+//! white space and comments (a piece cut inside a string or a comment fails), the next
+//! piece starts a line with a declaration word or a row's string, and nothing in the
+//! grammar continues a declaration with a name such as `type`, or a row with a string
+//! on a new line; so the whole parse ends each declaration and row at the same place.
+
+use pest::iterators::Pair;
+
+use super::ast::{Ident, Item, LookupBody, LookupDecl, Module, TypeExpr};
+use super::parser::{next, parse_rule, Builder, Rule};
+use super::{chunks, is_blank, SyntaxError, DECL_WORDS};
+use crate::source::Span;
+
+/// Rows read per piece of a lookup table: large enough that pest's start-up per piece
+/// does not count, small enough that its tokens stay a few megabytes.
+const ROWS_PER_PIECE: usize = 4096;
+
+/// Lookup declarations smaller than this are parsed whole.
+const LARGE_TABLE: usize = 1 << 20;
+
+/// The module and the errors in its literals, or `None` when a piece fails alone.
+pub(super) fn parse_by_item(text: &str) -> Option<(Module, Vec<SyntaxError>)> {
+    let mut module = Module::default();
+    let mut errors = Vec::new();
+    for (start, end) in chunks(text, 0, text.len(), DECL_WORDS, true) {
+        let piece = &text[start..end];
+        if start == 0 && is_blank(piece) {
+            continue;
+        }
+        let mut b = Builder::new(start);
+        let item = match large_table(text, start, end, &mut b) {
+            Some(item) => item,
+            None => {
+                b = Builder::new(start);
+                let mut pairs = parse_rule(Rule::single_item, piece).ok()?;
+                b.item(pairs.next()?.into_inner().next()?)
+            }
+        };
+        module.items.push(item);
+        errors.extend(b.errors);
+    }
+    Some((module, errors))
+}
+
+/// A lookup declaration with a large inline table, read head first and then a run of
+/// rows at a time; `None` when the piece is not one or any part fails.
+fn large_table(text: &str, start: usize, end: usize, b: &mut Builder) -> Option<Item> {
+    let piece = &text[start..end];
+    if piece.len() < LARGE_TABLE || !piece.trim_start().starts_with("lookup") {
+        return None;
+    }
+    let head = parse_rule(Rule::lookup_head, piece).ok()?.next()?;
+    let body_start = start + head.as_span().end();
+    // The declaration starts at its keyword, after any comments before it.
+    let decl_start = start + head.clone().into_inner().next()?.as_span().start();
+    // The table must end in its `}` followed by nothing but white space and comments.
+    let close = body_start + text[body_start..end].rfind('}')?;
+    if !is_blank(&text[close + 1..end]) {
+        return None;
+    }
+    let (name, key, value) = lookup_head(b, head);
+    let mut rows = Vec::new();
+    for (s, e) in row_runs(text, body_start, close) {
+        let mut pairs = parse_rule(Rule::lookup_rows, &text[s..e]).ok()?;
+        let mut rb = Builder::new(s);
+        rows.extend(
+            pairs.next()?.into_inner().filter(|p| p.as_rule() == Rule::lookup_entry).map(|p| rb.lookup_entry(p)),
+        );
+        b.errors.extend(rb.errors);
+    }
+    let span = Span::new(decl_start, close + 1);
+    Some(Item::Lookup(LookupDecl { name, key, value, body: LookupBody::Table(rows), span }))
+}
+
+/// The name, key type and value type a lookup head declares.
+fn lookup_head(b: &mut Builder, head: Pair<'_, Rule>) -> (Ident, TypeExpr, TypeExpr) {
+    let mut inner = head.into_inner().skip(1);
+    let name = b.ident(next(&mut inner));
+    let key = b.type_expr(next(&mut inner));
+    let value = b.type_expr(next(&mut inner));
+    (name, key, value)
+}
+
+/// Cuts `text[from..to]` into runs of about `ROWS_PER_PIECE` lines, each cut before a
+/// line that starts a row: its first character after indentation is a string's `"`, and
+/// it has an `=>` (a row's value alone on its line is not cut from its key).
+fn row_runs(text: &str, from: usize, to: usize) -> Vec<(usize, usize)> {
+    let mut cuts = vec![from];
+    let (mut pos, mut lines) = (from, 0usize);
+    for line in text[from..to].split_inclusive('\n') {
+        if lines >= ROWS_PER_PIECE && line.trim_start().starts_with('"') && line.contains("=>") {
+            cuts.push(pos);
+            lines = 0;
+        }
+        lines += 1;
+        pos += line.len();
+    }
+    cuts.push(to);
+    cuts.windows(2).map(|w| (w[0], w[1])).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The whole file in one pest parse, as `parse_errors` does when a piece fails.
+    fn whole(text: &str) -> Option<String> {
+        let mut pairs = parse_rule(Rule::file, text).ok()?;
+        let mut b = Builder::new(0);
+        let module = b.file(pairs.next()?);
+        Some(format!("{module:?} {:?}", b.errors))
+    }
+
+    fn by_pieces(text: &str) -> Option<String> {
+        parse_by_item(text).map(|(module, errors)| format!("{module:?} {errors:?}"))
+    }
+
+    fn flow_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                flow_files(&path, out);
+            } else if path.extension().is_some_and(|e| e == "flow") {
+                out.push(path);
+            }
+        }
+    }
+
+    #[test]
+    fn every_flow_in_the_project_reads_the_same_by_pieces() {
+        // Some fixtures nest deeply on purpose: parse on a stack as large as the front end's.
+        let worker = std::thread::Builder::new().stack_size(256 << 20);
+        let joined = worker.spawn(compare_every_flow).map(|h| h.join());
+        assert!(matches!(joined, Ok(Ok(()))), "comparing the project's flows failed");
+    }
+
+    fn compare_every_flow() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = Vec::new();
+        for dir in ["tests/fixtures", "flows", "stdlib", "docs", "benches"] {
+            flow_files(&root.join(dir), &mut files);
+        }
+        assert!(files.len() > 50, "found only {} flow files", files.len());
+        let mut pieced = 0;
+        for path in files {
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            let (w, p) = (whole(&text), by_pieces(&text));
+            if let Some(p) = &p {
+                assert_eq!(w.as_ref(), Some(p), "{} reads differently by pieces", path.display());
+                pieced += 1;
+            }
+        }
+        assert!(pieced > 50, "only {pieced} files parsed by pieces");
+    }
+
+    /// Rows in every shape a table allows: commas or none, comments between and after
+    /// rows, a row over three lines, escapes, interpolation and a bad escape.
+    fn large_table_text() -> String {
+        let mut text = String::from("// codes\nimport shopify\n\nlookup codes: String -> String = { // first\n");
+        let mut i = 0;
+        while text.len() < 3 * LARGE_TABLE {
+            match i % 7 {
+                0 => text.push_str(&format!("  \"K{i}\" => \"V{i}\",\n")),
+                1 => text.push_str(&format!("  \"K{i}\" => \"V\\n{i}\"  // note\n")),
+                2 => text.push_str(&format!("  \"K{i}\"\n    =>\n    \"V{i}\" /* spans\n  lines */\n")),
+                3 => text.push_str(&format!("  \"K{i}\" => \"${{\"x\"}}{i}\" , \"L{i}\" => \"W\"\n")),
+                4 => text.push_str(&format!("\n\n  \"K{i}\" => \"V{i}\" ?? \"none\"\n")),
+                5 => text.push_str(&format!("  \"K\\q{i}\" => \"V{i}\"\n")),
+                _ => text.push_str(&format!("  \"K{i}\" => \"V{i}\"\n")),
+            }
+            i += 1;
+        }
+        text.push_str("} /* end */ // done\n\ntype T = { sku: String }\n");
+        text
+    }
+
+    #[test]
+    fn a_large_table_reads_the_same_a_run_of_rows_at_a_time() {
+        let text = large_table_text();
+        let start = text.find("lookup").unwrap_or(0);
+        let end = text.find("type T").unwrap_or(text.len());
+        let mut b = Builder::new(start);
+        assert!(large_table(&text, start, end, &mut b).is_some(), "the table was not read in runs");
+        assert!(!b.errors.is_empty(), "the bad escape was not reported");
+        let body = text[start..].find('{').map_or(0, |i| start + i + 1);
+        assert!(row_runs(&text, body, end).len() > 10);
+        assert_eq!(by_pieces(&text), whole(&text));
+    }
+
+    #[test]
+    fn a_table_that_does_not_read_in_runs_falls_back_to_the_whole_file() {
+        // A row cut from its value, and a table that ends in a stray `}`.
+        for broken in ["\"K\" =>\n\"V\"\n}\n", "\"K\" => \"V\"\n}\n}\n"] {
+            let mut text = large_table_text();
+            let cut = text.find("} /* end */").unwrap_or(text.len());
+            text.truncate(cut);
+            text.push_str(broken);
+            let start = text.find("lookup").unwrap_or(0);
+            let mut b = Builder::new(start);
+            let read = large_table(&text, start, text.len(), &mut b);
+            assert_eq!(read.is_some(), whole(&text).is_some(), "{broken:?}");
+        }
+    }
+
+    #[test]
+    fn a_piece_cut_wrongly_falls_back_to_the_whole_file() {
+        // The `/*` in a string hides the next declaration from the cutting: the first
+        // piece holds two declarations, fails alone, and the whole file is parsed.
+        let text = "fn f() -> String = \"/*\"\ntype A = Int\n";
+        assert_eq!(by_pieces(text), None);
+        let (module, errors) = super::super::parse_errors(text);
+        assert_eq!((module.items.len(), errors.len()), (2, 0));
+    }
+}
