@@ -13,10 +13,10 @@
 
 use pest::iterators::Pair;
 
-use super::ast::{Ident, Item, LookupBody, LookupDecl, Module, TypeExpr};
+use super::ast::{Expr, ExprKind, Ident, Item, LookupBody, LookupDecl, Module, StrPart, TypeExpr};
 use super::parser::{next, parse_rule, Builder, Rule};
 use super::{is_blank, starts_with_word, SyntaxError, DECL_WORDS};
-use crate::source::Span;
+use crate::source::{Span, Spanned};
 
 /// Rows read per piece of a lookup table: large enough that pest's start-up per piece
 /// does not count, small enough that its tokens stay a few megabytes.
@@ -100,6 +100,10 @@ fn large_table(text: &str, start: usize, end: usize, b: &mut Builder) -> Option<
     let (name, key, value) = lookup_head(b, head);
     let mut rows = Vec::new();
     for (s, e) in row_runs(text, body_start, close) {
+        if let Some(plain) = plain_rows(text, s, e) {
+            rows.extend(plain);
+            continue;
+        }
         let mut pairs = parse_rule(Rule::lookup_rows, &text[s..e]).ok()?;
         let mut rb = Builder::new(s);
         rows.extend(
@@ -109,6 +113,48 @@ fn large_table(text: &str, start: usize, end: usize, b: &mut Builder) -> Option<
     }
     let span = Span::new(decl_start, close + 1);
     Some(Item::Lookup(LookupDecl { name, key, value, body: LookupBody::Table(rows), span }))
+}
+
+/// The rows of `text[from..to]` when every one is two plain strings (`"a" => "b"`, a
+/// comma or none, no escape, interpolation or comment), read without pest: each rule pest
+/// tries on a row (every operator that could follow a string) costs more than the row.
+/// `None` sends the run to pest. The nodes are the ones pest's reading builds.
+fn plain_rows(text: &str, from: usize, to: usize) -> Option<Vec<(Expr, Expr)>> {
+    let bytes = text.as_bytes();
+    let blank = |mut i: usize| {
+        while i < to && matches!(bytes[i], b' ' | b'\t' | b'\r' | b'\n') {
+            i += 1;
+        }
+        i
+    };
+    let string = |i: usize| -> Option<(Expr, usize)> {
+        if bytes.get(i) != Some(&b'"') {
+            return None;
+        }
+        let len = text[i + 1..to].find(['"', '\\', '$', '\n'])?;
+        let end = i + 1 + len;
+        if bytes[end] != b'"' {
+            return None;
+        }
+        let part = StrPart::Text(text[i + 1..end].to_string());
+        Some((Spanned::new(ExprKind::Str(vec![part]), Span::new(i, end + 1)), end + 1))
+    };
+    let mut rows = Vec::new();
+    let mut i = blank(from);
+    while i < to {
+        let (key, after) = string(i)?;
+        i = blank(after);
+        if !text[i..to].starts_with("=>") {
+            return None;
+        }
+        let (value, after) = string(blank(i + 2))?;
+        i = blank(after);
+        if i < to && bytes[i] == b',' {
+            i = blank(i + 1);
+        }
+        rows.push((key, value));
+    }
+    Some(rows)
 }
 
 /// The name, key type and value type a lookup head declares.
@@ -197,6 +243,10 @@ mod tests {
     fn large_table_text() -> String {
         let mut text = String::from("// codes\nimport shopify\n\nlookup codes: String -> String = { // first\n");
         let mut i = 0;
+        // Plain rows, read without pest, with an empty string and text beyond ASCII.
+        for k in 0..3 * ROWS_PER_PIECE {
+            text.push_str(&format!("  \"P{k}\" =>\"\"  ,\"Q{k}é\"\t=> \"W {k}\"\n"));
+        }
         while text.len() < 3 * LARGE_TABLE {
             match i % 7 {
                 0 => text.push_str(&format!("  \"K{i}\" => \"V{i}\",\n")),
@@ -222,7 +272,10 @@ mod tests {
         assert!(large_table(&text, start, end, &mut b).is_some(), "the table was not read in runs");
         assert!(!b.errors.is_empty(), "the bad escape was not reported");
         let body = text[start..].find('{').map_or(0, |i| start + i + 1);
-        assert!(row_runs(&text, body, end).len() > 10);
+        let runs = row_runs(&text, body, end);
+        assert!(runs.len() > 10);
+        assert!(runs.iter().filter(|(s, e)| plain_rows(&text, *s, *e).is_some()).count() >= 2);
+        assert!(runs.iter().filter(|(s, e)| plain_rows(&text, *s, *e).is_none()).count() >= 2);
         assert_eq!(by_pieces(&text), whole(&text));
     }
 
