@@ -13,7 +13,9 @@
 
 use pest::iterators::Pair;
 
-use super::ast::{Expr, ExprKind, Ident, Item, LookupBody, LookupDecl, Module, StrPart, TypeExpr};
+use super::ast::{
+    Expr, ExprKind, FieldDecl, Ident, Item, LookupBody, LookupDecl, Module, StrPart, TypeDecl, TypeExpr, TypeExprKind,
+};
 use super::parser::{next, parse_rule, Builder, Rule};
 use super::{is_blank, starts_with_word, SyntaxError, DECL_WORDS};
 use crate::source::{Span, Spanned};
@@ -35,7 +37,7 @@ pub(super) fn parse_by_item(text: &str) -> Option<(Module, Vec<SyntaxError>)> {
             continue;
         }
         let mut b = Builder::new(start);
-        let item = match large_table(text, start, end, &mut b) {
+        let item = match plain_type(text, start, end).or_else(|| large_table(text, start, end, &mut b)) {
             Some(item) => item,
             None => {
                 b = Builder::new(start);
@@ -156,6 +158,77 @@ fn plain_rows(text: &str, from: usize, to: usize) -> Option<Vec<(Expr, Expr)>> {
     }
     Some(rows)
 }
+
+/// A declaration `type T = { name: Type, other: Type? }` (names only: no strings,
+/// comments, unions, lists or qualified names), read without pest into the nodes pest's
+/// reading builds; `None` sends the piece to pest.
+fn plain_type(text: &str, start: usize, end: usize) -> Option<Item> {
+    let bytes = text.as_bytes();
+    let blank = |mut i: usize| {
+        while i < end && matches!(bytes[i], b' ' | b'\t' | b'\r' | b'\n') {
+            i += 1;
+        }
+        i
+    };
+    // A name from `i` (`raw` allows a reserved word), with its end.
+    let name = |i: usize, raw: bool| -> Option<(Ident, usize)> {
+        let first = *bytes.get(i)?;
+        if !(first.is_ascii_alphabetic() || first == b'_') {
+            return None;
+        }
+        let len = bytes[i..end].iter().position(|b| !(b.is_ascii_alphanumeric() || *b == b'_')).unwrap_or(end - i);
+        let word = &text[i..i + len];
+        if !raw && RESERVED.contains(&word) {
+            return None;
+        }
+        Some((Spanned::new(word.to_string(), Span::new(i, i + len)), i + len))
+    };
+    if !starts_with_word(&text[start..end], "type") {
+        return None;
+    }
+    let (decl_name, i) = name(blank(start + 4), false)?;
+    let i = blank(i);
+    if bytes.get(i) != Some(&b'=') {
+        return None;
+    }
+    let open = blank(i + 1);
+    if bytes.get(open) != Some(&b'{') {
+        return None;
+    }
+    let mut fields = Vec::new();
+    let mut i = blank(open + 1);
+    while bytes.get(i) != Some(&b'}') {
+        let (field, after) = name(i, true)?;
+        let colon = blank(after);
+        if bytes.get(colon) != Some(&b':') {
+            return None;
+        }
+        let (ty_name, after) = name(blank(colon + 1), false)?;
+        let atom_span = ty_name.span;
+        let mut ty = Spanned::new(TypeExprKind::Named { module: None, name: ty_name }, atom_span);
+        i = blank(after);
+        if bytes.get(i) == Some(&b'?') {
+            ty = Spanned::new(TypeExprKind::Optional(Box::new(ty)), Span::new(atom_span.start as usize, i + 1));
+            i = blank(i + 1);
+        }
+        if bytes.get(i) == Some(&b',') {
+            i = blank(i + 1);
+        }
+        // Anything else here (`(`, `.`, `|`, `[`, a comment) is for pest to read.
+        if !matches!(bytes.get(i), Some(b) if *b == b'}' || b.is_ascii_alphabetic() || *b == b'_') {
+            return None;
+        }
+        fields.push(FieldDecl { name: field, ty });
+    }
+    if blank(i + 1) != end {
+        return None;
+    }
+    let ty = Spanned::new(TypeExprKind::Record(fields), Span::new(open, i + 1));
+    Some(Item::Type(TypeDecl { name: decl_name, ty, span: Span::new(start, i + 1) }))
+}
+
+/// The reserved words (`reserved` in the grammar): never a type's name.
+const RESERVED: &[&str] = &["if", "then", "else", "match", "and", "or", "not", "true", "false", "null", "hold"];
 
 /// The name, key type and value type a lookup head declares.
 fn lookup_head(b: &mut Builder, head: Pair<'_, Rule>) -> (Ident, TypeExpr, TypeExpr) {
@@ -303,6 +376,36 @@ mod tests {
         assert_eq!(&text[cuts[1].0..cuts[1].0 + 6], "type T");
         assert_eq!(by_pieces(text), whole(text));
         assert!(by_pieces(text).is_some());
+    }
+
+    #[test]
+    fn plain_type_declarations_read_as_pest_reads_them() {
+        let plain = [
+            "type A = { sku: String, qty: Int, price: Decimal?, note: String? }\n",
+            "type B={}\n",
+            "type C = {\n  type: String ,\n  match: Int ?\n  x_1 : _T\n}\n\n",
+        ];
+        for text in plain {
+            assert!(plain_type(text, 0, text.len()).is_some(), "{text:?} was not read as plain");
+            assert_eq!(by_pieces(text), whole(text), "{text:?}");
+        }
+        let not_plain = [
+            "type A = { d: Decimal(2) }\n",
+            "type A = { s: shopify.Order }\n",
+            "type A = { s: String | Int }\n",
+            "type A = { s: [String] }\n",
+            "type A = { s: String } // note\n",
+            "type A = { \"s\": String }\n",
+            "type A = { s: if }\n",
+            "type if = { s: String }\n",
+            "type A = { ..B, s: String }\n",
+            "types A = { s: String }\n",
+            "type A = Int\n",
+        ];
+        for text in not_plain {
+            assert!(plain_type(text, 0, text.len()).is_none(), "{text:?} was read as plain");
+            assert_eq!(by_pieces(text), whole(text), "{text:?}");
+        }
     }
 
     #[test]
