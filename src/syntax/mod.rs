@@ -9,6 +9,7 @@ mod depth;
 pub mod dump;
 mod error;
 pub(crate) mod parser;
+mod pieces;
 mod units;
 
 use std::sync::Arc;
@@ -101,6 +102,9 @@ fn too_deep(text: &str) -> Option<usize> {
 }
 
 fn parse_unchecked(text: &str) -> (Module, Vec<SyntaxError>) {
+    if let Some(parsed) = pieces::parse_by_item(text) {
+        return parsed;
+    }
     match parse_rule(Rule::file, text) {
         Ok(mut pairs) => {
             let mut b = Builder::new(0);

@@ -57,13 +57,13 @@ impl Builder {
     }
 
     /// The pair's span without the white space a trailing optional part may have eaten.
-    fn span(&self, pair: &Pair<'_, Rule>) -> Span {
+    pub(super) fn span(&self, pair: &Pair<'_, Rule>) -> Span {
         let s = pair.as_span();
         let len = without_trailing_trivia(pair.as_str()).len();
         Span::new(s.start() + self.offset, s.start() + len + self.offset)
     }
 
-    fn ident(&self, pair: Pair<'_, Rule>) -> Ident {
+    pub(super) fn ident(&self, pair: Pair<'_, Rule>) -> Ident {
         Spanned::new(pair.as_str().to_string(), self.span(&pair))
     }
 
@@ -118,17 +118,7 @@ impl Builder {
         let value = self.type_expr(next(&mut inner));
         let body_pair = next(&mut inner);
         let body = match body_pair.as_rule() {
-            Rule::lookup_table => LookupBody::Table(
-                body_pair
-                    .into_inner()
-                    .map(|entry| {
-                        let mut kv = entry.into_inner();
-                        let k = self.expr(next(&mut kv));
-                        let v = self.expr(next(&mut kv));
-                        (k, v)
-                    })
-                    .collect(),
-            ),
+            Rule::lookup_table => LookupBody::Table(body_pair.into_inner().map(|e| self.lookup_entry(e)).collect()),
             _ => {
                 let mut parts = body_pair.into_inner();
                 let loader = self.ident(next(&mut parts));
@@ -137,6 +127,13 @@ impl Builder {
             }
         };
         LookupDecl { name, key, value, body, span }
+    }
+
+    pub(super) fn lookup_entry(&mut self, entry: Pair<'_, Rule>) -> (Expr, Expr) {
+        let mut kv = entry.into_inner();
+        let k = self.expr(next(&mut kv));
+        let v = self.expr(next(&mut kv));
+        (k, v)
     }
 
     fn fn_decl(&mut self, pair: Pair<'_, Rule>) -> FnDecl {
@@ -336,7 +333,7 @@ impl Builder {
 
     // ------------------------------------------------------------ types
 
-    fn type_expr(&mut self, pair: Pair<'_, Rule>) -> TypeExpr {
+    pub(super) fn type_expr(&mut self, pair: Pair<'_, Rule>) -> TypeExpr {
         let span = self.span(&pair);
         let mut terms: Vec<TypeExpr> = pair.into_inner().map(|t| self.type_term(t)).collect();
         if terms.len() == 1 {
@@ -784,7 +781,7 @@ fn bin_op(rule: Rule) -> BinOp {
 }
 
 /// The next pair the grammar guarantees to be there.
-fn next<'a, I: Iterator<Item = Pair<'a, Rule>>>(it: &mut I) -> Pair<'a, Rule> {
+pub(super) fn next<'a, I: Iterator<Item = Pair<'a, Rule>>>(it: &mut I) -> Pair<'a, Rule> {
     it.next().unwrap_or_else(|| unreachable!("grammar guarantees another pair"))
 }
 
