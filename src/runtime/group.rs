@@ -242,17 +242,6 @@ mod tests {
     use super::*;
     use crate::value::Plan;
 
-    struct NoCtx;
-
-    impl crate::builtins::EvalContext for NoCtx {
-        fn now(&self) -> chrono::DateTime<chrono::FixedOffset> {
-            chrono::Utc::now().fixed_offset()
-        }
-        fn env(&self, _: &str) -> Option<String> {
-            None
-        }
-    }
-
     const FLOW: &str = r#"
 type Level = { sku: String, location: String, qty: Int }
 flow stock {
@@ -290,7 +279,11 @@ flow stock {
             assigned: std::sync::Mutex::default(),
             identify: false,
         });
-        let shared = Arc::new(Shared { functions: Vec::new(), lookups: Vec::new(), ctx: Box::new(NoCtx) });
+        let shared = Arc::new(Shared {
+            functions: Vec::new(),
+            lookups: Vec::new(),
+            ctx: Box::new(crate::builtins::testing::ctx()),
+        });
         let (ev, _events) = mpsc::channel(16);
         let groups = Arc::new(AtomicU64::new(0));
         let ctx = GroupCtx { shared, info, ev, regroup: None, groups: groups.clone() };

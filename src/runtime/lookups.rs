@@ -203,21 +203,8 @@ fn load_one(l: &Lookup, shared: &Shared) -> Result<HashMap<String, Value>, Strin
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::builtins::EvalContext;
     use crate::ir::{Lookup, LookupData};
     use crate::types::Type;
-
-    struct NoContext;
-
-    impl EvalContext for NoContext {
-        fn now(&self) -> chrono::DateTime<chrono::FixedOffset> {
-            chrono::DateTime::UNIX_EPOCH.fixed_offset()
-        }
-
-        fn env(&self, _: &str) -> Option<String> {
-            None
-        }
-    }
 
     /// Loads a lookup `t` from a file of `format` holding `text`, keyed by column `k`.
     fn load_file(format: &str, text: &str, key: Type) -> Result<HashMap<String, Value>, String> {
@@ -226,7 +213,8 @@ mod tests {
         std::fs::write(&path, text).unwrap();
         let data = LookupData::File { format: format.into(), path, key: "k".into(), value: Some("v".into()) };
         let lookup = Lookup { name: "t".into(), module: "m".into(), key, value: Type::String, data };
-        let shared = Shared { functions: Vec::new(), lookups: Vec::new(), ctx: Box::new(NoContext) };
+        let shared =
+            Shared { functions: Vec::new(), lookups: Vec::new(), ctx: Box::new(crate::builtins::testing::ctx()) };
         let (mut tables, _) = load_all(&[lookup], &shared, HashMap::new(), false)?;
         match tables.remove(0) {
             Table::Fixed(t) => Ok(t),
@@ -273,19 +261,6 @@ mod refresh_tests {
     use std::sync::atomic::{AtomicU32, Ordering};
 
     use super::*;
-    use crate::builtins::EvalContext;
-
-    struct NoContext;
-
-    impl EvalContext for NoContext {
-        fn now(&self) -> chrono::DateTime<chrono::FixedOffset> {
-            chrono::DateTime::UNIX_EPOCH.fixed_offset()
-        }
-
-        fn env(&self, _: &str) -> Option<String> {
-            None
-        }
-    }
 
     /// A WMS whose carrier code for DPD changes with every request: `DPD1`, `DPD2`, ...
     async fn wms() -> std::net::SocketAddr {
@@ -315,7 +290,8 @@ mod refresh_tests {
         );
         let outcome = crate::check_text("lookups.flow", &text);
         let program = outcome.ir().unwrap_or_else(|| panic!("{:?}", outcome.diagnostics));
-        let shared = Shared { functions: Vec::new(), lookups: Vec::new(), ctx: Box::new(NoContext) };
+        let shared =
+            Shared { functions: Vec::new(), lookups: Vec::new(), ctx: Box::new(crate::builtins::testing::ctx()) };
         let none = Arc::new(Recordings::default());
         let fetched = fetch_http(&program.lookups, &shared, false, &none).await.unwrap();
         let (tables, refreshes) = load_all(&program.lookups, &shared, fetched, false).unwrap();
@@ -341,7 +317,8 @@ mod refresh_tests {
         let text = "lookup carriers: String -> String = http(\"https://wms.example/carriers\", select: \"$.carriers[*]\", key: \"name\", value: \"code\", refresh: 1h)\n\
                     fn code(c: String) -> String = carriers[c] ?? \"none\"\n";
         let program = crate::check_text("lookups.flow", text).ir().unwrap();
-        let shared = Shared { functions: Vec::new(), lookups: Vec::new(), ctx: Box::new(NoContext) };
+        let shared =
+            Shared { functions: Vec::new(), lookups: Vec::new(), ctx: Box::new(crate::builtins::testing::ctx()) };
         let recordings = Arc::new(Recordings::load(dir.path()).unwrap());
         let fetched = fetch_http(&program.lookups, &shared, true, &recordings).await.unwrap();
         let (tables, refreshes) = load_all(&program.lookups, &shared, fetched, true).unwrap();

@@ -146,17 +146,6 @@ mod tests {
         }
     }
 
-    struct NoCtx;
-
-    impl crate::builtins::EvalContext for NoCtx {
-        fn now(&self) -> chrono::DateTime<chrono::FixedOffset> {
-            chrono::Utc::now().fixed_offset()
-        }
-        fn env(&self, _: &str) -> Option<String> {
-            None
-        }
-    }
-
     #[tokio::test]
     async fn a_panic_in_a_stage_holds_that_record_and_the_others_go_on() {
         let info = Arc::new(FlowInfo {
@@ -169,7 +158,11 @@ mod tests {
             assigned: std::sync::Mutex::default(),
             identify: false,
         });
-        let shared = Arc::new(Shared { functions: Vec::new(), lookups: Vec::new(), ctx: Box::new(NoCtx) });
+        let shared = Arc::new(Shared {
+            functions: Vec::new(),
+            lookups: Vec::new(),
+            ctx: Box::new(crate::builtins::testing::ctx()),
+        });
         let (ev, mut events) = mpsc::channel(16);
         let (in_tx, in_rx) = mpsc::channel(4);
         let (out_tx, mut out_rx) = mpsc::channel(4);
